@@ -1,0 +1,105 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// StatusField is one line of ::status: a label for text, a key for JSON.
+type StatusField struct {
+	Label string
+	Key   string
+	Text  string
+	Value any
+}
+
+// StatusSection adds fields to ::status (e.g. the crash summary from the
+// stack walker). It returns nothing when it has nothing to say.
+type StatusSection func(inv *Invocation) []StatusField
+
+var (
+	sectionsMu sync.Mutex
+	sections   []StatusSection
+)
+
+// RegisterStatusSection adds a section to ::status.
+func RegisterStatusSection(s StatusSection) {
+	sectionsMu.Lock()
+	defer sectionsMu.Unlock()
+	sections = append(sections, s)
+}
+
+func init() {
+	Register(&Command{
+		Name:     "status",
+		Synopsis: "::status",
+		Summary:  "what the core is: process, versions, signal, threads, files",
+		Help: `Summarises the core: pid and command line, node and V8 versions, the signal
+that ended the process and the thread that got it, thread count, the core and
+executable paths, and whether the executable's build-id matches the core.`,
+		JSON: `One object: {"pid", "command", "node_version" (as process.version prints it),
+"v8_version", "signal" ("SIGABRT"), "signal_number", "signal_thread", "fault_addr"
+(for SIGSEGV and the like), "threads" (count), "core", "executable", "build_id",
+"build_id_match", "warnings"} plus the crash summary fields when known.`,
+		Run: runStatus,
+	})
+}
+
+func runStatus(inv *Invocation) error {
+	p := inv.S.Proc
+	sig := p.Signal()
+	fields := []StatusField{
+		{"pid", "pid", fmt.Sprint(p.Info.PID), p.Info.PID},
+		{"command", "command", p.Info.Args, p.Info.Args},
+		{"node version", "node_version", orUnknown(p.NodeVersion), p.NodeVersion},
+		{"V8 version", "v8_version", orUnknown(p.V8Version), p.V8Version},
+		{"signal", "signal", SignalName(sig), SignalName(sig)},
+		{"", "signal_number", "", sig},
+	}
+	if p.Sig != nil && p.Sig.Addr != 0 {
+		fields = append(fields, StatusField{"fault address", "fault_addr", Hex(p.Sig.Addr), Hex(p.Sig.Addr)})
+	}
+	if t := p.SignalThread(); t != nil {
+		fields = append(fields, StatusField{"signal thread", "signal_thread", fmt.Sprint(t.TID), t.TID})
+	}
+	fields = append(fields,
+		StatusField{"threads", "threads", fmt.Sprint(len(p.Threads)), len(p.Threads)},
+		StatusField{"core", "core", p.CorePath, p.CorePath},
+		StatusField{"executable", "executable", p.ExePath, p.ExePath},
+		StatusField{"build-id", "build_id", p.CoreBuildID + " (" + p.BuildIDStatus + ")", p.CoreBuildID},
+		StatusField{"", "build_id_match", "", p.BuildIDStatus == "match"},
+	)
+	sectionsMu.Lock()
+	secs := append([]StatusSection(nil), sections...)
+	sectionsMu.Unlock()
+	for _, s := range secs {
+		fields = append(fields, s(inv)...)
+	}
+	if inv.JSON {
+		obj := map[string]any{}
+		for _, f := range fields {
+			obj[f.Key] = f.Value
+		}
+		obj["warnings"] = append([]string{}, p.Warnings...)
+		return inv.JSONLine(obj)
+	}
+	var rows [][]string
+	for _, f := range fields {
+		if f.Label != "" {
+			rows = append(rows, []string{f.Label + ":", f.Text})
+		}
+	}
+	for _, w := range p.Warnings {
+		rows = append(rows, []string{"warning:", w})
+	}
+	_, err := fmt.Fprint(inv.Out, Columns(rows))
+	return err
+}
+
+func orUnknown(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "unknown"
+	}
+	return s
+}

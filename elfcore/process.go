@@ -1,0 +1,488 @@
+// Package elfcore reads Linux x86-64 ELF core files and the ELF files whose
+// mappings they name: memory, threads, mappings and symbols.
+package elfcore
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+)
+
+// Segment is a PT_LOAD of the core: a range of the process's address space.
+type Segment struct {
+	Start, End uint64 // [Start, End): p_vaddr, p_vaddr+p_memsz
+	Flags      elf.ProgFlag
+	Data       []byte // the bytes present: len(Data) <= p_filesz <= End-Start
+	FileSize   uint64 // p_filesz as declared in the header
+}
+
+// Missing is how many declared bytes the (truncated) core file lacks.
+func (s *Segment) Missing() uint64 { return s.FileSize - uint64(len(s.Data)) }
+
+// Options control how a core is opened.
+type Options struct {
+	Exe   string // the node executable; found from the core when empty
+	Force bool   // go on when the executable's build-id differs from the core's
+}
+
+// Process is a dumped process: the core plus the executable and libraries
+// it names. It is also what a bundle rebuilds, without the files.
+type Process struct {
+	CorePath string
+	ExePath  string
+
+	Segments []Segment // sorted by Start
+	Threads  []Thread  // in note order; the first is the one that got the signal
+	Info     ProcessInfo
+	Sig      *SigInfo
+	Auxv     map[uint64]uint64
+	Files    []FileMapping // NT_FILE, sorted by Start
+	PageSize uint64
+
+	Exe           *Module
+	CoreBuildID   string // the executable's build-id as dumped in the core
+	BuildIDStatus string // "match", "mismatch (forced)", "unknown: ..."
+	Warnings      []string
+	TruncatedBy   uint64 // bytes missing from a truncated core
+
+	// Constants are the v8dbg_* and nodedbg_* symbols of the executable
+	// with their values (see constants.go).
+	Constants []RawConstant
+	// NodeVersion ("v20.20.2") and V8Version ("11.3.244.8-node.38") as the
+	// executable spells them; "" when not found.
+	NodeVersion, V8Version string
+
+	core     *mappedFile
+	modsMu   sync.Mutex
+	modules  map[string]*Module // by path; nil entry = could not open
+	modErrs  map[string]error
+	NoFiles  bool // a bundle: never look at the file system
+	extraMem []Segment
+}
+
+// ErrNotCore and friends classify what is wrong with the input.
+var (
+	ErrEmpty   = errors.New("empty file")
+	ErrNotELF  = errors.New("not an ELF file")
+	ErrNotCore = errors.New("not a core file")
+)
+
+// Open reads a core file and the executable it ran.
+func Open(corePath string, opts Options) (*Process, error) {
+	mf, err := mapFile(corePath)
+	if err != nil {
+		return nil, err
+	}
+	if len(mf.data) == 0 {
+		return nil, fmt.Errorf("%s: %w", corePath, ErrEmpty)
+	}
+	p, err := parseCore(mf, corePath)
+	if err != nil {
+		mf.close()
+		return nil, err
+	}
+	if err := p.attachExe(opts); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func parseCore(mf *mappedFile, path string) (*Process, error) {
+	data := mf.data
+	if len(data) < 64 || !bytes.Equal(data[:4], []byte(elf.ELFMAG)) {
+		return nil, fmt.Errorf("%s: %w", path, ErrNotELF)
+	}
+	ef, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: damaged ELF header: %v", path, err)
+	}
+	if ef.Type != elf.ET_CORE {
+		return nil, fmt.Errorf("%s: %w (it is an ELF %s)", path, ErrNotCore, typeName(ef.Type))
+	}
+	if ef.Machine != elf.EM_X86_64 || ef.Class != elf.ELFCLASS64 {
+		return nil, fmt.Errorf("%s: unsupported core: %s %s (ndb reads x86-64 cores)", path, ef.Class, ef.Machine)
+	}
+	p := &Process{CorePath: path, core: mf, modules: map[string]*Module{}, modErrs: map[string]error{}, PageSize: 4096}
+	size := uint64(len(data))
+	var declared uint64
+	for _, ph := range ef.Progs {
+		switch ph.Type {
+		case elf.PT_LOAD:
+			s := Segment{Start: ph.Vaddr, End: ph.Vaddr + ph.Memsz, Flags: ph.Flags, FileSize: ph.Filesz}
+			declared += ph.Filesz
+			if ph.Off < size {
+				end := ph.Off + ph.Filesz
+				if end > size {
+					end = size
+				}
+				s.Data = data[ph.Off:end:end]
+			}
+			p.TruncatedBy += s.Missing()
+			p.Segments = append(p.Segments, s)
+		case elf.PT_NOTE:
+			if ph.Off >= size {
+				p.Warnings = append(p.Warnings, "the notes segment is past the end of the truncated core")
+				continue
+			}
+			end := ph.Off + ph.Filesz
+			if end > size {
+				end = size
+			}
+			notes, err := parseNotes(data[ph.Off:end])
+			if err != nil {
+				p.Warnings = append(p.Warnings, "notes: "+err.Error())
+			}
+			p.addNotes(notes)
+		}
+	}
+	sort.Slice(p.Segments, func(i, j int) bool { return p.Segments[i].Start < p.Segments[j].Start })
+	sort.Slice(p.Files, func(i, j int) bool { return p.Files[i].Start < p.Files[j].Start })
+	if p.TruncatedBy > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("core is truncated: %s of %s of memory missing (segments past the end of the file); reads there fail",
+			HumanBytes(p.TruncatedBy), HumanBytes(declared)))
+	}
+	if len(p.Threads) == 0 {
+		if declared > 0 && p.TruncatedBy == declared {
+			return nil, fmt.Errorf("%s: core is truncated to nothing usable: no thread notes and no memory", path)
+		}
+		p.Warnings = append(p.Warnings, "core has no thread notes (NT_PRSTATUS)")
+	}
+	return p, nil
+}
+
+func typeName(t elf.Type) string {
+	switch t {
+	case elf.ET_EXEC:
+		return "executable"
+	case elf.ET_DYN:
+		return "shared object or PIE executable"
+	case elf.ET_REL:
+		return "relocatable object"
+	}
+	return t.String()
+}
+
+func (p *Process) addNotes(notes []rawNote) {
+	for _, n := range notes {
+		var err error
+		switch {
+		case n.typ == ntPRSTATUS && n.name == "CORE":
+			var t Thread
+			if t, err = parsePRStatus(n.desc); err == nil {
+				p.Threads = append(p.Threads, t)
+			}
+		case n.typ == ntPRPSINFO && n.name == "CORE":
+			p.Info, err = parsePRPSInfo(n.desc)
+		case n.typ == ntSIGINFO:
+			var s SigInfo
+			if s, err = parseSigInfo(n.desc); err == nil && p.Sig == nil {
+				p.Sig = &s
+			}
+		case n.typ == ntAUXV:
+			p.Auxv = parseAuxv(n.desc)
+		case n.typ == ntFILE:
+			var ps uint64
+			p.Files, ps, err = parseFileNote(n.desc)
+			if ps != 0 {
+				p.PageSize = ps
+			}
+		}
+		if err != nil {
+			p.Warnings = append(p.Warnings, err.Error())
+		}
+	}
+}
+
+// Close releases the mapped files.
+func (p *Process) Close() {
+	p.core.close()
+	p.modsMu.Lock()
+	defer p.modsMu.Unlock()
+	for _, m := range p.modules {
+		if m != nil {
+			m.close()
+		}
+	}
+}
+
+// Signal is the number of the signal that ended the process (0 if none).
+func (p *Process) Signal() int {
+	if p.Sig != nil && p.Sig.Signo != 0 {
+		return p.Sig.Signo
+	}
+	for _, t := range p.Threads {
+		if t.Signal != 0 {
+			return t.Signal
+		}
+	}
+	return 0
+}
+
+// SignalThread is the thread that received the signal: the first thread
+// note carrying it (the kernel and gdb both put it first).
+func (p *Process) SignalThread() *Thread {
+	for i := range p.Threads {
+		if p.Threads[i].Signal != 0 {
+			return &p.Threads[i]
+		}
+	}
+	if len(p.Threads) > 0 {
+		return &p.Threads[0]
+	}
+	return nil
+}
+
+// FileMappingAt returns the NT_FILE mapping containing addr.
+func (p *Process) FileMappingAt(addr uint64) (*FileMapping, bool) {
+	i := sort.Search(len(p.Files), func(i int) bool { return p.Files[i].End > addr })
+	if i < len(p.Files) && p.Files[i].Start <= addr {
+		return &p.Files[i], true
+	}
+	return nil, false
+}
+
+// exeCandidates lists where the executable may be, best first.
+func (p *Process) findExePath() string {
+	if entry, ok := p.Auxv[AT_ENTRY]; ok {
+		if fm, ok := p.FileMappingAt(entry); ok {
+			return fm.Path
+		}
+	}
+	if a, ok := p.Auxv[AT_EXECFN]; ok {
+		if s, err := p.ReadCString(a, 4096); err == nil && s != "" {
+			return s
+		}
+	}
+	if len(p.Files) > 0 {
+		return p.Files[0].Path
+	}
+	return ""
+}
+
+func (p *Process) attachExe(opts Options) error {
+	path := opts.Exe
+	if path == "" {
+		path = p.findExePath()
+		if path == "" {
+			return fmt.Errorf("%s: cannot tell which executable dumped this core; give it as the second argument or with --exe", p.CorePath)
+		}
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("executable %s (named by the core) is not on this machine; give its path as the second argument or with --exe", path)
+		}
+	}
+	m, err := openModule(path)
+	if err != nil {
+		if os.IsNotExist(errors.Unwrap(err)) || os.IsNotExist(err) {
+			return fmt.Errorf("executable %s not found", path)
+		}
+		return fmt.Errorf("executable: %v", err)
+	}
+	if m.elf.Type != elf.ET_EXEC && m.elf.Type != elf.ET_DYN {
+		m.close()
+		return fmt.Errorf("%s is not an executable (ELF %s)", path, typeName(m.elf.Type))
+	}
+	p.Exe, p.ExePath = m, path
+	// The core names the executable by the path it ran from; register the
+	// module under that path too so mappings resolve to it.
+	p.modules[path] = m
+	if corePath := p.findExePath(); corePath != "" {
+		p.modules[corePath] = m
+	}
+	p.CoreBuildID = p.coreBuildID(p.findExePath())
+	switch {
+	case p.CoreBuildID == "" || m.BuildID == "":
+		p.BuildIDStatus = "unknown (no build-id in the core or the executable)"
+	case p.CoreBuildID == m.BuildID:
+		p.BuildIDStatus = "match"
+	case opts.Force:
+		p.BuildIDStatus = "MISMATCH (forced)"
+		p.Warnings = append(p.Warnings, fmt.Sprintf("executable %s has build-id %s but the core was made by %s; answers may be wrong", path, m.BuildID, p.CoreBuildID))
+	default:
+		m.close()
+		return fmt.Errorf("wrong executable: %s has build-id %s, the core was made by build-id %s (use --force to go on anyway)", path, m.BuildID, p.CoreBuildID)
+	}
+	p.Constants = p.readConstants()
+	p.NodeVersion, p.V8Version = p.readVersions()
+	return nil
+}
+
+// coreBuildID reads the build-id from the ELF header page that the kernel
+// dumps for the first mapping of a file.
+func (p *Process) coreBuildID(path string) string {
+	for _, fm := range p.Files {
+		if fm.Path != path || fm.FileOffset != 0 {
+			continue
+		}
+		return p.buildIDAt(fm.Start)
+	}
+	return ""
+}
+
+func (p *Process) buildIDAt(base uint64) string {
+	hdr := make([]byte, 64)
+	if !p.readCore(hdr, base) || !bytes.Equal(hdr[:4], []byte(elf.ELFMAG)) {
+		return ""
+	}
+	le := binary.LittleEndian
+	phoff, phentsize, phnum := le.Uint64(hdr[32:]), uint64(le.Uint16(hdr[54:])), uint64(le.Uint16(hdr[56:]))
+	if phentsize < 56 || phnum > 256 {
+		return ""
+	}
+	phs := make([]byte, phentsize*phnum)
+	if !p.readCore(phs, base+phoff) {
+		return ""
+	}
+	// The load bias: the first PT_LOAD's page-aligned vaddr sits at base.
+	var bias uint64
+	for i := uint64(0); i < phnum; i++ {
+		ph := phs[i*phentsize:]
+		if elf.ProgType(le.Uint32(ph)) == elf.PT_LOAD {
+			bias = base - (le.Uint64(ph[16:]) &^ (p.PageSize - 1))
+			break
+		}
+	}
+	for i := uint64(0); i < phnum; i++ {
+		ph := phs[i*phentsize:]
+		if elf.ProgType(le.Uint32(ph)) != elf.PT_NOTE {
+			continue
+		}
+		vaddr, size := le.Uint64(ph[16:]), le.Uint64(ph[32:])
+		if size > 1<<16 {
+			continue
+		}
+		d := make([]byte, size)
+		if !p.readCore(d, bias+vaddr) {
+			continue
+		}
+		if id := buildIDFromNotes(d); id != "" {
+			return id
+		}
+	}
+	return ""
+}
+
+// Module returns the ELF module for a file path named by the core, opening
+// it on first use. It is nil when the file is absent, not ELF, or not the
+// file the process had (build-id mismatch).
+func (p *Process) Module(path string) *Module {
+	p.modsMu.Lock()
+	defer p.modsMu.Unlock()
+	if m, ok := p.modules[path]; ok {
+		return m
+	}
+	var m *Module
+	if !p.NoFiles && path != "" && path[0] == '/' {
+		var err error
+		m, err = openModule(path)
+		if err == nil {
+			if id := p.coreBuildID(path); id != "" && m.BuildID != "" && id != m.BuildID {
+				p.modErrs[path] = fmt.Errorf("%s on this machine is not the file the process had (build-id differs)", path)
+				m.close()
+				m = nil
+			}
+		} else {
+			p.modErrs[path] = err
+		}
+	}
+	p.modules[path] = m
+	return m
+}
+
+// AddModule registers a module (bundles provide their own).
+func (p *Process) AddModule(path string, m *Module) {
+	p.modsMu.Lock()
+	defer p.modsMu.Unlock()
+	p.modules[path] = m
+}
+
+// Location is a symbolized address.
+type Location struct {
+	Module *Module
+	Path   string // the mapped file, "" for anonymous memory
+	Symbol string // mangled name; "" if none
+	Offset uint64 // from the symbol start (or from the file start without a symbol)
+}
+
+// Symbolize names the code at addr. It works through the NT_FILE file
+// offset, so a second mapping of the same file (V8's remapped builtins)
+// resolves like the first.
+func (p *Process) Symbolize(addr uint64) (Location, bool) {
+	fm, ok := p.FileMappingAt(addr)
+	if !ok {
+		return Location{}, false
+	}
+	loc := Location{Path: fm.Path}
+	off := fm.FileOffset + (addr - fm.Start)
+	loc.Offset = off
+	m := p.Module(fm.Path)
+	if m == nil {
+		return loc, true
+	}
+	loc.Module = m
+	vaddr, ok := m.FileOffsetToVaddr(off)
+	if !ok {
+		return loc, true
+	}
+	if s, ok := m.LookupAddr(vaddr); ok {
+		loc.Symbol, loc.Offset = s.Name, vaddr-s.Addr
+	}
+	return loc, true
+}
+
+// String renders a location as module`symbol+0xoff (mdb style), demangled.
+func (l Location) String() string {
+	mod := filepath.Base(l.Path)
+	if l.Symbol == "" {
+		return fmt.Sprintf("%s+%#x", mod, l.Offset)
+	}
+	s := mod + "`" + Demangle(l.Symbol)
+	if l.Offset != 0 {
+		s += fmt.Sprintf("+%#x", l.Offset)
+	}
+	return s
+}
+
+// SymbolAddress returns the run-time address of a symbol of the executable.
+// The executable is mapped at its link-time addresses unless it is PIE.
+func (p *Process) SymbolAddress(name string) (uint64, bool) {
+	if p.Exe == nil {
+		return 0, false
+	}
+	s, ok := p.Exe.LookupName(name)
+	if !ok {
+		return 0, false
+	}
+	return s.Addr + p.exeBias(), true
+}
+
+func (p *Process) exeBias() uint64 {
+	if p.Exe == nil || p.Exe.elf == nil || p.Exe.elf.Type == elf.ET_EXEC {
+		return 0
+	}
+	for _, fm := range p.Files {
+		if p.modules[fm.Path] == p.Exe && fm.FileOffset == 0 && len(p.Exe.Loads) > 0 {
+			return fm.Start - (p.Exe.Loads[0].Vaddr &^ (p.PageSize - 1))
+		}
+	}
+	return 0
+}
+
+// HumanBytes formats a byte count (1.5 GB, 12 MB, 300 B).
+func HumanBytes(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
