@@ -160,9 +160,21 @@ func saveMeta(dir string, cores []*Core) error {
 	return os.Rename(tmp, filepath.Join(dir, "meta.json"))
 }
 
-// makeCore tries the kernel first, then gdb.
+// makeCore tries the kernel first, then gdb; $NDB_CORE_METHOD ("kernel" or "gdb") forces one.
 func makeCore(r *run) ([]*Core, error) {
-	if why := kernelCoreProblem(); why == "" {
+	switch m := os.Getenv("NDB_CORE_METHOD"); m {
+	case "", "kernel", "gdb":
+	default:
+		return nil, fmt.Errorf("NDB_CORE_METHOD=%q: want kernel or gdb", m)
+	}
+	if os.Getenv("NDB_CORE_METHOD") == "kernel" {
+		c, err := kernelCore(r)
+		if err != nil {
+			return nil, err
+		}
+		return []*Core{c}, nil
+	}
+	if why := kernelCoreProblem(); why == "" && os.Getenv("NDB_CORE_METHOD") == "" {
 		c, err := kernelCore(r)
 		if err == nil {
 			return []*Core{c}, nil
@@ -320,6 +332,7 @@ func gdbCore(r *run) (*Core, error) {
 		return nil, fmt.Errorf("gdb made no core (err %v): %s; stderr: %s", err, lastLines(string(out), 5),
 			lastLines(string(stderr), 5))
 	}
+	digHoles(core)
 	c := &Core{Path: core, Stdout: string(stdout), Stderr: string(stderr), Method: "gdb"}
 	if m := gdbPid.FindSubmatch(out); m != nil {
 		c.Pid, _ = strconv.Atoi(string(m[1]))

@@ -140,6 +140,7 @@ func cacheKey(kind, version string, fixture []byte, nodeFlags, args []string) st
 	field := func(s string) { fmt.Fprintf(h, "%d:%s\n", len(s), s) }
 	field(helperVersion)
 	field(kind)
+	field(os.Getenv("NDB_CORE_METHOD"))
 	field(version)
 	field(string(fixture))
 	field(fmt.Sprint(len(nodeFlags)))
