@@ -16,9 +16,10 @@ type MemError struct {
 func (e *MemError) Error() string { return fmt.Sprintf("address %#x: %s", e.Addr, e.Reason) }
 
 const (
-	reasonNotMapped = "not in the core (unmapped)"
-	reasonNotDumped = "not in the core (mapping not dumped and its file is not here)"
-	reasonTruncated = "in the part of the core cut off by truncation"
+	reasonNotMapped     = "not in the core (unmapped)"
+	reasonNotDumped     = "not in the core (mapping not dumped and its file is not here)"
+	reasonAnonNotDumped = "not in the core (the mapping was not dumped)"
+	reasonTruncated     = "in the part of the core cut off by truncation"
 )
 
 // segmentAt returns the index of the segment containing addr, or -1.
@@ -91,6 +92,9 @@ func (p *Process) readSome(buf []byte, addr uint64) (int, error) {
 	}
 	if n, ok := p.readFromFile(buf, addr, limit); ok {
 		return n, nil
+	}
+	if _, ok := p.FileMappingAt(addr); !ok {
+		return 0, &MemError{addr, reasonAnonNotDumped}
 	}
 	return 0, &MemError{addr, reasonNotDumped}
 }
