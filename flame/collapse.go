@@ -17,15 +17,16 @@ type chunkFolder struct {
 	keys    []string
 	weights []weight
 	order   []int32 // sample keys in input order (Ordered)
+	orderW  []float64
 
 	// current sample
 	open      bool
 	pname     []byte
 	period    weight
 	scratch   []byte     // frame names of the sample
-	parts     [][2]int32 // ranges in scratch
-	groups    []int32    // start index in parts of each frame line's group
-	nframes   int        // frame lines of the sample
+	groups    [][2]int32 // ranges in scratch: the frames of each frame line, joined by ';'
+	cache     map[string]cachedGroup
+	nframes   int // frame lines of the sample
 	key       []byte
 	tmp       []byte
 	hdr       header
@@ -44,7 +45,7 @@ type chunkFolder struct {
 }
 
 func newChunkFolder(opt *FoldOptions) *chunkFolder {
-	return &chunkFolder{opt: opt, index: make(map[string]int)}
+	return &chunkFolder{opt: opt, index: make(map[string]int), cache: make(map[string]cachedGroup)}
 }
 
 // reset prepares the folder for a new chunk, keeping its buffers and the
@@ -84,6 +85,17 @@ func (c *chunkFolder) line(line []byte) {
 		c.header()
 		return
 	}
+	if c.open && isSpace(line[0]) && len(line) <= maxCachedLine && !c.javaComm {
+		if g, ok := c.cache[string(line)]; ok {
+			c.nframes++
+			if g.ok {
+				start := len(c.scratch)
+				c.scratch = append(c.scratch, g.s...)
+				c.groups = append(c.groups, [2]int32{int32(start), int32(len(c.scratch))})
+			}
+			return
+		}
+	}
 	if !parseFrame(line, &c.fr) {
 		c.badLines++
 		if c.firstBad == 0 {
@@ -97,7 +109,7 @@ func (c *chunkFolder) line(line []byte) {
 		return
 	}
 	if c.open {
-		c.frame()
+		c.frame(line)
 	}
 }
 
@@ -144,31 +156,83 @@ func (c *chunkFolder) header() {
 	c.open = true
 }
 
-func (c *chunkFolder) frame() {
-	f := &c.fr
+func (c *chunkFolder) frame(line []byte) {
 	c.nframes++
-	raw := stripOffset(f.rawfunc)
-	if len(raw) > 0 && raw[0] == '(' {
-		return
-	}
-	c.groups = append(c.groups, int32(len(c.parts)))
-	first := true
-	sep := []byte("->")
-	for len(raw) > 0 {
-		var fn []byte
-		if i := bytes.Index(raw, sep); i >= 0 {
-			fn, raw = raw[:i], raw[i+2:]
-			// Perl's split drops trailing empty fields.
-			if len(bytes.ReplaceAll(raw, sep, nil)) == 0 {
-				raw = nil
+	cacheable := !c.javaComm && len(line) <= maxCachedLine
+	if cacheable {
+		if g, ok := c.cache[string(line)]; ok {
+			if g.ok {
+				start := len(c.scratch)
+				c.scratch = append(c.scratch, g.s...)
+				c.groups = append(c.groups, [2]int32{int32(start), int32(len(c.scratch))})
 			}
-		} else {
-			fn, raw = raw, nil
+			return
 		}
-		start := len(c.scratch)
+	}
+	start := len(c.scratch)
+	ok := c.renderGroup()
+	if ok {
+		c.groups = append(c.groups, [2]int32{int32(start), int32(len(c.scratch))})
+	}
+	if cacheable && len(c.cache) < maxCacheEntries {
+		c.cache[string(line)] = cachedGroup{s: string(c.scratch[start:]), ok: ok}
+	}
+}
+
+const (
+	maxCachedLine   = 512
+	maxCacheEntries = 1 << 16
+)
+
+type cachedGroup struct {
+	s  string
+	ok bool // false: the line adds no frame
+}
+
+// renderGroup appends the frames of the parsed frame line c.fr to scratch,
+// joined by ';', and reports whether it added any.
+func (c *chunkFolder) renderGroup() bool {
+	raw := stripOffset(c.fr.rawfunc)
+	if len(raw) > 0 && raw[0] == '(' {
+		return false
+	}
+	// Perl's split drops trailing empty fields.
+	for len(raw) >= 2 && raw[len(raw)-2] == '-' && raw[len(raw)-1] == '>' {
+		raw = raw[:len(raw)-2]
+	}
+	if len(raw) == 0 {
+		return false
+	}
+	first := true
+	for {
+		fn := raw
+		i := indexArrow(raw)
+		if i >= 0 {
+			fn = raw[:i]
+		}
+		if !first {
+			c.scratch = append(c.scratch, ';')
+		}
 		c.scratch = c.appendFunc(c.scratch, fn, !first)
-		c.parts = append(c.parts, [2]int32{int32(start), int32(len(c.scratch))})
 		first = false
+		if i < 0 {
+			return true
+		}
+		raw = raw[i+2:]
+	}
+}
+
+func indexArrow(b []byte) int {
+	off := 0
+	for {
+		i := bytes.IndexByte(b[off:], '-')
+		if i < 0 || off+i+1 >= len(b) {
+			return -1
+		}
+		if b[off+i+1] == '>' {
+			return off + i
+		}
+		off += i + 1
 	}
 }
 
@@ -254,14 +318,8 @@ func (c *chunkFolder) endSample() {
 		k = append(k, truncatedFrame...)
 	}
 	for g := len(c.groups) - 1; g >= 0; g-- {
-		end := len(c.parts)
-		if g+1 < len(c.groups) {
-			end = int(c.groups[g+1])
-		}
-		for _, p := range c.parts[c.groups[g]:end] {
-			k = append(k, ';')
-			k = append(k, c.scratch[p[0]:p[1]]...)
-		}
+		k = append(k, ';')
+		k = append(k, c.scratch[c.groups[g][0]:c.groups[g][1]]...)
 	}
 	c.key = k
 	idx, ok := c.index[string(k)]
@@ -275,11 +333,11 @@ func (c *chunkFolder) endSample() {
 	c.weights[idx].add(c.period)
 	if c.opt.Ordered {
 		c.order = append(c.order, int32(idx))
+		c.orderW = append(c.orderW, c.period.float64())
 	}
 	c.samples++
 	c.open = false
 	c.scratch = c.scratch[:0]
-	c.parts = c.parts[:0]
 	c.groups = c.groups[:0]
 	c.nframes = 0
 }

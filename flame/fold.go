@@ -162,7 +162,14 @@ func parseFrame(line []byte, f *frame) bool {
 	if lastParen < 0 {
 		return false
 	}
-	j := bytes.LastIndex(line[:lastParen], []byte(" ("))
+	j := lastParen
+	for {
+		j = bytes.LastIndexByte(line[:j], '(')
+		if j < 1 || line[j-1] == ' ' {
+			break
+		}
+	}
+	j-- // the space before '('
 	if j < ws+2 {
 		return false
 	}

@@ -11,12 +11,13 @@ import (
 
 // FoldResult is the outcome of folding perf script text.
 type FoldResult struct {
-	Stacks  []Stack // sorted bytewise by Frames
-	Order   []int   // with FoldOptions.Ordered: index into Stacks of each sample, in input order
-	Event   string  // the event kept ("" when headers carry none)
-	Samples int     // samples folded
-	Headers int     // sample header lines seen
-	Lines   int     // lines read
+	Stacks  []Stack   // sorted bytewise by Frames
+	Order   []int     // with FoldOptions.Ordered: index into Stacks of each sample, in input order
+	OrderW  []float64 // and its weight
+	Event   string    // the event kept ("" when headers carry none)
+	Samples int       // samples folded
+	Headers int       // sample header lines seen
+	Lines   int       // lines read
 
 	BadLines     int    // lines that are neither headers nor frames
 	FirstBad     int    // line number of the first such line
@@ -95,7 +96,7 @@ func Fold(r io.Reader, opt FoldOptions) (*FoldResult, error) {
 				// A chunk ends after a blank line, so no sample stays open,
 				// except in the last chunk.
 				c.open = false
-				c.scratch, c.parts, c.groups, c.nframes = c.scratch[:0], c.parts[:0], c.groups[:0], 0
+				c.scratch, c.groups, c.nframes = c.scratch[:0], c.groups[:0], 0
 				pool <- j.buf
 				mu.Lock()
 				for len(diags) <= j.seq {
@@ -199,6 +200,7 @@ func Fold(r io.Reader, opt FoldOptions) (*FoldResult, error) {
 		for i, k := range c.order {
 			res.Order[i] = pos[c.keys[k]]
 		}
+		res.OrderW = c.orderW
 	}
 	return res, nil
 }
