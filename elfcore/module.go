@@ -43,6 +43,9 @@ type Module struct {
 
 	// SymbolsLoader, when set, supplies the symbol table (bundles).
 	SymbolsLoader func() ([]Symbol, error)
+	// FileReader, when set and there is no file, supplies the file's bytes
+	// at [off, off+n) or fewer (bundles store the parts ndb reads).
+	FileReader func(off, n uint64) ([]byte, bool)
 }
 
 // Name is the module's file name without its directory.
@@ -105,6 +108,9 @@ func (m *Module) FileOffsetToVaddr(off uint64) (uint64, bool) {
 
 // fileBytes returns the file's bytes at [off, off+n), if the file is here.
 func (m *Module) fileBytes(off, n uint64) ([]byte, bool) {
+	if m.file == nil && m.FileReader != nil {
+		return m.FileReader(off, n)
+	}
 	if m.file == nil || off >= uint64(len(m.file.data)) {
 		return nil, false
 	}

@@ -64,6 +64,14 @@ type Process struct {
 	modErrs  map[string]error
 	NoFiles  bool // a bundle: never look at the file system
 	extraMem []Segment
+	release  func() // run by Close (a bundle's mapped memory)
+}
+
+// NewProcess returns an empty Process for a bundle to fill in. It never
+// opens a file (NoFiles); release, when not nil, runs on Close.
+func NewProcess(release func()) *Process {
+	return &Process{modules: map[string]*Module{}, modErrs: map[string]error{}, PageSize: 4096,
+		NoFiles: true, release: release}
 }
 
 // ErrNotCore and friends classify what is wrong with the input.
@@ -203,6 +211,10 @@ func (p *Process) addNotes(notes []rawNote) {
 // Close releases the mapped files.
 func (p *Process) Close() {
 	p.core.close()
+	if p.release != nil {
+		p.release()
+		p.release = nil
+	}
 	p.modsMu.Lock()
 	defer p.modsMu.Unlock()
 	for _, m := range p.modules {
@@ -463,7 +475,7 @@ func (p *Process) SymbolAddress(name string) (uint64, bool) {
 }
 
 func (p *Process) exeBias() uint64 {
-	if p.Exe == nil || p.Exe.elf == nil || p.Exe.elf.Type == elf.ET_EXEC {
+	if p.Exe == nil || (p.Exe.elf != nil && p.Exe.elf.Type == elf.ET_EXEC) {
 		return 0
 	}
 	for _, fm := range p.Files {
