@@ -1,13 +1,13 @@
 // Package bundle reads and writes ndb bundles: a core with everything ndb
-// needs from the executable and libraries, in one compressed file.
+// needs from the executable and libraries, in one compressed file that can
+// be debugged on any machine, without the node binary. The format is
+// described in docs/bundle-format.md.
 package bundle
 
 import (
 	"bytes"
-	"errors"
+	"io"
 	"os"
-
-	"github.com/ndb-debugger/ndb/elfcore"
 )
 
 // Magic starts every bundle file.
@@ -21,13 +21,8 @@ func IsBundle(path string) bool {
 	}
 	defer f.Close()
 	b := make([]byte, len(Magic))
-	if _, err := f.Read(b); err != nil {
+	if _, err := io.ReadFull(f, b); err != nil {
 		return false
 	}
 	return bytes.Equal(b, Magic)
-}
-
-// Open reads a bundle into a Process.
-func Open(path string) (*elfcore.Process, error) {
-	return nil, errors.New("bundles are not supported yet")
 }
