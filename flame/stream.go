@@ -67,9 +67,19 @@ func Fold(r io.Reader, opt FoldOptions) (*FoldResult, error) {
 	filterKnown := len(filter) > 0
 
 	pool := make(chan *[]byte, workers+2)
-	for i := 0; i < workers+2; i++ {
-		b := make([]byte, chunkSize)
-		pool <- &b
+	allocated := 0
+	getBuf := func() *[]byte {
+		select {
+		case b := <-pool:
+			return b
+		default:
+		}
+		if allocated < workers+2 {
+			allocated++
+			b := make([]byte, 64<<10) // grows to chunkSize on big inputs
+			return &b
+		}
+		return <-pool
 	}
 	jobs := make(chan chunkJob, workers)
 	var mu sync.Mutex
@@ -110,7 +120,7 @@ func Fold(r io.Reader, opt FoldOptions) (*FoldResult, error) {
 
 	var readErr error
 	seq := 0
-	cur := <-pool
+	cur := getBuf()
 	n := 0
 	eof := false
 	for !eof {
@@ -133,8 +143,8 @@ func Fold(r io.Reader, opt FoldOptions) (*FoldResult, error) {
 			readErr = err
 			break
 		}
-		if n < len(buf) && !eof {
-			continue
+		if !eof && (n < len(buf) || len(buf) < chunkSize) {
+			continue // read more, growing small buffers
 		}
 		split := n
 		if !eof {
@@ -144,9 +154,9 @@ func Fold(r io.Reader, opt FoldOptions) (*FoldResult, error) {
 			}
 			split = i + 2
 		}
-		next := <-pool
+		next := getBuf()
 		if len(*next) < n-split {
-			*next = make([]byte, max(chunkSize, 2*(n-split)))
+			*next = make([]byte, max(len(buf), 2*(n-split)))
 		}
 		rest := copy(*next, buf[split:n])
 		if !filterKnown {
