@@ -25,6 +25,7 @@ var fallbacks = []fallback{
 	{key: "FixedArray.length", from: all[0], to: all[1], value: 8, why: "FixedArrayBase::length (Smi); some versions name it only on FixedArrayBase"},
 	{key: "AccessorPair.getter", from: [2]int{14, 0}, to: all[1], value: 8, why: "AccessorPair fields left the metadata in V8 14"},
 	{key: "AccessorPair.setter", from: [2]int{14, 0}, to: all[1], value: 16, why: "AccessorPair fields left the metadata in V8 14"},
+
 	// Object model (::jsprint): classes the generator never described.
 	{key: "type:BIGINT_TYPE", from: all[0], to: all[1], value: 129, why: "BigInt has no type symbol; it follows SYMBOL_TYPE (128)"},
 	{key: "BigInt.bitfield", from: all[0], to: all[1], value: 8, why: "BigIntBase::bitfield (u32: sign bit 0, length bits 1-30) not emitted"},

