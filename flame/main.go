@@ -369,7 +369,8 @@ func (c *cli) load(name string, exact bool) (*Profile, int, error) {
 		fmt.Fprintf(c.stderr, "ndb flame: %s: truncated: input ends inside a sample (line %d); that sample is left out, as stackcollapse-perf.pl does\n", dn, res.OpenAt)
 		status = 1
 	}
-	if res.BadLines > 0 && res.Samples > 0 {
+	cutLine := res.OpenAt > 0 && res.BadLines == 1 && res.FirstBad == res.Lines
+	if res.BadLines > 0 && res.Samples > 0 && !cutLine {
 		c.warnf("%s: ignored %d unrecognized line(s), first at %s", dn, res.BadLines, res.describeBad())
 	}
 	if exact {
