@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -26,7 +27,7 @@ A frame that is not a JS frame prints its kind and symbol.`,
 }
 
 func runJSFrame(inv *Invocation) error {
-	h, err := frameHeap(inv)
+	h, err := HeapOf(inv)
 	if err != nil {
 		return err
 	}
@@ -199,6 +200,9 @@ func frameJSON(inv *Invocation, h *v8layout.Heap, tid int, f *v8layout.Frame, ji
 	return o
 }
 
-func valueText(h *v8layout.Heap, v v8layout.Value) string { s, _ := h.FrameValue(v); return s }
+func valueText(h *v8layout.Heap, v v8layout.Value) string { return v8layout.Summary(h, v) }
 
-func valueJSON(h *v8layout.Heap, v v8layout.Value) any { _, j := h.FrameValue(v); return j }
+// valueJSON is the ::jsprint --json form of a value, one level deep.
+func valueJSON(h *v8layout.Heap, v v8layout.Value) any {
+	return json.RawMessage(v8layout.FormatJSON(h, v, v8layout.Options{Depth: 1, MaxString: 200, MaxItems: 10}))
+}

@@ -48,17 +48,6 @@ whose walk stopped early adds {"thread", "stack_end": "..."}.`,
 	})
 }
 
-// frameHeap returns the session's V8 heap reader.
-func frameHeap(inv *Invocation) (*v8layout.Heap, error) {
-	v, err := inv.S.Cached("frames.heap", func() (any, error) {
-		return v8layout.NewHeap(inv.S.Proc, inv.S.Meta)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*v8layout.Heap), nil
-}
-
 // threadStacks walks (once per session) the stack of a thread.
 func threadStack(inv *Invocation, h *v8layout.Heap, t *elfcore.Thread) *v8layout.Stack {
 	v, err := inv.S.Cached(fmt.Sprintf("frames.stack.%d", t.TID), func() (any, error) {
@@ -107,7 +96,7 @@ func selectThreads(inv *Invocation) ([]*elfcore.Thread, error) {
 }
 
 func runJSStack(inv *Invocation) error {
-	h, err := frameHeap(inv)
+	h, err := HeapOf(inv)
 	if err != nil {
 		return err
 	}

@@ -150,9 +150,7 @@ func TestJSStackMatchesNode(t *testing.T) {
 				}
 				for i := 0; i < min(len(got), len(want)); i++ {
 					g, w := got[i], want[i]
-					if g.Function != w.name && !(w.name == "Timeout._onTimeout" && g.Function == "Timeout.<anonymous>") {
-						// (method names of anonymous functions need the receiver's
-						// properties: not read yet)
+					if g.Function != w.name {
 						t.Errorf("frame %d: function %q, node says %q", i, g.Function, w.name)
 					}
 					if w.script == "" {

@@ -384,6 +384,3 @@ func (h *Heap) isJSFunction(v Value) bool {
 	l := h.frames()
 	return it >= l.firstFn && it <= l.lastFn
 }
-
-// IsJSFunction reports whether v points to a JSFunction.
-func (h *Heap) IsJSFunction(v Value) bool { return h.isJSFunction(v) }
