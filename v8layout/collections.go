@@ -111,6 +111,9 @@ func (h *Heap) DateValue(d Value) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if v, ok := h.M.Const("JSDateValueIsDouble"); ok && v == 1 {
+		return math.Float64frombits(uint64(w)), nil
+	}
 	f, ok := h.Number(w)
 	if !ok {
 		return 0, fmt.Errorf("date %#x: value %#x is not a number", uint64(d), uint64(w))

@@ -380,9 +380,19 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 		}
 		n.Slots = append(n.Slots, NodeProp{Name: "[[Target]]", Val: d.value(tg, level+1)})
 	case t == md.tGlobalProxy:
+		// The proxy's hidden prototype is the JSGlobalObject that holds
+		// the globals.
 		n.Kind = KGlobal
 		n.Ctor = "global"
 		withProps = false
+		if g := mi.Prototype; h.IsHeapObject(g) {
+			if gt, err := h.InstanceType(g); err == nil && gt == md.tGlobalObj {
+				if gm, err := h.MapOf(g); err == nil {
+					d.object(n, g, gm, level)
+					n.Ctor = "global"
+				}
+			}
+		}
 	case t == md.tGlobalObj:
 		n.Kind = KGlobal
 		if n.Ctor == "" {
@@ -406,19 +416,24 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 			n.Props = append(n.Props, NodeProp{Name: "$error", Val: errNode(v, err)})
 			return
 		}
+		var stack Value
+		var message Value
 		for _, p := range props {
-			if p.Private && !(t == md.tError && (p.Name == "Symbol(error_stack_symbol)" || p.Name == "Symbol(stack_trace_symbol)")) {
-				continue
+			if p.Name == "message" && !p.IsSymbol {
+				message = p.Value
 			}
-			if p.Native {
-				continue
-			}
+		}
+		for _, p := range props {
 			if p.Private {
-				// A materialized stack (a string); otherwise not yet formatted.
-				if !h.IsString(p.Value) {
-					continue
+				// Errors keep their materialized stack string under a private
+				// symbol (error_stack_symbol).
+				if t == md.tError && stack == 0 && p.Value != message && h.IsString(p.Value) {
+					stack = p.Value
 				}
-				p.Name = "stack"
+				continue
+			}
+			if p.Native || (t == md.tError && p.Name == "stack" && p.Accessor) {
+				continue
 			}
 			np := NodeProp{Name: p.Name, Symbol: p.IsSymbol}
 			if p.Accessor {
@@ -429,13 +444,13 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 				if h.IsFunction(p.Setter) {
 					np.Set = d.value(p.Setter, level+1)
 				}
-				if t == md.tError && p.Name == "stack" {
-					continue
-				}
 			} else {
 				np.Val = d.value(p.Value, level+1)
 			}
 			n.Props = append(n.Props, np)
+		}
+		if stack != 0 {
+			n.Props = append(n.Props, NodeProp{Name: "stack", Val: d.value(stack, level+1)})
 		}
 	}
 }

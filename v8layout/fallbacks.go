@@ -25,7 +25,6 @@ var fallbacks = []fallback{
 	{key: "FixedArray.length", from: all[0], to: all[1], value: 8, why: "FixedArrayBase::length (Smi); some versions name it only on FixedArrayBase"},
 	{key: "AccessorPair.getter", from: [2]int{14, 0}, to: all[1], value: 8, why: "AccessorPair fields left the metadata in V8 14"},
 	{key: "AccessorPair.setter", from: [2]int{14, 0}, to: all[1], value: 16, why: "AccessorPair fields left the metadata in V8 14"},
-
 	// Object model (::jsprint): classes the generator never described.
 	{key: "type:BIGINT_TYPE", from: all[0], to: all[1], value: 129, why: "BigInt has no type symbol; it follows SYMBOL_TYPE (128)"},
 	{key: "BigInt.bitfield", from: all[0], to: all[1], value: 8, why: "BigIntBase::bitfield (u32: sign bit 0, length bits 1-30) not emitted"},
@@ -58,6 +57,9 @@ var fallbacks = []fallback{
 	{key: "const:OrderedHashSetEntrySize", from: all[0], to: all[1], value: 2, why: "key, chain"},
 	{key: "const:EphemeronHashTableEntriesStart", from: all[0], to: all[1], value: 3, why: "HashTable prefix start 3, EphemeronHashTableShape prefix 0"},
 	{key: "type:HOLE_TYPE", from: [2]int{14, 0}, to: all[1], value: 274, why: "the Hole class lost its type symbol in V8 14 (seen in holey arrays of 26.10.0)"},
+	{key: "ExternalString.resource_data", from: all[0], to: all[1], value: 24, why: "cached data pointer of (cacheable) external strings; not emitted"},
+	{key: "const:JSDateValueIsDouble", from: [2]int{13, 0}, to: all[1], value: 1, why: "JSDate::value became an unboxed float64 in V8 13 (a tagged Number before)"},
+	{key: "const:globaldictionaryshape_prefix_size", from: all[0], to: all[1], value: 2, why: "GlobalDictionaryShape prefix (next enumeration index, hash); not emitted"},
 	{key: "const:JSFunctionTypeCount", from: all[0], to: [2]int{11, 99}, value: 17, why: "JSFunction subclass types follow JS_FUNCTION_TYPE; First/LastJSFunctionType are emitted from V8 12"},
 	// Stack frames (validated by matching ::jsstack against the stack trace node printed).
 	{key: "BytecodeArray.source_position_table", from: [2]int{10, 0}, to: [2]int{11, 99}, value: 32, why: "not emitted since V8 9.4; after constant_pool and handler_table"},

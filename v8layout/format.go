@@ -140,6 +140,14 @@ func (t *textPrinter) node(n *Node, level int) {
 		if name == "" {
 			name = "ArrayBuffer"
 		}
+		if vals := TypedElements(n.Kind2, n.Bytes); n.Kind == KTypedArray && vals != nil && name != "Buffer" {
+			fmt.Fprintf(t.b, "%s(%d) [%s", name, len(vals)+n.More/typedSize(n.Kind2), strings.Join(vals, ", "))
+			if n.More > 0 {
+				fmt.Fprintf(t.b, ", ... %d more bytes", n.More)
+			}
+			t.w("]")
+			break
+		}
 		fmt.Fprintf(t.b, "%s(%d) <", name, n.Length)
 		for i, c := range n.Bytes {
 			if i > 0 {
@@ -462,4 +470,56 @@ func jsonProps(o Object, props []NodeProp) Object {
 		o = append(o, KV{p.Name, JSONValue(p.Val)})
 	}
 	return o
+}
+
+func typedSize(t string) int {
+	switch t {
+	case "Uint8", "Int8", "Uint8Clamped":
+		return 1
+	case "Uint16", "Int16", "Float16":
+		return 2
+	case "Uint32", "Int32", "Float32":
+		return 4
+	case "Float64", "BigInt64", "BigUint64":
+		return 8
+	}
+	return 0
+}
+
+// TypedElements decodes the bytes of a typed array of element type t
+// ("Uint8", "Float64"...) into JavaScript number text; nil for an unknown
+// type.
+func TypedElements(t string, b []byte) []string {
+	sz := typedSize(t)
+	if sz == 0 || t == "Float16" {
+		return nil
+	}
+	out := make([]string, 0, len(b)/sz)
+	for i := 0; i+sz <= len(b); i += sz {
+		var u uint64
+		for k := sz - 1; k >= 0; k-- {
+			u = u<<8 | uint64(b[i+k])
+		}
+		var s string
+		switch t {
+		case "Uint8", "Uint8Clamped", "Uint16", "Uint32":
+			s = strconv.FormatUint(u, 10)
+		case "Int8":
+			s = strconv.FormatInt(int64(int8(u)), 10)
+		case "Int16":
+			s = strconv.FormatInt(int64(int16(u)), 10)
+		case "Int32":
+			s = strconv.FormatInt(int64(int32(u)), 10)
+		case "Float32":
+			s = FormatNumber(float64(math.Float32frombits(uint32(u))))
+		case "Float64":
+			s = FormatNumber(math.Float64frombits(u))
+		case "BigInt64":
+			s = strconv.FormatInt(int64(u), 10) + "n"
+		case "BigUint64":
+			s = strconv.FormatUint(u, 10) + "n"
+		}
+		out = append(out, s)
+	}
+	return out
 }

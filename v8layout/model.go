@@ -11,10 +11,10 @@ import (
 // for that value only.
 type model struct {
 	// Map
-	mapInstanceSize, mapInObjStart, mapBitField2, mapBitField3   int64
-	mapPrototype, mapConstructor, mapDescriptors                 int64
-	ekMask, ekShift, dictShift, nodMask, nodShift                int64
-	ekDictionary                                                 int64
+	mapInstanceSize, mapInObjStart, mapBitField2, mapBitField3 int64
+	mapPrototype, mapConstructor, mapDescriptors               int64
+	ekMask, ekShift, dictShift, nodMask, nodShift              int64
+	ekDictionary                                               int64
 	// receivers
 	propsOrHash, elements, arrayLength, fixedLen, fixedData int64
 	// strings
@@ -38,21 +38,21 @@ type model struct {
 	siNParams, siNLocals, siFirstVars, ctxScope, ctxPrev, ctxSlots int64
 	// built-ins
 	wrapperValue, dateValue, reSource, reFlags, collTable, weakTable, weakRefTarget int64
-	proxyTarget, proxyHandler, promiseResult, promiseFlags                         int64
-	abByteLength, abBackingStore, viewBuffer, viewByteOffset, viewByteLength       int64
-	taLength, taExternal, taBase                                                   int64
+	proxyTarget, proxyHandler, promiseResult, promiseFlags                          int64
+	abByteLength, abBackingStore, viewBuffer, viewByteOffset, viewByteLength        int64
+	taLength, taExternal, taBase                                                    int64
 
 	oddFalse, oddTrue, oddNull, oddUndefined, oddHole int64
 
 	// instance types (-1 when unknown)
-	tSymbol, tHeapNumber, tBigInt, tOddball, tHole, tMap                          int
-	tFixedArray, tFixedDoubleArray, tPropertyArray, tDescriptorArray              int
-	tJSObject, tJSArray, tJSFunction, tFirstFn, tLastFn, tBoundFunction           int
-	tSFI, tScopeInfo, tScript, tFirstCtx, tLastCtx, tAccessorPair, tAccessorInfo  int
-	tPrimitiveWrapper, tDate, tRegExp, tError, tMap2, tSet, tWeakMap, tWeakSet    int
-	tWeakRef, tProxy, tPromise, tArrayBuffer, tTypedArray, tDataView, tGlobalObj  int
-	tGlobalProxy, tPropertyCell, tArgs, tApiObject, tSpecialApiObject, tUncomp1   int
-	tUncomp2, tFirstNonString                                                     int
+	tSymbol, tHeapNumber, tBigInt, tOddball, tHole, tMap                         int
+	tFixedArray, tFixedDoubleArray, tPropertyArray, tDescriptorArray             int
+	tJSObject, tJSArray, tJSFunction, tFirstFn, tLastFn, tBoundFunction          int
+	tSFI, tScopeInfo, tScript, tFirstCtx, tLastCtx, tAccessorPair, tAccessorInfo int
+	tPrimitiveWrapper, tDate, tRegExp, tError, tMap2, tSet, tWeakMap, tWeakSet   int
+	tWeakRef, tProxy, tPromise, tArrayBuffer, tTypedArray, tDataView, tGlobalObj int
+	tGlobalProxy, tPropertyCell, tArgs, tApiObject, tSpecialApiObject, tUncomp1  int
+	tUncomp2, tFirstNonString                                                    int
 }
 
 var models sync.Map // *Heap → *model

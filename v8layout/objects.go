@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Limits on what one object read enumerates, so that a corrupted length
@@ -163,7 +164,9 @@ func (h *Heap) ReadMap(m Value) (*MapInfo, error) {
 	return mi, nil
 }
 
-func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
 
 // MapOf reads and decodes the map of heap object v.
@@ -230,6 +233,45 @@ func (h *Heap) ConstructorOf(v Value) (fn Value, ok bool, err error) {
 // "Widget", "Array"), "" when it has none that ndb can name. Objects with a
 // null prototype are named "Object" only if their constructor says so.
 func (h *Heap) ConstructorName(v Value) (string, error) {
+	m, err := h.Map(v)
+	if err != nil {
+		return "", err
+	}
+	key := ctorKey{h, m}
+	if s, ok := ctorNames.Load(key); ok {
+		return s.(string), nil
+	}
+	s, err := h.constructorName(v, m)
+	if err == nil {
+		ctorNames.Store(key, s)
+	}
+	return s, err
+}
+
+type ctorKey struct {
+	h *Heap
+	m Value
+}
+
+var ctorNames sync.Map // ctorKey → string
+
+// constructorName prefers the "constructor" property of the prototype (as
+// util.inspect does: Node's Buffers are FastBuffer instances whose
+// prototype says Buffer), then the map's constructor function.
+func (h *Heap) constructorName(v Value, m Value) (string, error) {
+	if mi, err := h.ReadMap(m); err == nil && h.IsHeapObject(mi.Prototype) {
+		if pt, err := h.InstanceType(mi.Prototype); err == nil && h.IsJSReceiverType(pt) && pt != h.model().tProxy {
+			if props, err := h.Properties(mi.Prototype); err == nil {
+				for _, p := range props {
+					if p.Name == "constructor" && !p.IsSymbol && !p.Accessor && h.IsFunction(p.Value) {
+						if n, err := h.FunctionName(p.Value); err == nil && n != "" {
+							return n, nil
+						}
+					}
+				}
+			}
+		}
+	}
 	fn, ok, err := h.ConstructorOf(v)
 	if err != nil {
 		return "", err

@@ -305,7 +305,11 @@ func (h *Heap) globalDictionary(dict Value) ([]Property, error) {
 	if err := need("PropertyCell.value", md.cellValue, "PropertyCell.name", h.cellField("name"), "PropertyCell.property_details_raw", h.cellField("property_details_raw")); err != nil {
 		return nil, err
 	}
-	es, err := h.hashEntries(dict, int(md.ndPrefixStart+md.ndPrefix), 1)
+	gp := h.constant("globaldictionaryshape_prefix_size")
+	if err := need("globaldictionaryshape_prefix_size", gp); err != nil {
+		return nil, err
+	}
+	es, err := h.hashEntries(dict, int(md.ndPrefixStart+gp), 1)
 	if err != nil {
 		return nil, err
 	}

@@ -180,16 +180,9 @@ func (h *Heap) appendString(out []uint16, v Value, start, n int, steps int) ([]u
 				return out, err
 			}
 		case RepExternal:
-			if err := need("ExternalString.resource", m.extResource, "nodedbg ExternalString data offset", m.extDataOff); err != nil {
-				return out, err
-			}
-			res, err := h.P.ReadU64(base + uint64(m.extResource))
+			data, err := h.externalData(p.v)
 			if err != nil {
 				return out, err
-			}
-			data, err := h.P.ReadU64(res + uint64(m.extDataOff))
-			if err != nil {
-				return out, fmt.Errorf("external string %#x: resource %#x: %w", uint64(p.v), res, err)
 			}
 			out, err = h.appendChars(out, data, info.OneByte, p.start, p.n)
 			if err != nil {
@@ -301,4 +294,33 @@ func QuoteString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// externalData returns the address of an external string's characters:
+// the data pointer V8 caches in the string, or for uncached external
+// strings the one in Node's resource object (nodedbg offset).
+func (h *Heap) externalData(v Value) (uint64, error) {
+	m := h.model()
+	t, err := h.InstanceType(v)
+	if err != nil {
+		return 0, err
+	}
+	// kUncachedExternalStringTag (0x10) is a V8 encoding stable since 2019.
+	if t&0x10 == 0 {
+		if off, ok := h.M.Field("ExternalString", "resource_data"); ok {
+			return h.P.ReadU64(h.Untag(v) + uint64(off))
+		}
+	}
+	if err := need("ExternalString.resource", m.extResource, "nodedbg ExternalString data offset", m.extDataOff); err != nil {
+		return 0, err
+	}
+	res, err := h.P.ReadU64(h.Untag(v) + uint64(m.extResource))
+	if err != nil {
+		return 0, err
+	}
+	data, err := h.P.ReadU64(res + uint64(m.extDataOff))
+	if err != nil {
+		return 0, fmt.Errorf("external string %#x: resource %#x: %w", uint64(v), res, err)
+	}
+	return data, nil
 }
