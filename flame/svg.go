@@ -279,6 +279,7 @@ text { font-family:Verdana, sans-serif; font-size:%spx; fill:rgb(0,0,0); }
 .hide { display:none; }
 .parent { opacity:0.5; }
 #frames > g { cursor:pointer; }
+#frames text { pointer-events:none; }
 #frames > g:hover > rect { stroke:black; stroke-width:0.5; }
 </style>
 `, ff(fs), ff(fs+5))
