@@ -1,0 +1,70 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+func init() {
+	Register(&Command{
+		Name:     "jsarray",
+		Synopsis: "ADDR::jsarray [-i]",
+		Summary:  "elements of the JavaScript array at ADDR, one per line",
+		Opts:     "i",
+		Addr:     AddrRequired,
+		Help: `Prints the array's elements, one tagged value (an address or a Smi word) per
+line, so that "ADDR::jsarray | ::jsprint" prints each. -i prefixes each with
+its index (not pipe-able). Holes are skipped; unboxed doubles (double arrays)
+print as numbers.`,
+		JSON: `One object per element: {"index", "value": "0x..."} or {"index", "number": N}.`,
+		Run: func(inv *Invocation) error {
+			h, err := HeapOf(inv)
+			if err != nil {
+				return err
+			}
+			v := v8layout.Value(inv.Addr)
+			ln, err := h.ArrayLength(v)
+			if err != nil {
+				return err
+			}
+			els, err := h.Elements(v, int(min(ln, v8layout.MaxElements)), -1)
+			if err != nil {
+				return err
+			}
+			for _, e := range els.Elements {
+				if err := inv.Cancelled(); err != nil {
+					return err
+				}
+				if e.Hole || e.Index >= ln {
+					continue
+				}
+				var word string
+				if e.IsDouble {
+					word = v8layout.FormatNumber(e.Num)
+				} else {
+					word = Hex(uint64(e.Value))
+				}
+				switch {
+				case inv.JSON:
+					if e.IsDouble {
+						err = inv.JSONLine(map[string]any{"index": e.Index, "number": e.Num})
+					} else {
+						err = inv.JSONLine(map[string]any{"index": e.Index, "value": word})
+					}
+					if err != nil {
+						return err
+					}
+				case inv.Flag('i') && !inv.Piped:
+					inv.Printf("%d %s\n", e.Index, word)
+				default:
+					inv.Printf("%s\n", word)
+				}
+			}
+			if els.Truncated {
+				fmt.Fprintf(inv.Warn, "jsarray: only the first %d elements\n", len(els.Elements))
+			}
+			return nil
+		},
+	})
+}

@@ -1,0 +1,71 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+func init() {
+	Register(&Command{
+		Name:     "jsclosure",
+		Synopsis: "ADDR::jsclosure [-a]",
+		Summary:  "variables captured by the closure at ADDR",
+		Opts:     "a",
+		Addr:     AddrRequired,
+		Help: `Prints the variables of the function's context, named from its ScopeInfo, one per
+line, then those of the enclosing contexts up to (not including) the native
+context:
+
+  secret: "captured value"
+  counter: 7
+
+-a prints each value's address. When piped, each line starts with the value's
+address (so "ADDR::jsclosure | ::jsprint" prints every variable).`,
+		JSON: `One object per variable: {"name", "addr", "value": <::jsprint JSON, depth 0>, "context": "0x..."}`,
+		Run: func(inv *Invocation) error {
+			h, err := HeapOf(inv)
+			if err != nil {
+				return err
+			}
+			fi, err := h.Function(v8layout.Value(inv.Addr))
+			if err != nil {
+				return err
+			}
+			if fi.Bound {
+				return fmt.Errorf("a bound function has no context; see ::jsfunction")
+			}
+			o := v8layout.Options{Depth: 0, MaxString: 80}
+			ctx := fi.Context
+			for depth := 0; depth < 64 && h.IsHeapObject(ctx); depth++ {
+				if err := inv.Cancelled(); err != nil {
+					return err
+				}
+				vars, c, err := h.ContextVariables(ctx)
+				if err != nil {
+					if depth == 0 {
+						return err
+					}
+					break
+				}
+				for _, cv := range vars {
+					switch {
+					case inv.JSON:
+						if err := inv.JSONLine(map[string]any{"name": cv.Name, "addr": Hex(uint64(cv.Value)),
+							"value": v8layout.JSONValue(v8layout.Describe(h, cv.Value, o)), "context": Hex(uint64(ctx))}); err != nil {
+							return err
+						}
+					case inv.Piped:
+						inv.Printf("%s %s\n", Hex(uint64(cv.Value)), cv.Name)
+					default:
+						oo := o
+						oo.Addresses = inv.Flag('a')
+						inv.Printf("%s: %s\n", cv.Name, v8layout.Format(h, cv.Value, oo))
+					}
+				}
+				ctx = c.Previous
+			}
+			return nil
+		},
+	})
+}

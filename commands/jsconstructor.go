@@ -1,0 +1,54 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+func init() {
+	Register(&Command{
+		Name:     "jsconstructor",
+		Synopsis: "ADDR::jsconstructor [-v]",
+		Summary:  "the constructor of the JavaScript object at ADDR",
+		Opts:     "v",
+		Addr:     AddrRequired,
+		Help: `Prints the name of the object's constructor (the "constructor" of its prototype,
+else the function its map records). -v also prints the constructor
+JSFunction's address. When piped, prints the constructor's address first, so
+"ADDR::jsconstructor | ::jsfunction" works.`,
+		JSON: `{"addr", "constructor": "Name", "function": "0x..."}`,
+		Run: func(inv *Invocation) error {
+			h, err := HeapOf(inv)
+			if err != nil {
+				return err
+			}
+			v := v8layout.Value(inv.Addr)
+			if !h.IsHeapObject(v) {
+				return fmt.Errorf("%#x is not a heap object", inv.Addr)
+			}
+			name, err := h.ConstructorName(v)
+			if err != nil {
+				return err
+			}
+			fn, ok, _ := h.ConstructorOf(v)
+			if !ok {
+				fn = 0
+			}
+			if name == "" {
+				name = "<unknown>"
+			}
+			switch {
+			case inv.JSON:
+				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "constructor": name, "function": Hex(uint64(fn))})
+			case inv.Piped:
+				inv.Printf("%s %s\n", Hex(uint64(fn)), name)
+			case inv.Flag('v'):
+				inv.Printf("%s (JSFunction: %s)\n", name, Hex(uint64(fn)))
+			default:
+				inv.Printf("%s\n", name)
+			}
+			return nil
+		},
+	})
+}

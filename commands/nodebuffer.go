@@ -1,0 +1,40 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+func init() {
+	Register(&Command{
+		Name:     "nodebuffer",
+		Synopsis: "ADDR::nodebuffer",
+		Summary:  "data address and length of a Buffer, typed array or ArrayBuffer",
+		Addr:     AddrRequired,
+		Help: `Prints "DATA LENGTH": the address of the first byte and the byte length of a
+Node Buffer (or any typed array, DataView or ArrayBuffer), for use with
+memory dumps.`,
+		JSON: `{"addr", "data": "0x...", "length": N}`,
+		Run: func(inv *Invocation) error {
+			h, err := HeapOf(inv)
+			if err != nil {
+				return err
+			}
+			v := v8layout.Value(inv.Addr)
+			n := v8layout.Describe(h, v, v8layout.Options{Depth: 0, MaxItems: 1})
+			switch n.Kind {
+			case v8layout.KTypedArray, v8layout.KArrayBuffer:
+			case v8layout.KError:
+				return fmt.Errorf("%s", n.Err)
+			default:
+				return fmt.Errorf("%#x is not a Buffer, typed array or ArrayBuffer (%s)", inv.Addr, n.Kind)
+			}
+			if inv.JSON {
+				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "data": Hex(n.Data), "length": n.Length})
+			}
+			inv.Printf("%s %d\n", Hex(n.Data), n.Length)
+			return nil
+		},
+	})
+}

@@ -1,0 +1,155 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+func init() {
+	Register(&Command{
+		Name:     "v8type",
+		Synopsis: "ADDR::v8type",
+		Summary:  "the V8 instance type of the heap object at ADDR",
+		Addr:     AddrRequired,
+		Help:     `Prints "ADDR: TYPE_NAME" (from the binary's metadata), or "ADDR: Smi N".`,
+		JSON:     `{"addr", "type": "JS_OBJECT_TYPE", "value": 1057} or {"addr", "smi": N}.`,
+		Run: func(inv *Invocation) error {
+			h, err := HeapOf(inv)
+			if err != nil {
+				return err
+			}
+			v := v8layout.Value(inv.Addr)
+			if h.IsSmi(v) {
+				if inv.JSON {
+					return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "smi": h.SmiValue(v)})
+				}
+				inv.Printf("%s: Smi %d\n", Hex(inv.Addr), h.SmiValue(v))
+				return nil
+			}
+			t, err := h.InstanceType(v)
+			if err != nil {
+				return err
+			}
+			name := h.TypeNameOf(t)
+			if inv.JSON {
+				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "type": name, "value": t})
+			}
+			inv.Printf("%s: %s\n", Hex(inv.Addr), name)
+			return nil
+		},
+	})
+	Register(&Command{
+		Name:     "v8print",
+		Synopsis: "ADDR::v8print [CLASS]",
+		Summary:  "the raw fields of the V8 object at ADDR, from the metadata",
+		Addr:     AddrRequired,
+		Help: `Prints every field the postmortem metadata (and ndb's fallback table) names for
+the object's V8 class and its parent classes, with offsets and raw values:
+
+  0x...: JSObject < JSReceiver < HeapObject {
+      +0   map                          0x...  (MAP_TYPE)
+      ...
+
+CLASS overrides the class chosen from the instance type.`,
+		JSON: `{"addr", "class", "fields": [{"class", "name", "offset", "type", "value"}]}`,
+		Run:  runV8Print,
+	})
+}
+
+func runV8Print(inv *Invocation) error {
+	h, err := HeapOf(inv)
+	if err != nil {
+		return err
+	}
+	v := v8layout.Value(inv.Addr)
+	if !h.IsHeapObject(v) {
+		return fmt.Errorf("%#x is not a heap object", inv.Addr)
+	}
+	cls := ""
+	if len(inv.Args) > 0 {
+		cls = inv.Args[0]
+	} else {
+		t, err := h.InstanceType(v)
+		if err != nil {
+			return err
+		}
+		cls = inv.S.Meta.TypeClass(t)
+		if cls == "" {
+			switch {
+			case h.IsFunctionType(t):
+				cls = "JSFunction"
+			case h.IsStringType(t):
+				cls = "String"
+			default:
+				cls = "HeapObject"
+			}
+		}
+	}
+	chain := []string{cls}
+	for c := cls; len(chain) < 16; {
+		p, ok := inv.S.Meta.Parent(c)
+		if !ok || p == "" || p == "Object" {
+			break
+		}
+		chain = append(chain, p)
+		c = p
+	}
+	type row struct {
+		Class, Name, Type string
+		Offset            int64
+		Value             string
+	}
+	var rows []row
+	seen := map[int64]bool{}
+	for i := len(chain) - 1; i >= 0; i-- {
+		for _, f := range inv.S.Meta.ClassFields(chain[i]) {
+			if f.Offset < 0 || f.Offset > 1<<16 || seen[f.Offset] && f.Type != "" {
+				continue
+			}
+			seen[f.Offset] = true
+			val := "?"
+			if w, err := h.P.ReadU64(h.Untag(v) + uint64(f.Offset)); err == nil {
+				val = fmt.Sprintf("%#x", w)
+				if wv := v8layout.Value(w); h.IsHeapObject(wv) && isTaggedType(f.Type) {
+					if t, err := h.InstanceType(wv); err == nil {
+						val += " (" + h.TypeNameOf(t) + ")"
+					}
+				} else if h.IsSmi(wv) && isTaggedType(f.Type) {
+					val += fmt.Sprintf(" (Smi %d)", h.SmiValue(wv))
+				}
+			}
+			rows = append(rows, row{chain[i], f.Name, f.Type, f.Offset, val})
+		}
+	}
+	if inv.JSON {
+		fs := make([]map[string]any, len(rows))
+		for i, r := range rows {
+			fs[i] = map[string]any{"class": r.Class, "name": r.Name, "offset": r.Offset, "type": r.Type, "value": r.Value}
+		}
+		return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "class": cls, "fields": fs})
+	}
+	inv.Printf("%s: %s {\n", Hex(inv.Addr), joinChain(chain))
+	for _, r := range rows {
+		inv.Printf("    +%-4d %-40s %s\n", r.Offset, r.Name, r.Value)
+	}
+	inv.Printf("}\n")
+	return nil
+}
+
+func joinChain(c []string) string {
+	s := c[0]
+	for _, x := range c[1:] {
+		s += " < " + x
+	}
+	return s
+}
+
+// isTaggedType: field types that hold a tagged value (not raw ints).
+func isTaggedType(t string) bool {
+	switch t {
+	case "char", "int", "int32_t", "uint16_t", "int16_t", "uint8_t", "uint32_t", "uintptr_t", "size_t", "Address", "double":
+		return false
+	}
+	return true
+}
