@@ -202,3 +202,61 @@ func checkArgs(t *testing.T, i int, name string, got []any, want []any) {
 		}
 	}
 }
+
+func TestCrashSummaryInStatus(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, nil)
+			var st struct {
+				Top struct {
+					Function string `json:"function"`
+					Line     int    `json:"line"`
+				} `json:"top_js_frame"`
+				Message string `json:"exception_message"`
+			}
+			out := runDcmd(t, openSession(t, c), true, "status", 0)
+			if err := json.Unmarshal([]byte(out), &st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Top.Function != "validate" || st.Top.Line != 25 || st.Message != "boom: order 42" {
+				t.Errorf("crash summary: top %+v, message %q; want validate line 25, \"boom: order 42\"", st.Top, st.Message)
+			}
+		})
+	}
+}
+
+// TestWalkStopsSafely starts walks at bad frame pointers of a real core.
+func TestWalkStopsSafely(t *testing.T) {
+	c := testnode.MakeCore(t, testnode.Versions[2], "crash.js", []string{"--abort-on-uncaught-exception"}, nil)
+	s := openSession(t, c)
+	h, err := v8layout.NewHeap(s.Proc, s.Meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := s.Proc.SignalThread()
+	st := h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, 0x7ead00000000, 0, v8layout.WalkOptions{})
+	if !strings.Contains(st.End, "stack ends: fp 0x7ead00000000 not in core") {
+		t.Errorf("unmapped fp: end %q", st.End)
+	}
+	st = h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, th.Regs.RSP+3, 0, v8layout.WalkOptions{})
+	if !strings.Contains(st.End, "misaligned") {
+		t.Errorf("misaligned fp: end %q", st.End)
+	}
+	// A stack word that points below itself: a backwards (corrupted) chain.
+	for a := th.Regs.RSP; a < th.Regs.RSP+4096; a += 8 {
+		w, err := s.Proc.ReadU64(a)
+		if err != nil || w >= a || w < a-4096 || w&7 != 0 {
+			continue
+		}
+		st = h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, a, 0, v8layout.WalkOptions{})
+		if !strings.Contains(st.End, "goes backwards") && !strings.Contains(st.End, "loops") {
+			t.Errorf("backwards fp %#x -> %#x: end %q", a, w, st.End)
+		}
+		break
+	}
+	st = h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, th.Regs.RBP, 0, v8layout.WalkOptions{MaxFrames: 5})
+	if len(st.Frames) != 5 || !strings.Contains(st.End, "more than 5 frames") {
+		t.Errorf("frame limit: %d frames, end %q", len(st.Frames), st.End)
+	}
+}
