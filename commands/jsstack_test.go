@@ -260,3 +260,41 @@ func TestWalkStopsSafely(t *testing.T) {
 		t.Errorf("frame limit: %d frames, end %q", len(st.Frames), st.End)
 	}
 }
+
+// TestJSStackOptimizedHonest: with optimized code (crash.js --warm) the JS
+// frames ndb shows are a subsequence of Node's trace (inlined functions are
+// not expanded yet), interpreted ones at Node's line and column, optimized
+// ones with no position and a reason rather than a guess.
+func TestJSStackOptimizedHonest(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
+			want := parseNodeTrace(t, c.Stderr)
+			got, _ := jsFrames(t, runDcmd(t, openSession(t, c), true, "jsstack", 0))
+			optimized, j := 0, 0
+			for _, g := range got {
+				for j < len(want) && want[j].name != g.Function {
+					j++
+				}
+				if j == len(want) {
+					t.Fatalf("frame %d %q is not in node's trace (in order): %v", g.Frame, g.Function, want)
+				}
+				w := want[j]
+				j++
+				switch {
+				case g.Tier == "interpreted" && (g.Line != w.line || g.Column != w.col):
+					t.Errorf("%s: at %d:%d, node says %d:%d", g.Function, g.Line, g.Column, w.line, w.col)
+				case g.Tier == "optimized":
+					optimized++
+					if g.Line != 0 || g.Note == "" {
+						t.Errorf("%s: optimized frame at line %d, note %q: want no position and a reason", g.Function, g.Line, g.Note)
+					}
+				}
+			}
+			if optimized == 0 {
+				t.Errorf("no optimized frame in a warmed-up run")
+			}
+		})
+	}
+}
