@@ -13,7 +13,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv("NDB_FLAME_MAIN") == "1" {
 		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if bigPath != "" {
+		os.RemoveAll(filepath.Dir(bigPath))
+	}
+	os.Exit(code)
 }
 
 type runResult struct {
