@@ -84,10 +84,9 @@ func (p *Process) readSome(buf []byte, addr uint64) (int, error) {
 		return copy(buf, s.Data[off:]), nil
 	}
 	limit := s.End
-	if off < s.FileSize { // declared in the core but cut off
-		if n, ok := p.readFromFile(buf, addr, limit); ok {
-			return n, nil
-		}
+	if off < s.FileSize {
+		// Dumped, then cut off: the file on disk may differ from what the
+		// process had (written .data, relocations), so never substitute it.
 		return 0, &MemError{addr, reasonTruncated}
 	}
 	if n, ok := p.readFromFile(buf, addr, limit); ok {
@@ -124,8 +123,24 @@ func (p *Process) readFromFile(buf []byte, addr, limit uint64) (int, bool) {
 	return copy(buf, b), true
 }
 
-// readCore is ReadAt that reports success only.
-func (p *Process) readCore(buf []byte, addr uint64) bool { return p.ReadAt(buf, addr) == nil }
+// readCore reads bytes the core itself holds (never the files on disk) and
+// reports success.
+func (p *Process) readCore(buf []byte, addr uint64) bool {
+	for len(buf) > 0 {
+		i := p.segmentAt(addr)
+		if i < 0 {
+			return false
+		}
+		s := &p.Segments[i]
+		off := addr - s.Start
+		if off >= uint64(len(s.Data)) {
+			return false
+		}
+		n := copy(buf, s.Data[off:])
+		buf, addr = buf[n:], addr+uint64(n)
+	}
+	return true
+}
 
 // ReadU64 reads a little-endian 64-bit word.
 func (p *Process) ReadU64(addr uint64) (uint64, error) {

@@ -107,6 +107,13 @@ func parseCore(mf *mappedFile, path string) (*Process, error) {
 	if len(data) < 64 || !bytes.Equal(data[:4], []byte(elf.ELFMAG)) {
 		return nil, fmt.Errorf("%s: %w", path, ErrNotELF)
 	}
+	le := binary.LittleEndian
+	if data[4] == byte(elf.ELFCLASS64) && len(data) >= 64 {
+		phoff, phentsize, phnum := le.Uint64(data[32:]), uint64(le.Uint16(data[54:])), uint64(le.Uint16(data[56:]))
+		if end := phoff + phentsize*phnum; end > uint64(len(data)) && elf.Type(le.Uint16(data[16:])) == elf.ET_CORE {
+			return nil, fmt.Errorf("%s: core is truncated to nothing usable: %d bytes, its program headers need %d", path, len(data), end)
+		}
+	}
 	ef, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: damaged ELF header: %v", path, err)
@@ -224,24 +231,26 @@ func (p *Process) Close() {
 	}
 }
 
-// Signal is the number of the signal that ended the process (0 if none).
+// Signal is the number of the signal that ended the process, 0 if none (a
+// gcore of a live process: its threads only say SIGSTOP).
 func (p *Process) Signal() int {
 	if p.Sig != nil && p.Sig.Signo != 0 {
 		return p.Sig.Signo
 	}
-	for _, t := range p.Threads {
-		if t.Signal != 0 {
-			return t.Signal
-		}
+	if t := p.SignalThread(); t != nil && t.Signal != sigSTOP {
+		return t.Signal
 	}
 	return 0
 }
 
+const sigSTOP = 19
+
 // SignalThread is the thread that received the signal: the first thread
-// note carrying it (the kernel and gdb both put it first).
+// note carrying a signal other than the SIGSTOP a debugger uses to stop
+// threads (the kernel and gdb both put that thread first).
 func (p *Process) SignalThread() *Thread {
 	for i := range p.Threads {
-		if p.Threads[i].Signal != 0 {
+		if s := p.Threads[i].Signal; s != 0 && s != sigSTOP {
 			return &p.Threads[i]
 		}
 	}
