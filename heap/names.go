@@ -1,0 +1,409 @@
+package heap
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf16"
+
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+// Kind classifies objects for the census.
+type Kind uint8
+
+const (
+	KindInternal Kind = iota // V8-internal objects (shown with -m)
+	KindObject               // JS objects, by constructor
+	KindArray                // JS arrays
+	KindFunction             // closures, by function name
+	KindString               // strings
+)
+
+func (k Kind) String() string {
+	return [...]string{"internal", "object", "array", "closure", "string"}[k]
+}
+
+// MapInfo is what the census needs of one map, computed once.
+type MapInfo struct {
+	Addr      uint64
+	Type      int
+	Kind      Kind
+	Dict      bool     // dictionary-mode properties
+	Proto     bool     // the map of a prototype object
+	Ctor      string   // constructor name (KindObject, KindArray)
+	Props     []string // own named properties in order (fast mode)
+	InObject  int      // in-object property slots
+	size      v8layout.SizeRule
+	groupOnce sync.Once
+	group     *Group // the group of fast-mode objects with this map
+}
+
+// namer reads names with the layout of the metadata, caching by address.
+type namer struct {
+	w *walker
+
+	ctorOff, descOff, bf3Off, isz, inobjStart int64
+	descHeader                                int64
+	sfiOff, nameOff                           int64
+	propsOff                                  int64
+	firstVars, nlocIdx                        int64
+	dictShift, ownMask, ownShift              int64
+	protoBit                                  int64
+
+	firstFn, lastFn    int
+	arrayType, proxy   int
+	scopeInfo, symbol  int
+	firstNonString     int
+	dictPrefix, dictES int64
+
+	mu   sync.Mutex
+	sfis map[uint64]string
+}
+
+func field(m *v8layout.Metadata, c, f string, def int64) int64 {
+	if v, ok := m.Field(c, f); ok {
+		return v
+	}
+	return def
+}
+
+func cnst(m *v8layout.Metadata, n string, def int64) int64 {
+	if v, ok := m.Const(n); ok {
+		return v
+	}
+	return def
+}
+
+func typ(m *v8layout.Metadata, n string) int {
+	if v, ok := m.Type(n); ok {
+		return v
+	}
+	return -1
+}
+
+func newNamer(w *walker) *namer {
+	m := w.m
+	n := &namer{w: w, sfis: map[uint64]string{}}
+	n.ctorOff = field(m, "Map", "constructor_or_back_pointer", 32)
+	n.descOff = field(m, "Map", "instance_descriptors", 40)
+	n.bf3Off = field(m, "Map", "bit_field3", 16)
+	n.isz = field(m, "Map", "instance_size_in_words", 8)
+	n.inobjStart = field(m, "Map", "inobject_properties_start_or_constructor_function_index", 9)
+	n.descHeader = field(m, "DescriptorArray", "header_size", 24)
+	n.sfiOff = field(m, "JSFunction", "shared", 24)
+	n.nameOff = field(m, "SharedFunctionInfo", "name_or_scope_info", 16)
+	n.propsOff = field(m, "JSReceiver", "raw_properties_or_hash", 8)
+	n.firstVars = cnst(m, "scopeinfo_idx_first_vars", 3)
+	n.nlocIdx = cnst(m, "scopeinfo_idx_ncontextlocals", 2)
+	n.dictShift = cnst(m, "bit_field3_is_dictionary_map_shift", 21)
+	n.ownMask = cnst(m, "bit_field3_number_of_own_descriptors_mask", 0xffc00)
+	n.ownShift = cnst(m, "bit_field3_number_of_own_descriptors_shift", 10)
+	n.protoBit = cnst(m, "bit_field3_is_prototype_map_shift", -1)
+	n.dictPrefix = cnst(m, "namedictionary_prefix_start_index", 3) + cnst(m, "namedictionaryshape_prefix_size", 3)
+	n.dictES = cnst(m, "namedictionaryshape_entry_size", 3)
+	n.firstFn = int(cnst(m, "FirstJSFunctionType", -1))
+	n.lastFn = int(cnst(m, "LastJSFunctionType", -1))
+	if n.firstFn < 0 {
+		if t := typ(m, "JS_FUNCTION_TYPE"); t >= 0 {
+			n.firstFn, n.lastFn = t, t+functionSubtypes(m)
+		}
+	}
+	n.arrayType = typ(m, "JS_ARRAY_TYPE")
+	n.proxy = typ(m, "JS_PROXY_TYPE")
+	n.scopeInfo = typ(m, "SCOPE_INFO_TYPE")
+	n.symbol = typ(m, "SYMBOL_TYPE")
+	n.firstNonString = int(cnst(m, "FirstNonstringType", 128))
+	return n
+}
+
+// functionSubtypes is how many unnamed JSFunction subclass types follow
+// JS_FUNCTION_TYPE when the metadata gives no range (V8 ≤ 11).
+func functionSubtypes(m *v8layout.Metadata) int {
+	if v, ok := m.Const("fallback_js_function_subtypes"); ok {
+		return int(v)
+	}
+	return 0
+}
+
+func (w *walker) word(a uint64) uint64 {
+	v, err := w.p.ReadU64(a)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// describeMap reads the map at a (untagged).
+func (w *walker) describeMap(a uint64) *MapInfo {
+	n := w.names
+	b, err := w.p.Slice(a, 48)
+	if err != nil {
+		return nil
+	}
+	mi := &MapInfo{Addr: a, Type: int(le.Uint16(b[12:]))}
+	words := int(b[n.isz])
+	mi.size = w.sizer.SizeRuleFor(mi.Type, words)
+	bf3 := le.Uint32(b[n.bf3Off:])
+	mi.Dict = bf3>>uint(n.dictShift)&1 == 1
+	if n.protoBit >= 0 {
+		mi.Proto = bf3>>uint(n.protoBit)&1 == 1
+	}
+	switch t := mi.Type; {
+	case t < n.firstNonString:
+		mi.Kind = KindString
+		mi.Ctor = "(string)"
+	case t >= n.firstFn && t <= n.lastFn && n.firstFn >= 0:
+		mi.Kind = KindFunction
+	case t == n.arrayType:
+		mi.Kind = KindArray
+		mi.Ctor = "Array"
+	case n.proxy >= 0 && t >= n.proxy:
+		mi.Kind = KindObject
+	default:
+		mi.Kind = KindInternal
+		mi.Ctor = w.m.TypeName(t)
+		if mi.Ctor == "" {
+			mi.Ctor = "(internal)"
+		}
+		return mi
+	}
+	if mi.Kind == KindString {
+		return mi
+	}
+	if mi.Kind == KindObject {
+		// V8 names prototype objects "Object" (their map's constructor is
+		// reset when they become prototypes; JSReceiver::GetConstructorName).
+		mi.Ctor = "Object"
+		if !mi.Proto {
+			mi.Ctor = w.constructorName(a)
+		}
+	}
+	mi.InObject = words - int(b[n.inobjStart])
+	if !mi.Dict {
+		own := int((int64(bf3) & n.ownMask) >> n.ownShift)
+		desc := le.Uint64(b[n.descOff:])
+		if own > 0 && desc&3 == 1 {
+			mi.Props = w.descriptorKeys(desc-1, own)
+		}
+	}
+	return mi
+}
+
+// descriptorKeys reads the first n keys of a DescriptorArray.
+func (w *walker) descriptorKeys(d uint64, n int) []string {
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		k := w.word(d + uint64(w.names.descHeader) + uint64(i)*24)
+		out = append(out, w.keyName(k))
+	}
+	return out
+}
+
+// keyName names a property key: a string, or a symbol.
+func (w *walker) keyName(k uint64) string {
+	if k&3 != 1 {
+		return "<?>"
+	}
+	t := w.typeOf(k)
+	if t == w.names.symbol {
+		desc := w.word(k - 1 + 16)
+		if s, ok := w.str(desc, 200); ok {
+			return "Symbol(" + s + ")"
+		}
+		return "Symbol()"
+	}
+	if s, ok := w.str(k, 200); ok {
+		return s
+	}
+	return "<?>"
+}
+
+func (w *walker) typeOf(v uint64) int {
+	if v&3 != 1 {
+		return -1
+	}
+	m := w.word(v - 1)
+	if m&3 != 1 {
+		return -1
+	}
+	t, err := w.p.ReadU16(m - 1 + 12)
+	if err != nil {
+		return -1
+	}
+	return int(t)
+}
+
+// str reads a flat or thin string (names and keys are internalized).
+func (w *walker) str(v uint64, max int) (string, bool) {
+	for depth := 0; depth < 4; depth++ {
+		t := w.typeOf(v)
+		if t < 0 || t >= w.names.firstNonString {
+			return "", false
+		}
+		a := v - 1
+		n := int(int32(uint32(w.word(a+8) >> 32)))
+		switch t & 7 {
+		case 0: // sequential
+			if n < 0 || n > 1<<20 {
+				return "", false
+			}
+			if n > max {
+				n = max
+			}
+			if t&8 != 0 {
+				b, err := w.p.Slice(a+16, uint64(n))
+				if err != nil {
+					return "", false
+				}
+				return latin1(b), true
+			}
+			b, err := w.p.Slice(a+16, uint64(2*n))
+			if err != nil {
+				return "", false
+			}
+			u := make([]uint16, n)
+			for i := range u {
+				u[i] = le.Uint16(b[2*i:])
+			}
+			return string(utf16.Decode(u)), true
+		case 5: // thin
+			v = w.word(a + 16)
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+func latin1(b []byte) string {
+	ascii := true
+	for _, c := range b {
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return string(b)
+	}
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	return string(r)
+}
+
+// constructorName follows the map's back pointers to the root map, whose
+// slot holds the constructor, and names it.
+func (w *walker) constructorName(m uint64) string {
+	c := w.word(m + uint64(w.names.ctorOff))
+	for i := 0; i < 64 && c&3 == 1; i++ {
+		mm := w.word(c - 1)
+		if mm&3 != 1 || !w.isMetaMap(mm-1) {
+			break
+		}
+		c = w.word(c - 1 + uint64(w.names.ctorOff))
+	}
+	if c&3 != 1 {
+		return "Object"
+	}
+	t := w.typeOf(c)
+	n := w.names
+	if t >= n.firstFn && t <= n.lastFn {
+		if s := w.functionName(c); s != "" {
+			return s
+		}
+	}
+	return "Object"
+}
+
+// functionName names a JSFunction by its SharedFunctionInfo ("" when
+// anonymous).
+func (w *walker) functionName(fn uint64) string {
+	sfi := w.word(fn - 1 + uint64(w.names.sfiOff))
+	return w.sfiName(sfi)
+}
+
+func (w *walker) sfiName(sfi uint64) string {
+	n := w.names
+	n.mu.Lock()
+	s, ok := n.sfis[sfi]
+	n.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = w.readSFIName(sfi)
+	n.mu.Lock()
+	n.sfis[sfi] = s
+	n.mu.Unlock()
+	return s
+}
+
+func (w *walker) readSFIName(sfi uint64) string {
+	if sfi&3 != 1 {
+		return ""
+	}
+	n := w.names
+	v := w.word(sfi - 1 + uint64(n.nameOff))
+	if v&3 != 1 {
+		return ""
+	}
+	if s, ok := w.str(v, 256); ok {
+		return s
+	}
+	if w.typeOf(v) != n.scopeInfo {
+		return ""
+	}
+	// ScopeInfo slot i is at 8*(i+1); the function name is the first
+	// string after the context locals' names and infos.
+	nl := w.word(v - 1 + uint64(8*(n.nlocIdx+1)))
+	if nl&1 != 0 {
+		return ""
+	}
+	cnt := int64(nl) >> 32
+	if cnt < 0 || cnt > 75 {
+		return ""
+	}
+	start := n.firstVars + 2*cnt
+	for i := start; i < start+3; i++ {
+		x := w.word(v - 1 + uint64(8*(i+1)))
+		if x&3 != 1 {
+			continue
+		}
+		s, _ := w.str(x, 256)
+		return s
+	}
+	return ""
+}
+
+// dictKeys lists the keys of a dictionary-mode object's NameDictionary
+// (or the global object's GlobalDictionary), sorted.
+func (w *walker) dictKeys(obj uint64) []string {
+	n := w.names
+	d := w.word(obj + uint64(n.propsOff))
+	if d&3 != 1 {
+		return nil
+	}
+	da := d - 1
+	l := int64(w.word(da+8)) >> 32
+	if l <= 0 || l > 1<<24 {
+		return nil
+	}
+	var keys []string
+	for i := n.dictPrefix; i+n.dictES <= l; i += n.dictES {
+		k := w.word(da + 16 + uint64(8*i))
+		if k&3 != 1 {
+			continue
+		}
+		t := w.typeOf(k)
+		if t < 0 || (t >= n.firstNonString && t != n.symbol) {
+			continue
+		}
+		keys = append(keys, w.keyName(k))
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func joinProps(p []string) string { return strings.Join(p, "\x00") }

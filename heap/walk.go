@@ -1,0 +1,241 @@
+package heap
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+// walker holds what every page walk shares.
+type walker struct {
+	p     *elfcore.Process
+	h     *v8layout.Heap
+	m     *v8layout.Metadata
+	sizer *v8layout.Sizer
+	names *namer
+
+	mapType  int
+	mapMu    sync.RWMutex
+	maps     map[uint64]*MapInfo // by untagged address
+	metaMaps map[uint64]bool
+
+	pages   []Page
+	skipped []Skip
+}
+
+func newWalker(h *v8layout.Heap) (*walker, error) {
+	m := h.M
+	mt, ok := m.Type("MAP_TYPE")
+	if !ok {
+		return nil, m.Require("type:MAP_TYPE")
+	}
+	w := &walker{p: h.P, h: h, m: m, sizer: v8layout.NewSizer(m), mapType: mt,
+		maps: map[uint64]*MapInfo{}, metaMaps: map[uint64]bool{}}
+	w.names = newNamer(w)
+	return w, nil
+}
+
+// isMap reports whether word is a tagged pointer to a Map: an object whose
+// own map is a meta map (a map that is its own map).
+func (w *walker) isMap(word uint64) bool {
+	return w.mapInfo(word) != nil
+}
+
+// mapInfo returns the cached description of the map word points to, or
+// nil when word is not a pointer to a map.
+func (w *walker) mapInfo(word uint64) *MapInfo {
+	if word&3 != 1 {
+		return nil
+	}
+	a := word - 1
+	w.mapMu.RLock()
+	mi, ok := w.maps[a]
+	w.mapMu.RUnlock()
+	if ok {
+		return mi
+	}
+	mm, err := w.p.ReadU64(a)
+	if err != nil || mm&3 != 1 {
+		return nil
+	}
+	if !w.isMetaMap(mm - 1) {
+		return nil
+	}
+	mi = w.describeMap(a)
+	if mi == nil {
+		return nil
+	}
+	w.mapMu.Lock()
+	if old, ok := w.maps[a]; ok {
+		mi = old
+	} else {
+		w.maps[a] = mi
+	}
+	w.mapMu.Unlock()
+	return mi
+}
+
+func (w *walker) isMetaMap(a uint64) bool {
+	w.mapMu.RLock()
+	ok := w.metaMaps[a]
+	w.mapMu.RUnlock()
+	if ok {
+		return true
+	}
+	self, err := w.p.ReadU64(a)
+	if err != nil || self != a|1 {
+		return false
+	}
+	t, err := w.p.ReadU16(a + 12)
+	if err != nil || int(t) != w.mapType {
+		return false
+	}
+	w.mapMu.Lock()
+	w.metaMaps[a] = true
+	w.mapMu.Unlock()
+	return true
+}
+
+// objSize returns the size of the object at b[0:] (b runs to the end of
+// the page area) with map mi. Sizes from the metadata are trusted. A
+// guessed layout is kept only if no word inside the object is a map
+// pointer and the next object starts with one; otherwise the object ends
+// at the next map word (the smallest size consistent with the page).
+func (w *walker) objSize(mi *MapInfo, b []byte) (int, bool) {
+	r := &mi.size
+	if r.Certain {
+		n, ok := w.sizer.ObjectSize(r.Layouts[0], r.Fixed, b)
+		if !ok || n > len(b) || n < 8 || n&7 != 0 {
+			return 0, false
+		}
+		return n, true
+	}
+	// The next map word after the header.
+	next := len(b)
+	for i := 16; i+8 <= len(b); i += 8 {
+		if v := le.Uint64(b[i:]); v&3 == 1 && w.isMap(v) {
+			next = i
+			break
+		}
+	}
+	for _, l := range r.Layouts {
+		if l == v8layout.SizeUnknown {
+			break
+		}
+		n, ok := w.sizer.ObjectSize(l, r.Fixed, b)
+		if ok && n == next {
+			return n, true
+		}
+	}
+	return next, true
+}
+
+// visitor receives each object of a page walk.
+type visitor func(addr uint64, mi *MapInfo, size int, b []byte)
+
+// walkPage visits every object of one page, resynchronising on the next
+// map word after anything it cannot parse. It returns the bytes skipped.
+func (w *walker) walkPage(pg *Page, visit visitor) (skipped uint64, skips []Skip) {
+	b := pg.Data
+	pos := 0
+	conservative := pg.How == "conservative"
+	if len(b) >= 8 && !conservative {
+		// Code space: machine code embeds map pointers, so its pages are not
+		// walked (code objects are V8-internal).
+		if mi := w.mapInfo(le.Uint64(b)); mi != nil && w.isCodeType(mi.Type) {
+			pg.Code = true
+			return 0, nil
+		}
+	}
+	for pos+8 <= len(b) {
+		var mi *MapInfo
+		if !conservative {
+			mi = w.mapInfo(le.Uint64(b[pos:]))
+		}
+		n, ok := 0, false
+		if mi != nil {
+			n, ok = w.objSize(mi, b[pos:])
+		}
+		if !ok {
+			// Resynchronise: the next map word whose object parses and is
+			// followed by a map word or the end of the area.
+			start := pos
+			pos += 8
+			for ; pos+8 <= len(b); pos += 8 {
+				v := le.Uint64(b[pos:])
+				if v&3 != 1 {
+					continue
+				}
+				mi = w.mapInfo(v)
+				if mi == nil {
+					continue
+				}
+				if n, ok = w.objSize(mi, b[pos:]); !ok {
+					continue
+				}
+				if pos+n == len(b) || pos+n+8 <= len(b) && w.isMap(le.Uint64(b[pos+n:])) {
+					break
+				}
+				ok = false
+			}
+			conservative = false
+			gap := uint64(pos - start)
+			skipped += gap
+			if gap >= 64 && pg.How != "conservative" || start == 0 {
+				skips = append(skips, Skip{pg.Start + uint64(start), gap, "unparsable bytes in a heap page (allocation-buffer tail, or corrupted)"})
+			}
+			if !ok {
+				break
+			}
+		}
+		visit(pg.Start+uint64(pos), mi, n, b[pos:pos+n])
+		pos += n
+		if pg.Large {
+			break
+		}
+	}
+	return skipped, skips
+}
+
+// forPages runs fn on every page, spread over the CPUs. fn gets a worker
+// number in [0, workers).
+func (w *walker) forPages(ctx context.Context, workers int, progress func(done, total int), fn func(worker, page int)) error {
+	var next atomic.Int64
+	var done atomic.Int64
+	g, ctx := errgroup.WithContext(ctx)
+	total := len(w.pages)
+	for k := 0; k < workers; k++ {
+		g.Go(func() error {
+			for {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				i := int(next.Add(1) - 1)
+				if i >= total {
+					return nil
+				}
+				fn(k, i)
+				d := done.Add(1)
+				if progress != nil && d%64 == 0 {
+					progress(int(d), total)
+				}
+			}
+		})
+	}
+	return g.Wait()
+}
+
+// isCodeType: the objects that hold machine code (InstructionStream from
+// V8 11, Code before).
+func (w *walker) isCodeType(t int) bool {
+	if is, ok := w.m.Type("INSTRUCTION_STREAM_TYPE"); ok {
+		return t == is
+	}
+	c, ok := w.m.Type("CODE_TYPE")
+	return ok && t == c
+}
