@@ -332,8 +332,12 @@ func (b *bundleFile) fileReader(exts []extent) func(off, n uint64) ([]byte, bool
 }
 
 // CacheDir is where decoded memory images of bundles are kept:
-// $NDB_CACHE/bundles, else the user cache directory's ndb/bundles.
+// $NDB_BUNDLE_CACHE, else $NDB_CACHE/bundles, else the user cache
+// directory's ndb/bundles.
 func CacheDir() string {
+	if d := os.Getenv("NDB_BUNDLE_CACHE"); d != "" {
+		return d
+	}
 	if d := os.Getenv("NDB_CACHE"); d != "" {
 		return filepath.Join(d, "bundles")
 	}

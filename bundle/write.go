@@ -34,7 +34,18 @@ type PackOptions struct {
 	Workers int
 	// CreatedBy names the writer in the index ("ndb 0.1.0").
 	CreatedBy string
+	// Files says which bytes of the executable and libraries to store, of
+	// those the process had mapped and the core lacks: FilesAuto (default)
+	// the ones ndb reads, FilesAll every one, FilesNone none.
+	Files string
 }
+
+// Values of PackOptions.Files.
+const (
+	FilesAuto = "auto"
+	FilesAll  = "all"
+	FilesNone = "none"
+)
 
 // Stats are the figures of one Pack.
 type Stats struct {
@@ -154,6 +165,11 @@ func write(f *os.File, p *elfcore.Process, cf *os.File, o PackOptions) (*Stats, 
 		st.Memory += uint64(len(s.Data))
 	}
 	mods, files := collectModules(p)
+	defer func() {
+		for _, fl := range files {
+			fl.Close()
+		}
+	}()
 	for i, m := range mods {
 		ix.Modules = append(ix.Modules, module{Paths: m.paths, BuildID: m.mod.BuildID})
 		im := &ix.Modules[i]
@@ -163,14 +179,7 @@ func write(f *os.File, p *elfcore.Process, cf *os.File, o PackOptions) (*Stats, 
 		if m.mod == p.Exe {
 			ix.ExeModule = i
 		}
-		for _, e := range chooseExtents(p, m) {
-			e.Image = image
-			image += pageRound(e.Length)
-			im.Extents = append(im.Extents, e)
-			st.FileBytes += e.Length
-		}
 	}
-	ix.MemSize = image
 
 	cw := &countingWriter{w: nil, h: sha256.New(), off: headerSize}
 	if _, err := f.Write(header{version: Version}.encode()); err != nil {
@@ -179,7 +188,10 @@ func write(f *os.File, p *elfcore.Process, cf *os.File, o PackOptions) (*Stats, 
 	bw := bufio.NewWriterSize(f, 1<<20)
 	cw.w = bw
 
-	// Chunks of memory, compressed by a pool of workers, written in order.
+	// Chunks of memory, compressed by a pool of workers, written in order;
+	// the workers also look for what the memory points to in the files.
+	gaps := fileGaps(p, mods)
+	sc := newScanner(p, gaps, o.Files == FilesAuto || o.Files == "")
 	var jobs []chunkJob
 	for i, s := range p.Segments {
 		off, ok := offs[s.Start]
@@ -187,20 +199,26 @@ func write(f *os.File, p *elfcore.Process, cf *os.File, o PackOptions) (*Stats, 
 			return nil, fmt.Errorf("segment %#x: not found in the core's program headers", s.Start)
 		}
 		jobs = append(jobs, chunkJob{src: cf, srcOff: off, image: ix.Segments[i].Image,
-			length: uint64(len(s.Data)), sparse: true})
+			addr: s.Start, length: uint64(len(s.Data)), sparse: true})
 	}
+	stored, err := writeChunks(cw, enc, o.Workers, jobs, &ix.Chunks, sc)
+	if err != nil {
+		return nil, err
+	}
+
+	// Then the bytes of the files that ndb reads and the core lacks.
+	jobs = jobs[:0]
 	for i, m := range mods {
-		for _, e := range ix.Modules[i].Extents {
+		for _, e := range chooseExtents(p, m, gaps[m.mod], sc, o.Files) {
+			e.Image = image
+			image += pageRound(e.Length)
+			ix.Modules[i].Extents = append(ix.Modules[i].Extents, e)
+			st.FileBytes += e.Length
 			jobs = append(jobs, chunkJob{src: files[m.mod], srcOff: e.FileOffset, image: e.Image, length: e.Length})
 		}
 	}
-	stored, err := writeChunks(cw, enc, o.Workers, jobs, &ix.Chunks)
-	for _, fl := range files {
-		if fl != nil {
-			fl.Close()
-		}
-	}
-	if err != nil {
+	ix.MemSize = image
+	if _, err := writeChunks(cw, enc, o.Workers, jobs, &ix.Chunks, nil); err != nil {
 		return nil, err
 	}
 	st.Stored = stored
@@ -364,6 +382,7 @@ type chunkJob struct {
 	src    io.ReaderAt
 	srcOff uint64
 	image  uint64
+	addr   uint64 // the address of the first byte (memory chunks)
 	length uint64
 	sparse bool // src is the core: skip its holes without reading them
 }
@@ -379,7 +398,7 @@ var zeroPage = make([]byte, pageSize)
 // writeChunks compresses the jobs' bytes in 1 MiB chunks with workers
 // goroutines and writes the frames in order. At most 2*workers chunks are
 // in flight, so memory stays bounded whatever the core's size.
-func writeChunks(cw *countingWriter, enc *zstd.Encoder, workers int, jobs []chunkJob, refs *[]frameRef) (uint64, error) {
+func writeChunks(cw *countingWriter, enc *zstd.Encoder, workers int, jobs []chunkJob, refs *[]frameRef, sc *scanner) (uint64, error) {
 	type task struct {
 		job  chunkJob
 		done chan chunkResult
@@ -392,7 +411,11 @@ func writeChunks(cw *countingWriter, enc *zstd.Encoder, workers int, jobs []chun
 			buf := make([]byte, chunkBytes)
 			raw := make([]byte, 0, chunkHeader+chunkPages/8+chunkBytes)
 			for t := range tasks {
-				t.done <- compressChunk(enc, t.job, buf, raw)
+				r := compressChunk(enc, t.job, buf, raw)
+				if r.err == nil && sc != nil {
+					sc.scan(buf[:t.job.length], t.job.addr)
+				}
+				t.done <- r
 			}
 		}()
 	}
@@ -401,7 +424,7 @@ func writeChunks(cw *countingWriter, enc *zstd.Encoder, workers int, jobs []chun
 		defer close(tasks)
 		for _, j := range jobs {
 			for off := uint64(0); off < j.length; off += chunkBytes {
-				c := chunkJob{src: j.src, srcOff: j.srcOff + off, image: j.image + off,
+				c := chunkJob{src: j.src, srcOff: j.srcOff + off, image: j.image + off, addr: j.addr + off,
 					length: min(chunkBytes, j.length-off), sparse: j.sparse}
 				if c.sparse && isHole(c.src, c.srcOff, c.length) {
 					continue
@@ -490,10 +513,4 @@ func compressChunk(enc *zstd.Encoder, j chunkJob, buf, raw []byte) chunkResult {
 		return chunkResult{}
 	}
 	return chunkResult{frame: enc.EncodeAll(raw, make([]byte, 0, len(raw)/2)), stored: stored}
-}
-
-// chooseExtents picks the bytes of a module's file to store: those ndb may
-// read and the core lacks. See docs/bundle-format.md.
-func chooseExtents(p *elfcore.Process, m *packedModule) []extent {
-	return nil
 }

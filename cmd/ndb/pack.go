@@ -16,7 +16,7 @@ import (
 
 func init() { subcommands["pack"] = runPack }
 
-const packUsage = `usage: ndb pack [--force] [--level fastest|default|better|best] CORE [EXECUTABLE] [-o NAME.ndb]
+const packUsage = `usage: ndb pack [--force] [--level L] [--files auto|all|none] CORE [EXECUTABLE] [-o NAME.ndb]
 
 Writes one self-contained file with the core's memory and notes and what ndb
 needs from the executable and shared libraries (symbols, V8 metadata,
@@ -34,6 +34,7 @@ func runPack(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	exe := fs.String("exe", "", "the node executable that dumped the core (default: from the core)")
 	force := fs.Bool("force", false, "pack even when the executable's build-id differs from the core's")
 	level := fs.String("level", "default", "zstd level: fastest, default, better or best")
+	files := fs.String("files", bundle.FilesAuto, "bytes of the executable and libraries to store that the core lacks: auto (what ndb reads), all, none")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, packUsage)
 		fs.PrintDefaults()
@@ -69,11 +70,16 @@ func runPack(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ndb pack: --level %q: want fastest, default, better or best\n", *level)
 		return 2
 	}
+	if *files != bundle.FilesAuto && *files != bundle.FilesAll && *files != bundle.FilesNone {
+		fmt.Fprintf(stderr, "ndb pack: --files %q: want auto, all or none\n", *files)
+		return 2
+	}
 	core := pos[0]
 	if *out == "" {
 		*out = strings.TrimSuffix(filepath.Base(core), ".core") + ".ndb"
 	}
-	st, err := bundle.Pack(*out, core, bundle.PackOptions{Exe: *exe, Force: *force, Level: lv, CreatedBy: "ndb " + Version})
+	st, err := bundle.Pack(*out, core, bundle.PackOptions{Exe: *exe, Force: *force, Level: lv, Files: *files,
+		CreatedBy: "ndb " + Version})
 	if err != nil {
 		fmt.Fprintf(stderr, "ndb pack: %v\n", err)
 		return 2
