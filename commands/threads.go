@@ -8,7 +8,7 @@ func init() {
 		Synopsis: "::threads",
 		Summary:  "every thread: id, pc, sp, fp and the symbol at pc",
 		Help: `Lists the threads of the core, the one that got the signal marked with '>'.
-Piped into another dcmd, each line starts with the thread's frame pointer.`,
+Piped into another dcmd, each line starts with the thread's stack pointer.`,
 		JSON: `One object per thread: {"tid", "signal" (true for the signalled thread),
 "pc", "sp", "fp", "symbol"}.`,
 		Run: func(inv *Invocation) error {
@@ -30,7 +30,7 @@ Piped into another dcmd, each line starts with the thread's frame pointer.`,
 						return err
 					}
 				case inv.Piped:
-					inv.Printf("%x\n", t.Regs.RBP)
+					inv.Printf("%x\n", t.Regs.RSP)
 				default:
 					mark := " "
 					if t == sig {
