@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sort"
 )
 
 // MemError says why bytes at an address cannot be read.
@@ -22,12 +21,26 @@ const (
 	reasonTruncated     = "in the part of the core cut off by truncation"
 )
 
-// segmentAt returns the index of the segment containing addr, or -1.
+// segmentAt returns the index of the segment containing addr, or -1. The
+// last hit is remembered: reads cluster, and a heap walk stays in one
+// segment for millions of reads.
 func (p *Process) segmentAt(addr uint64) int {
 	segs := p.Segments
-	i := sort.Search(len(segs), func(i int) bool { return segs[i].End > addr })
-	if i < len(segs) && segs[i].Start <= addr {
+	if i := int(p.lastSeg.Load()); i < len(segs) && segs[i].Start <= addr && addr < segs[i].End {
 		return i
+	}
+	lo, hi := 0, len(segs)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if segs[mid].End <= addr {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(segs) && segs[lo].Start <= addr {
+		p.lastSeg.Store(int32(lo))
+		return lo
 	}
 	return -1
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // Segment is a PT_LOAD of the core: a range of the process's address space.
@@ -59,6 +60,7 @@ type Process struct {
 	NodeVersion, V8Version string
 
 	core     *mappedFile
+	lastSeg  atomic.Int32 // index of the segment of the last read
 	modsMu   sync.Mutex
 	modules  map[string]*Module // by path; nil entry = could not open
 	modErrs  map[string]error
