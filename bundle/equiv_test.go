@@ -132,8 +132,8 @@ func firstDiff(a, b string) string {
 	return ""
 }
 
-// TestEquivalence packs real cores of every Node line (a crash, and with
-// gcore a leak) and checks every dcmd answers the same on the bundle.
+// TestEquivalence packs real cores of every Node line (a crash, a leak and
+// a gcore snapshot) and checks every dcmd answers the same on the bundle.
 func TestEquivalence(t *testing.T) {
 	t.Setenv("NDB_BUNDLE_CACHE", t.TempDir())
 	for _, v := range testnode.Versions {
@@ -143,6 +143,10 @@ func TestEquivalence(t *testing.T) {
 				packAndCompare(t, c.Path, c.Exe)
 			})
 			t.Run("leak", func(t *testing.T) {
+				c := testnode.MakeCore(t, v, "leak.js", nil, nil)
+				packAndCompare(t, c.Path, c.Exe)
+			})
+			t.Run("gcore", func(t *testing.T) {
 				if testing.Short() {
 					t.Skip("gcore snapshots are slow")
 				}

@@ -1,0 +1,53 @@
+package bundle_test
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ndb-debugger/ndb/bundle"
+	"github.com/ndb-debugger/ndb/commands"
+)
+
+// TestExampleBundles opens the bundles of testdata/cores, which need no
+// node binary, and runs every dcmd that needs no address on them.
+func TestExampleBundles(t *testing.T) {
+	t.Setenv("NDB_BUNDLE_CACHE", t.TempDir())
+	paths, _ := filepath.Glob("../testdata/cores/*.ndb")
+	if len(paths) == 0 {
+		t.Fatal("no bundles in testdata/cores")
+	}
+	nameRE := regexp.MustCompile(`^(\w+)-(\d+\.\d+\.\d+)\.ndb$`)
+	for _, path := range paths {
+		m := nameRE.FindStringSubmatch(filepath.Base(path))
+		if m == nil {
+			t.Errorf("%s: name is not FIXTURE-VERSION.ndb", path)
+			continue
+		}
+		t.Run(m[1]+"-"+m[2], func(t *testing.T) {
+			p, err := bundle.Open(path)
+			s := session(t, p, err)
+			if s.Proc.NodeVersion != "v"+m[2] {
+				t.Errorf("node version %q, want v%s", s.Proc.NodeVersion, m[2])
+			}
+			for _, c := range commands.All() {
+				if c.Addr == commands.AddrRequired {
+					continue
+				}
+				out := runLine(s, "::"+c.Name, false)
+				if strings.Contains(out, "internal error") {
+					t.Errorf("::%s: %s", c.Name, firstLine(out, "internal error"))
+				}
+			}
+			if m[1] == "crash" {
+				out := runLine(s, "::jsstack", false)
+				for _, f := range []string{"validate", "OrderProcessor", "listOnTimeout (node:internal/timers:"} {
+					if !strings.Contains(out, f) {
+						t.Errorf("::jsstack lacks %q:\n%s", f, out)
+					}
+				}
+			}
+		})
+	}
+}
