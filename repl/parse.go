@@ -86,7 +86,9 @@ func parseStage(s string) (Stage, error) {
 	if st.Name == "" {
 		return Stage{}, fmt.Errorf("missing dcmd name in %q", s)
 	}
-	st.Args = words[1:]
+	if len(words) > 1 {
+		st.Args = words[1:]
+	}
 	return st, nil
 }
 
