@@ -144,7 +144,11 @@ func sourceLines(h *v8layout.Heap, f *v8layout.Frame, ji v8layout.JSInfo, ctx in
 	if ctx < 0 || ji.Line == 0 {
 		return nil
 	}
-	lines, err := h.ScriptLines(f.Function, ji.Line-ctx, ji.Line+ctx)
+	sfi, err := h.FrameShared(f)
+	if err != nil {
+		return nil
+	}
+	lines, err := h.ScriptLinesOf(sfi, ji.Line-ctx, ji.Line+ctx)
 	if err != nil {
 		return nil
 	}

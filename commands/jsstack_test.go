@@ -102,6 +102,7 @@ type jsonFrame struct {
 	PC       string `json:"pc"`
 	Symbol   string `json:"symbol"`
 	End      string `json:"stack_end"`
+	Inlined  bool   `json:"inlined"`
 }
 
 func jsFrames(t testing.TB, out string) (js []jsonFrame, all []jsonFrame) {
@@ -261,40 +262,80 @@ func TestWalkStopsSafely(t *testing.T) {
 	}
 }
 
-// TestJSStackOptimizedHonest: with optimized code (crash.js --warm) the JS
-// frames ndb shows are a subsequence of Node's trace (inlined functions are
-// not expanded yet), interpreted ones at Node's line and column, optimized
-// ones with no position and a reason rather than a guess.
-func TestJSStackOptimizedHonest(t *testing.T) {
+// TestJSStackWarmMatchesNode: with optimized code (crash.js --warm, where
+// Turbofan compiles main with everything it calls inlined) every frame of
+// Node's trace that has a script is in ndb's stack, in order, at Node's
+// script, line and column, inlined ones included; ndb shows no frame Node
+// does not. Known gaps, each checked to be the only difference: a builtin
+// that Turbofan inlined (Array.forEach) has no frame in ndb, and an inlined
+// frame is named by its function alone, its receiver and "new" unknown.
+func TestJSStackWarmMatchesNode(t *testing.T) {
 	for _, v := range testnode.Versions {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
 			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
 			want := parseNodeTrace(t, c.Stderr)
-			got, _ := jsFrames(t, runDcmd(t, openSession(t, c), true, "jsstack", 0))
-			optimized, j := 0, 0
-			for _, g := range got {
-				for j < len(want) && want[j].name != g.Function {
-					j++
-				}
-				if j == len(want) {
-					t.Fatalf("frame %d %q is not in node's trace (in order): %v", g.Frame, g.Function, want)
-				}
-				w := want[j]
-				j++
-				switch {
-				case g.Tier == "interpreted" && (g.Line != w.line || g.Column != w.col):
-					t.Errorf("%s: at %d:%d, node says %d:%d", g.Function, g.Line, g.Column, w.line, w.col)
-				case g.Tier == "optimized":
-					optimized++
-					if g.Line != 0 || g.Note == "" {
-						t.Errorf("%s: optimized frame at line %d, note %q: want no position and a reason", g.Function, g.Line, g.Note)
-					}
-				}
-			}
-			if optimized == 0 {
-				t.Errorf("no optimized frame in a warmed-up run")
+			got, all := jsFrames(t, runDcmd(t, openSession(t, c), true, "jsstack", 0))
+			checkWarmStack(t, got, want, c.Script)
+			if all[len(all)-1].End != "" {
+				t.Errorf("walk stopped early: %s", all[len(all)-1].End)
 			}
 		})
 	}
+}
+
+// checkWarmStack compares ndb's JS frames with node's trace (see
+// TestJSStackWarmMatchesNode) and requires optimized and inlined frames.
+func checkWarmStack(t *testing.T, got []jsonFrame, want []nodeFrame, script string) {
+	t.Helper()
+	optimized, inlined, j := 0, 0, 0
+	for _, g := range got {
+		// Node frames without a script (builtins) that ndb lacks.
+		for j < len(want) && want[j].script == "" && !sameName(g, want[j]) {
+			if g.Inlined || g.Tier == "turbofan" || g.Tier == "maglev" {
+				t.Logf("%s: not shown (a builtin inlined into optimized code)", want[j].name)
+			} else {
+				t.Errorf("node's frame %d %s is missing before %s", j, want[j].name, g.Function)
+			}
+			j++
+		}
+		if j == len(want) {
+			t.Fatalf("frame %d %q: node's trace has no more frames: %v", g.Frame, g.Function, want)
+		}
+		w := want[j]
+		j++
+		if !sameName(g, w) {
+			t.Errorf("frame %d: %q (%s), node says %q", g.Frame, g.Function, g.Tier, w.name)
+		}
+		if g.Script != w.script || (w.script != "" && (g.Line != w.line || g.Column != w.col)) {
+			t.Errorf("frame %d %s (%s): at %s:%d:%d, node says %s:%d:%d (%s)", g.Frame, w.name, g.Tier, g.Script, g.Line, g.Column, w.script, w.line, w.col, g.Note)
+		}
+		if g.Tier == "turbofan" || g.Tier == "maglev" {
+			optimized++
+		}
+		if g.Inlined {
+			inlined++
+			if g.Args != nil || g.This != nil {
+				t.Errorf("frame %d %s: inlined, yet args %v this %v", g.Frame, g.Function, g.Args, g.This)
+			}
+		} else if wa, ok := wantArgs[w.name]; ok && w.script == script {
+			checkArgs(t, g.Frame, w.name, g.Args, wa)
+		}
+	}
+	for ; j < len(want); j++ {
+		t.Errorf("node's frame %d %s (%s:%d:%d) is missing", j, want[j].name, want[j].script, want[j].line, want[j].col)
+	}
+	if optimized == 0 || inlined == 0 {
+		t.Errorf("%d optimized and %d inlined frames in a warmed-up run; want some of each", optimized, inlined)
+	}
+}
+
+// sameName: ndb names a frame as node does; an inlined frame may lack the
+// receiver's type and "new" (its receiver is not in the frame).
+func sameName(g jsonFrame, w nodeFrame) bool {
+	if g.Function == w.name {
+		return true
+	}
+	return g.Inlined && g.Function != "<anonymous>" &&
+		(w.name == "new "+g.Function || strings.HasSuffix(w.name, "."+g.Function))
 }

@@ -75,6 +75,26 @@ var fallbacks = []fallback{
 	{key: "const:LastJSFunctionType", from: [2]int{10, 0}, to: [2]int{10, 99}, value: 2080, why: "the JSFunction type range is emitted only from V8 12; 16 types, class constructors last"},
 	{key: "const:FirstJSFunctionType", from: [2]int{11, 0}, to: [2]int{11, 99}, value: 2066, why: "the JSFunction type range is emitted only from V8 12; JS_FUNCTION_TYPE starts it"},
 	{key: "const:LastJSFunctionType", from: [2]int{11, 0}, to: [2]int{11, 99}, value: 2081, why: "the JSFunction type range is emitted only from V8 12; 16 types, class constructors last"},
+	// Optimized code (validated by matching ::jsstack of warmed-up cores, with inlined frames, against node's trace).
+	{key: "Code.deoptimization_data", from: [2]int{10, 0}, to: [2]int{10, 99}, value: 16, why: "not emitted before V8 11; after relocation_info"},
+	{key: "Code.source_position_table", from: [2]int{10, 0}, to: [2]int{10, 99}, value: 24, why: "not emitted before V8 11; after deoptimization_data"},
+	{key: "Code.deoptimization_data", from: [2]int{12, 0}, to: [2]int{14, 99}, value: 8, why: "trusted Code of V8 12+: deoptimization_data_or_interpreter_data, not emitted"},
+	{key: "Code.source_position_table", from: [2]int{12, 0}, to: [2]int{14, 99}, value: 16, why: "trusted Code of V8 12+: position_table (source positions, or bytecode offsets for baseline), not emitted"},
+	{key: "Code.instruction_stream", from: [2]int{11, 0}, to: [2]int{11, 99}, value: 32, why: "emitted from V8 12; Code and InstructionStream point at each other"},
+	{key: "Code.flags", from: [2]int{11, 0}, to: [2]int{11, 99}, value: 48, why: "emitted in V8 10 and from V8 12; kind in the low bits"},
+	{key: "Code.instruction_size", from: [2]int{11, 0}, to: [2]int{11, 99}, value: 56, why: "emitted in V8 10 and from V8 12; after flags and builtin id"},
+	{key: "InstructionStream.code", from: [2]int{11, 0}, to: [2]int{14, 99}, value: 8, why: "the back pointer to the Code object, first field after the map; not emitted"},
+	{key: "const:CodeKindMaglev", from: [2]int{10, 0}, to: [2]int{11, 99}, value: 12, why: "CodeKind enum: ... INTERPRETED_FUNCTION, BASELINE, MAGLEV, TURBOFAN; only the first two are emitted"},
+	{key: "const:CodeKindTurbofan", from: [2]int{10, 0}, to: [2]int{11, 99}, value: 13, why: "as above"},
+	{key: "const:CodeKindMaglev", from: [2]int{12, 0}, to: [2]int{13, 99}, value: 11, why: "as above (BASELINE is 10 in V8 12 and 13)"},
+	{key: "const:CodeKindTurbofan", from: [2]int{12, 0}, to: [2]int{13, 99}, value: 12, why: "as above"},
+	{key: "const:CodeKindMaglev", from: [2]int{14, 0}, to: [2]int{14, 99}, value: 12, why: "as above (BASELINE is 11 again in V8 14)"},
+	{key: "const:CodeKindTurbofan", from: [2]int{14, 0}, to: [2]int{14, 99}, value: 13, why: "as above (TURBOFAN_JS)"},
+	{key: "const:DeoptimizationDataInlinedFunctionCountIndex", from: [2]int{10, 0}, to: [2]int{10, 99}, value: 1, why: "DeoptimizationData indices are emitted from V8 11"},
+	{key: "const:DeoptimizationDataLiteralArrayIndex", from: [2]int{10, 0}, to: [2]int{10, 99}, value: 2, why: "as above"},
+	{key: "const:DeoptimizationDataInliningPositionsIndex", from: [2]int{10, 0}, to: [2]int{10, 99}, value: 7, why: "as above"},
+	{key: "const:ndb_inlining_position_size", from: all[0], to: all[1], value: 16, why: "InliningPosition: SourcePosition (raw 64 bits) then int inlined_function_id, padded to 16 bytes"},
+	{key: "const:ndb_inlining_position_function_offset", from: all[0], to: all[1], value: 8, why: "InliningPosition::inlined_function_id: index into the literal array"},
 }
 
 // fieldAliases lists older or newer names of the same field.

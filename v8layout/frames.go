@@ -57,7 +57,15 @@ type Frame struct {
 	PositionNote string
 	// Inlined is > 0 for a frame that optimized code inlined into the
 	// physical frame at FP (1 = inlined into the frame below it in the list).
+	// Such a frame has no JSFunction, receiver or arguments of its own (the
+	// compiler keeps them only where it may deoptimize): Shared names its
+	// function.
 	Inlined int
+	Shared  Value // the SharedFunctionInfo of an inlined frame
+	// InlinedFrames, on a physical optimized frame as classify decodes it,
+	// are the functions inlined at its pc, innermost first; the walk turns
+	// them into frames of their own.
+	InlinedFrames []InlinedFrame
 	// BytecodeArray and BytecodeOffset for interpreted and baseline
 	// frames (offset -1 when unknown).
 	BytecodeArray  Value
@@ -193,6 +201,7 @@ func (h *Heap) WalkFrom(ctx context.Context, tid int, pc, fp, sp uint64, opts Wa
 	st := h.walk(ctx, tid, pc, fp, sp, opts)
 	// A JS frame called by a construct frame runs a constructor.
 	for i := range st.Frames {
+		st.Frames[i].Index = i
 		if i+1 < len(st.Frames) && st.Frames[i].Kind == KindJS {
 			if t := st.Frames[i+1].Type; t == "ConstructFrame" || t == "FastConstructFrame" {
 				st.Frames[i].Construct = true
@@ -246,7 +255,7 @@ func (h *Heap) walk(ctx context.Context, tid int, pc, fp, sp uint64, opts WalkOp
 			return st
 		}
 		f := h.classify(len(st.Frames), pc, fp)
-		st.Frames = append(st.Frames, f)
+		st.Frames = append(st.Frames, expandInlined(f)...)
 		next, _ := p.ReadU64(fp)
 		ret, _ := p.ReadU64(fp + 8)
 		if next != 0 && next <= fp {
@@ -268,6 +277,21 @@ func (h *Heap) walk(ctx context.Context, tid int, pc, fp, sp uint64, opts WalkOp
 		}
 		fp, pc = next, ret
 	}
+}
+
+// expandInlined turns an optimized frame with inlined functions into one
+// frame each, innermost first, the physical frame last.
+func expandInlined(f Frame) []Frame {
+	if len(f.InlinedFrames) == 0 {
+		return []Frame{f}
+	}
+	out := make([]Frame, 0, len(f.InlinedFrames)+1)
+	for _, in := range f.InlinedFrames {
+		out = append(out, Frame{Index: f.Index, FP: f.FP, PC: f.PC, Kind: KindJS, Type: f.Type, Symbol: f.Symbol,
+			Tier: f.Tier, Shared: in.Shared, Position: in.Position, Inlined: 1, BytecodeOffset: -1, Code: f.Code})
+	}
+	f.InlinedFrames = nil
+	return append(out, f)
 }
 
 // maxFrameSize bounds the distance between two consecutive frame pointers.

@@ -9,6 +9,14 @@ import (
 // SharedOf returns a JSFunction's SharedFunctionInfo.
 func (h *Heap) SharedOf(fn Value) (Value, error) { return h.Word(fn, h.frames().sfi) }
 
+// FrameShared returns the SharedFunctionInfo of a JS frame's function.
+func (h *Heap) FrameShared(f *Frame) (Value, error) {
+	if f.Shared != 0 {
+		return f.Shared, nil
+	}
+	return h.SharedOf(f.Function)
+}
+
 func (h *Heap) sfiName(sfi Value) string {
 	n, err := h.SFIName(sfi)
 	if err != nil {
@@ -108,14 +116,14 @@ type JSInfo struct {
 // FrameInfo names a JS frame and locates its current position.
 func (h *Heap) FrameInfo(f *Frame) JSInfo {
 	var ji JSInfo
-	sfi, err := h.SharedOf(f.Function)
+	sfi, err := h.FrameShared(f)
 	if err != nil {
 		ji.Name, ji.Note = "<unknown>", err.Error()
 		return ji
 	}
 	ji.FuncName = h.sfiName(sfi)
 	ji.Name = h.nodeName(f, ji.FuncName)
-	if ji.FuncName == "" && !f.Construct && !h.isTopLevelReceiver(f.Receiver) {
+	if ji.FuncName == "" && !f.Construct && f.Inlined == 0 && !h.isTopLevelReceiver(f.Receiver) {
 		if m := h.methodName(f.Receiver, f.Function); m != "" {
 			ji.Name = strings.TrimSuffix(ji.Name, "<anonymous>") + m
 		}
@@ -151,7 +159,7 @@ func (h *Heap) nodeName(f *Frame, fn string) string {
 		}
 		return "new " + fn
 	}
-	if !h.isTopLevelReceiver(f.Receiver) {
+	if f.Inlined == 0 && !h.isTopLevelReceiver(f.Receiver) {
 		tn := h.receiverTypeName(f.Receiver)
 		switch {
 		case fn == "":

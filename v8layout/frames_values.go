@@ -12,6 +12,12 @@ func (h *Heap) ScriptLines(fn Value, from, to int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return h.ScriptLinesOf(sfi, from, to)
+}
+
+// ScriptLinesOf returns lines from..to of the script of a
+// SharedFunctionInfo.
+func (h *Heap) ScriptLinesOf(sfi Value, from, to int) ([]string, error) {
 	script, ok := h.scriptOf(sfi)
 	if !ok {
 		return nil, fmt.Errorf("no script")
