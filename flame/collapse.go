@@ -16,6 +16,7 @@ type chunkFolder struct {
 	index   map[string]int
 	keys    []string
 	weights []weight
+	counts  []int64 // samples of each key
 	order   []int32 // sample keys in input order (Ordered)
 	orderW  []float64
 
@@ -26,7 +27,8 @@ type chunkFolder struct {
 	scratch   []byte     // frame names of the sample
 	groups    [][2]int32 // ranges in scratch: the frames of each frame line, joined by ';'
 	cache     map[string]cachedGroup
-	nframes   int // frame lines of the sample
+	mods      map[string]string // with opt.Modules: the module of each frame name
+	nframes   int               // frame lines of the sample
 	key       []byte
 	tmp       []byte
 	hdr       header
@@ -45,7 +47,11 @@ type chunkFolder struct {
 }
 
 func newChunkFolder(opt *FoldOptions) *chunkFolder {
-	return &chunkFolder{opt: opt, index: make(map[string]int), cache: make(map[string]cachedGroup)}
+	c := &chunkFolder{opt: opt, index: make(map[string]int), cache: make(map[string]cachedGroup)}
+	if opt.Modules {
+		c.mods = make(map[string]string)
+	}
+	return c
 }
 
 // reset prepares the folder for a new chunk, keeping its buffers and the
@@ -173,9 +179,30 @@ func (c *chunkFolder) frame(line []byte) {
 	ok := c.renderGroup()
 	if ok {
 		c.groups = append(c.groups, [2]int32{int32(start), int32(len(c.scratch))})
+		if c.mods != nil {
+			c.recordModule(c.scratch[start:])
+		}
 	}
 	if cacheable && len(c.cache) < maxCacheEntries {
 		c.cache[string(line)] = cachedGroup{s: string(c.scratch[start:]), ok: ok}
+	}
+}
+
+// recordModule notes the module of the current frame line as the module of
+// each frame in group (names joined by ';'). When a name comes from several
+// modules, the bytewise smallest is kept, so the result does not depend on
+// how the input was split among workers.
+func (c *chunkFolder) recordModule(group []byte) {
+	for len(group) > 0 {
+		name := group
+		if i := bytes.IndexByte(group, ';'); i >= 0 {
+			name, group = group[:i], group[i+1:]
+		} else {
+			group = nil
+		}
+		if m, ok := c.mods[string(name)]; !ok || string(c.fr.mod) < m {
+			c.mods[string(name)] = string(c.fr.mod)
+		}
 	}
 }
 
@@ -329,8 +356,10 @@ func (c *chunkFolder) endSample() {
 		c.index[s] = idx
 		c.keys = append(c.keys, s)
 		c.weights = append(c.weights, weight{})
+		c.counts = append(c.counts, 0)
 	}
 	c.weights[idx].add(c.period)
+	c.counts[idx]++
 	if c.opt.Ordered {
 		c.order = append(c.order, int32(idx))
 		c.orderW = append(c.orderW, c.period.float64())
@@ -344,8 +373,9 @@ func (c *chunkFolder) endSample() {
 
 // Stack is one folded stack and its weight.
 type Stack struct {
-	Frames string // root first, separated by ';'
-	Weight weight
+	Frames  string // root first, separated by ';'
+	Weight  weight
+	Samples int64 // samples folded into the stack
 }
 
 // sortedStacks returns the stacks of the folders merged and sorted bytewise.
@@ -354,7 +384,7 @@ func mergeFolders(fs []*chunkFolder) []Stack {
 		c := fs[0]
 		out := make([]Stack, len(c.keys))
 		for i, k := range c.keys {
-			out[i] = Stack{k, c.weights[i]}
+			out[i] = Stack{Frames: k, Weight: c.weights[i], Samples: c.counts[i]}
 		}
 		sortStacks(out)
 		return out
@@ -370,9 +400,27 @@ func mergeFolders(fs []*chunkFolder) []Stack {
 				out = append(out, Stack{Frames: k})
 			}
 			out[j].Weight.add(c.weights[i])
+			out[j].Samples += c.counts[i]
 		}
 	}
 	sortStacks(out)
+	return out
+}
+
+// mergeModules merges the frame modules of the folders, keeping the bytewise
+// smallest module of a name, as recordModule does.
+func mergeModules(fs []*chunkFolder) map[string]string {
+	if len(fs) == 0 || fs[0].mods == nil {
+		return nil
+	}
+	out := fs[0].mods
+	for _, c := range fs[1:] {
+		for name, m := range c.mods {
+			if old, ok := out[name]; !ok || m < old {
+				out[name] = m
+			}
+		}
+	}
 	return out
 }
 

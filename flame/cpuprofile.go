@@ -111,6 +111,7 @@ func readCPUProfile(r io.Reader, samples bool) (*Profile, error) {
 		return fr, nil
 	}
 	weights := make(map[int]float64)
+	counts := make(map[int]int64)
 	if len(cp.Samples) > 0 {
 		p.NSamples = len(cp.Samples)
 		t := cp.StartTime
@@ -135,11 +136,13 @@ func readCPUProfile(r io.Reader, samples bool) (*Profile, error) {
 				w = float64(max(0, next-times[i]))
 			}
 			weights[j] += w
+			counts[j]++
 		}
 	} else {
 		for j, n := range cp.Nodes {
 			if n.HitCount > 0 {
 				weights[j] += float64(n.HitCount)
+				counts[j] += int64(n.HitCount)
 				p.NSamples += n.HitCount
 			}
 		}
@@ -162,10 +165,11 @@ func readCPUProfile(r io.Reader, samples bool) (*Profile, error) {
 		k := strings.Join(fr, ";")
 		if i, ok := merged[k]; ok {
 			p.Stacks[i].Value += weights[j]
+			p.Stacks[i].Samples += counts[j]
 			continue
 		}
 		merged[k] = len(p.Stacks)
-		p.Stacks = append(p.Stacks, PStack{Frames: fr, Value: weights[j]})
+		p.Stacks = append(p.Stacks, PStack{Frames: fr, Value: weights[j], Samples: counts[j]})
 	}
 	sort.Slice(p.Stacks, func(a, b int) bool {
 		return strings.Join(p.Stacks[a].Frames, ";") < strings.Join(p.Stacks[b].Frames, ";")

@@ -93,19 +93,23 @@ func applyStripJS(p *Profile) {
 			if k, ok := p.Kinds[f]; ok {
 				p.Kinds[fr[i]] = k
 			}
+			if m, ok := p.Modules[f]; ok {
+				p.Modules[fr[i]] = m
+			}
 		}
 		if p.Ordered {
-			out = append(out, PStack{Frames: fr, Value: s.Value, Before: s.Before})
+			out = append(out, PStack{Frames: fr, Value: s.Value, Before: s.Before, Samples: s.Samples})
 			continue
 		}
 		key := strings.Join(fr, ";")
 		if i, ok := index[key]; ok {
 			out[i].Value += s.Value
 			out[i].Before += s.Before
+			out[i].Samples += s.Samples
 			continue
 		}
 		index[key] = len(out)
-		out = append(out, PStack{Frames: fr, Value: s.Value, Before: s.Before})
+		out = append(out, PStack{Frames: fr, Value: s.Value, Before: s.Before, Samples: s.Samples})
 	}
 	if !p.Ordered {
 		sort.Slice(out, func(i, j int) bool {

@@ -1,131 +1,164 @@
 package flame
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"sort"
+	"strings"
+
+	"github.com/google/pprof/profile"
 )
 
 // WritePprof writes p as a gzipped pprof profile (profile.proto), which
-// go tool pprof reads. Each distinct frame name is one function with one
-// location; the annotation suffixes (_[k] …) are kept in the system name.
+// go tool pprof reads.
+//
+//   - Each module (DSO) of the frames is one mapping, the executable first,
+//     with HasFunctions set: the frames are already symbolized.
+//   - Each distinct frame name is one function with one location. The
+//     annotation suffixes (_[k] …) are kept in the system name.
+//   - The sample types say what the values count: samples/count, and, when
+//     the weights are not sample counts, the weight (cpu/nanoseconds for the
+//     perf clock events, cpu/microseconds for .cpuprofile, EVENT/count for
+//     other perf events), which is the default type.
 func WritePprof(w io.Writer, p *Profile) error {
 	if p.Diff {
 		return fmt.Errorf("pprof export of a differential profile is not supported; export BEFORE and AFTER and use go tool pprof -diff_base")
 	}
-	typ, unit := "samples", "count"
+	prof, err := pprofProfile(p)
+	if err != nil {
+		return err
+	}
+	return prof.Write(w)
+}
+
+// pprofProfile converts p to a checked pprof profile.
+func pprofProfile(p *Profile) (*profile.Profile, error) {
+	weightType := &profile.ValueType{Type: "samples", Unit: "count"}
 	switch p.Unit {
 	case "ns":
-		typ, unit = "cpu", "nanoseconds"
+		weightType = &profile.ValueType{Type: "cpu", Unit: "nanoseconds"}
 	case "µs":
-		typ, unit = "cpu", "microseconds"
+		weightType = &profile.ValueType{Type: "cpu", Unit: "microseconds"}
 	case "samples", "":
 	default:
-		typ, unit = p.Unit, "count"
+		weightType = &profile.ValueType{Type: p.Unit, Unit: "count"}
 	}
-	var e pbuf
-	strs := map[string]int64{"": 0}
-	table := []string{""}
-	str := func(s string) int64 {
-		if i, ok := strs[s]; ok {
-			return i
-		}
-		i := int64(len(table))
-		strs[s] = i
-		table = append(table, s)
-		return i
-	}
-	valueType := func(field int, t, u string) {
-		var m pbuf
-		m.varintField(1, uint64(str(t)))
-		m.varintField(2, uint64(str(u)))
-		e.bytesField(field, m.b)
-	}
-	valueType(1, typ, unit)
-	ids := map[string]uint64{}
-	var names []string
+	// With weights other than sample counts, the sample counts come first
+	// when every stack knows its own.
+	counts := weightType.Type != "samples"
+	var nsamples int64
+	var total float64
 	for _, s := range p.Stacks {
 		if s.Value <= 0 {
 			continue
 		}
-		var m, locs, vals pbuf
-		for i := len(s.Frames) - 1; i >= 0; i-- {
-			id, ok := ids[s.Frames[i]]
-			if !ok {
-				id = uint64(len(ids) + 1)
-				ids[s.Frames[i]] = id
-				names = append(names, s.Frames[i])
-			}
-			locs.varint(id)
+		if s.Samples <= 0 {
+			counts = false
 		}
-		vals.varint(uint64(int64(math.Round(s.Value))))
-		m.bytesField(1, locs.b)
-		m.bytesField(2, vals.b)
-		e.bytesField(2, m.b)
+		nsamples += s.Samples
+		total += s.Value
 	}
-	for i := range names {
-		id := uint64(i + 1)
-		var line, loc pbuf
-		line.varintField(1, id)
-		loc.varintField(1, id)
-		loc.bytesField(4, line.b)
-		e.bytesField(4, loc.b)
+	prof := &profile.Profile{
+		SampleType:        []*profile.ValueType{weightType},
+		PeriodType:        &profile.ValueType{Type: weightType.Type, Unit: weightType.Unit},
+		Period:            1,
+		DefaultSampleType: weightType.Type,
 	}
-	for i, name := range names {
-		var fn pbuf
-		fn.varintField(1, uint64(i+1))
-		fn.varintField(2, uint64(str(stripAnnotation(name))))
-		fn.varintField(3, uint64(str(name)))
-		e.bytesField(5, fn.b)
+	if counts {
+		prof.SampleType = []*profile.ValueType{{Type: "samples", Unit: "count"}, weightType}
+		// perf's periods vary from sample to sample; the profile's
+		// period is their mean.
+		prof.Period = max(1, int64(math.Round(total/float64(nsamples))))
 	}
-	var comment int64 = -1
 	if p.Event != "" {
-		comment = str("perf event " + p.Event)
+		prof.Comments = []string{"perf event " + p.Event}
 	}
-	var tail pbuf
-	{
-		var m pbuf
-		m.varintField(1, uint64(str(typ)))
-		m.varintField(2, uint64(str(unit)))
-		tail.bytesField(11, m.b)
+
+	prof.Mapping = pprofMappings(p)
+	byFile := make(map[string]*profile.Mapping, len(prof.Mapping))
+	for _, m := range prof.Mapping {
+		byFile[m.File] = m
 	}
-	tail.varintField(12, 1)
-	if comment >= 0 {
-		tail.varintField(13, uint64(comment))
+	locs := map[string]*profile.Location{}
+	location := func(name string) *profile.Location {
+		if l, ok := locs[name]; ok {
+			return l
+		}
+		id := uint64(len(prof.Location) + 1)
+		fn := &profile.Function{ID: id, Name: stripAnnotation(name), SystemName: name}
+		l := &profile.Location{ID: id, Mapping: byFile[p.Modules[name]], Line: []profile.Line{{Function: fn}}}
+		prof.Function = append(prof.Function, fn)
+		prof.Location = append(prof.Location, l)
+		locs[name] = l
+		return l
 	}
-	for _, s := range table {
-		e.bytesField(6, []byte(s))
+	for _, s := range p.Stacks {
+		if s.Value <= 0 {
+			continue
+		}
+		sample := &profile.Sample{Location: make([]*profile.Location, 0, len(s.Frames))}
+		for i := len(s.Frames) - 1; i >= 0; i-- {
+			sample.Location = append(sample.Location, location(s.Frames[i]))
+		}
+		v := int64(math.Round(s.Value))
+		if counts {
+			sample.Value = []int64{s.Samples, v}
+		} else {
+			sample.Value = []int64{v}
+		}
+		prof.Sample = append(prof.Sample, sample)
 	}
-	e.b = append(e.b, tail.b...)
-	zw := gzip.NewWriter(w)
-	if _, err := zw.Write(e.b); err != nil {
-		return err
+	if err := prof.CheckValid(); err != nil {
+		return nil, fmt.Errorf("pprof export: %v", err)
 	}
-	return zw.Close()
+	return prof, nil
 }
 
-// pbuf is a minimal protocol buffers encoder.
-type pbuf struct{ b []byte }
-
-func (p *pbuf) varint(v uint64) {
-	for v >= 0x80 {
-		p.b = append(p.b, byte(v)|0x80)
-		v >>= 7
+// pprofMappings returns one mapping per module of the frames of p, with IDs
+// from 1: the executable first, then the others by name. Pseudo-modules
+// ("[unknown]") get none.
+func pprofMappings(p *Profile) []*profile.Mapping {
+	frames := map[string]int{} // distinct frames of each module
+	for _, m := range p.Modules {
+		if m != "" && m != "[unknown]" {
+			frames[m]++
+		}
 	}
-	p.b = append(p.b, byte(v))
+	files := make([]string, 0, len(frames))
+	for f := range frames {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	if exe := executableModule(files, frames); exe >= 0 {
+		f := files[exe]
+		copy(files[1:exe+1], files[:exe])
+		files[0] = f
+	}
+	out := make([]*profile.Mapping, len(files))
+	for i, f := range files {
+		out[i] = &profile.Mapping{ID: uint64(i + 1), File: f, HasFunctions: true}
+	}
+	return out
 }
 
-func (p *pbuf) varintField(field int, v uint64) {
-	p.varint(uint64(field)<<3 | 0)
-	p.varint(v)
-}
-
-func (p *pbuf) bytesField(field int, b []byte) {
-	p.varint(uint64(field)<<3 | 2)
-	p.varint(uint64(len(b)))
-	p.b = append(p.b, b...)
+// executableModule picks the executable among the sorted modules: the file
+// that is neither the kernel, nor a perf map (JIT code), nor a shared object,
+// with the most distinct frames. It returns -1 when there is none.
+func executableModule(files []string, frames map[string]int) int {
+	best := -1
+	for i, f := range files {
+		base := f[strings.LastIndexByte(f, '/')+1:]
+		if !strings.HasPrefix(f, "/") || isPerfMap([]byte(f)) || isKernelMod([]byte(f)) ||
+			strings.HasSuffix(base, ".so") || strings.Contains(base, ".so.") {
+			continue
+		}
+		if best < 0 || frames[f] > frames[files[best]] {
+			best = i
+		}
+	}
+	return best
 }
 
 // WriteSpeedscope writes p in speedscope's JSON file format: one sampled

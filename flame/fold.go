@@ -22,6 +22,9 @@ type FoldOptions struct {
 	MarkTruncated bool
 	// Ordered keeps the samples in input order (for flame charts).
 	Ordered bool
+	// Modules records the module (DSO) of each frame name in
+	// FoldResult.Modules, for the pprof mappings.
+	Modules bool
 }
 
 // truncatedFrame marks stacks that perf cut at its frame limit.

@@ -347,6 +347,7 @@ func (c *cli) load(name string, exact bool) (*Profile, int, error) {
 		// the SVG and the other formats classify frames by module
 		opt.Kernel, opt.JIT = true, true
 		opt.MarkTruncated = true
+		opt.Modules = c.format == "pprof"
 	}
 	res, err := Fold(br, opt)
 	if err != nil {

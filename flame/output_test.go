@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/pprof/profile"
 )
 
 func recordingPath(t *testing.T) string {
@@ -229,6 +231,7 @@ func TestPprof(t *testing.T) {
 	if r.status != 0 {
 		t.Fatalf("status %d: %s", r.status, r.stderr)
 	}
+	checkPprofAgainstFolds(t, out, path)
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command to run go tool pprof")
@@ -240,6 +243,170 @@ func TestPprof(t *testing.T) {
 	s := string(b)
 	if !strings.Contains(s, "Type: cpu") || !strings.Contains(s, "of 4998ms total") || !strings.Contains(s, "sha256_block_data_order_shaext") {
 		t.Errorf("go tool pprof -top:\n%s", s)
+	}
+}
+
+// checkPprofAgainstFolds parses the pprof profile at out and compares it
+// with the folds of the perf script at in, folded as ndb flame folds for
+// pprof: sample counts, total period, frames, top frame and mappings.
+func checkPprofAgainstFolds(t *testing.T, out, in string) {
+	t.Helper()
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	prof, err := profile.Parse(f)
+	if err != nil {
+		t.Fatalf("profile.Parse: %v", err)
+	}
+	if err := prof.CheckValid(); err != nil {
+		t.Fatalf("CheckValid: %v", err)
+	}
+	src, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	res, err := Fold(src, FoldOptions{Kernel: true, JIT: true, MarkTruncated: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var types []string
+	for _, st := range prof.SampleType {
+		types = append(types, st.Type+"/"+st.Unit)
+	}
+	if got := strings.Join(types, " "); got != "samples/count cpu/nanoseconds" || prof.DefaultSampleType != "cpu" {
+		t.Errorf("sample types %q, default %q; want samples/count cpu/nanoseconds, default cpu", got, prof.DefaultSampleType)
+	}
+	if len(prof.Comments) != 1 || prof.Comments[0] != "perf event cpu-clock:ppp" {
+		t.Errorf("comments %q", prof.Comments)
+	}
+
+	// exact totals
+	var count, period uint64
+	flat := map[string]int64{} // by leaf function
+	frames := map[string]bool{}
+	for _, s := range prof.Sample {
+		if len(s.Value) != 2 {
+			t.Fatalf("sample with %d values", len(s.Value))
+		}
+		count += uint64(s.Value[0])
+		period += uint64(s.Value[1])
+		flat[s.Location[0].Line[0].Function.SystemName] += s.Value[1]
+	}
+	wantFlat := map[string]int64{}
+	for _, s := range res.Stacks {
+		fr := strings.Split(s.Frames, ";")
+		wantFlat[fr[len(fr)-1]] += int64(s.Weight.n)
+		for _, f := range fr {
+			frames[f] = true
+		}
+	}
+	if total := res.Total(); total.float || count != uint64(res.Samples) || period != total.n {
+		t.Errorf("pprof totals %d samples, %d ns; folds %d samples, %s ns", count, period, res.Samples, total)
+	}
+	if count != 4993 || period != 4997997993 {
+		t.Errorf("pprof totals %d samples, %d ns; want 4993 samples, 4997997993 ns", count, period)
+	}
+
+	// the top frame by flat weight
+	top := func(m map[string]int64) (string, int64) {
+		var name string
+		var v int64
+		for k, w := range m {
+			if w > v || w == v && k < name {
+				name, v = k, w
+			}
+		}
+		return name, v
+	}
+	gotTop, gotV := top(flat)
+	wantTop, wantV := top(wantFlat)
+	if gotTop != wantTop || gotV != wantV || !strings.HasPrefix(wantTop, "JS:*") {
+		t.Errorf("top frame %q (%d ns), folds %q (%d ns)", gotTop, gotV, wantTop, wantV)
+	}
+
+	// one location and one function per distinct frame
+	if len(prof.Location) != len(frames) || len(prof.Function) != len(frames) {
+		t.Errorf("%d locations, %d functions; folds have %d distinct frames", len(prof.Location), len(prof.Function), len(frames))
+	}
+	mapping := map[string]string{}
+	for _, l := range prof.Location {
+		fn := l.Line[0].Function
+		if !frames[fn.SystemName] || fn.Name != stripAnnotation(fn.SystemName) {
+			t.Errorf("function %q (system name %q) is not a frame of the folds", fn.Name, fn.SystemName)
+		}
+		if l.Mapping != nil {
+			mapping[fn.SystemName] = l.Mapping.File
+		}
+	}
+
+	// one mapping per DSO, the executable first
+	var files []string
+	for _, m := range prof.Mapping {
+		files = append(files, m.File)
+		if !m.HasFunctions {
+			t.Errorf("mapping %s: HasFunctions is false", m.File)
+		}
+	}
+	wantFiles := "/usr/bin/node /tmp/perf-10178.map /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 /usr/lib/x86_64-linux-gnu/libc.so.6 /usr/lib/x86_64-linux-gnu/libgcc_s.so.1 /usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30 [kernel.kallsyms] [vdso]"
+	if got := strings.Join(files, " "); got != wantFiles {
+		t.Errorf("mappings\n%s\nwant\n%s", got, wantFiles)
+	}
+	for frame, file := range map[string]string{
+		"sha256_block_data_order_shaext": "/usr/bin/node",
+		wantTop:                          "/tmp/perf-10178.map",
+		"asm_exc_page_fault_[k]":         "[kernel.kallsyms]",
+		"__libc_start_call_main":         "/usr/lib/x86_64-linux-gnu/libc.so.6",
+		"node":                           "", // the comm
+		truncatedFrame:                   "",
+	} {
+		if mapping[frame] != file {
+			t.Errorf("frame %q in mapping %q, want %q", frame, mapping[frame], file)
+		}
+	}
+}
+
+func TestPprofOtherInputs(t *testing.T) {
+	for _, c := range []struct {
+		name, file string
+		args       []string
+		types      string
+	}{
+		{"cpuprofile", "app.cpuprofile.zst", nil, "samples/count cpu/microseconds"},
+		{"cpuprofile samples", "app.cpuprofile.zst", []string{"--weight=samples"}, "samples/count"},
+		{"perf samples", "perf-script.txt.zst", []string{"--weight=samples"}, "samples/count"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeTemp(t, c.file, mustRead(t, c.file))
+			r := run(t, nil, append(c.args, "--format=pprof", path)...)
+			if r.status != 0 {
+				t.Fatalf("status %d: %s", r.status, r.stderr)
+			}
+			prof, err := profile.ParseData([]byte(r.stdout))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var types []string
+			for _, st := range prof.SampleType {
+				types = append(types, st.Type+"/"+st.Unit)
+			}
+			if got := strings.Join(types, " "); got != c.types {
+				t.Errorf("sample types %q, want %q", got, c.types)
+			}
+			var n int64
+			for _, s := range prof.Sample {
+				n += s.Value[0]
+			}
+			if c.file == "perf-script.txt.zst" && n != 4993 {
+				t.Errorf("%d samples, want 4993", n)
+			}
+			if n <= 0 {
+				t.Errorf("%d samples", n)
+			}
+		})
 	}
 }
 

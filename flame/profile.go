@@ -31,6 +31,9 @@ type Profile struct {
 	NSamples int
 	// Source describes the input, for the subtitle.
 	Source string
+	// Modules maps frame names to their module (DSO), when known: perf
+	// input folded with FoldOptions.Modules.
+	Modules map[string]string
 }
 
 // PStack is a stack (root first) and its weight.
@@ -38,6 +41,8 @@ type PStack struct {
 	Frames []string
 	Value  float64
 	Before float64
+	// Samples is the number of samples in the stack; 0 when unknown.
+	Samples int64
 }
 
 // Total is the sum of the weights.
@@ -221,7 +226,7 @@ func cut(s string, n int) string {
 
 // profileFromFold converts folded perf samples.
 func profileFromFold(res *FoldResult, opt FoldOptions) *Profile {
-	p := &Profile{Event: res.Event, NSamples: res.Samples}
+	p := &Profile{Event: res.Event, NSamples: res.Samples, Modules: res.Modules}
 	p.Unit = unitFor(res.Event, opt.Samples)
 	if opt.Ordered {
 		p.Ordered = true
@@ -234,15 +239,16 @@ func profileFromFold(res *FoldResult, opt FoldOptions) *Profile {
 			v := res.OrderW[k]
 			if n := len(p.Stacks); n > 0 && sameFrames(p.Stacks[n-1].Frames, split[i]) {
 				p.Stacks[n-1].Value += v
+				p.Stacks[n-1].Samples++
 				continue
 			}
-			p.Stacks = append(p.Stacks, PStack{Frames: split[i], Value: v})
+			p.Stacks = append(p.Stacks, PStack{Frames: split[i], Value: v, Samples: 1})
 		}
 		return p
 	}
 	p.Stacks = make([]PStack, len(res.Stacks))
 	for i, s := range res.Stacks {
-		p.Stacks[i] = PStack{Frames: strings.Split(s.Frames, ";"), Value: s.Weight.float64()}
+		p.Stacks[i] = PStack{Frames: strings.Split(s.Frames, ";"), Value: s.Weight.float64(), Samples: s.Samples}
 	}
 	return p
 }

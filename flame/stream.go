@@ -23,6 +23,10 @@ type FoldResult struct {
 	FirstBad     int    // line number of the first such line
 	FirstBadText string // its text (cut)
 	OpenAt       int    // >0: the input ends inside the sample whose last line is this
+
+	// Modules maps each frame name to the module (DSO) of the perf script
+	// frame lines it came from; only with FoldOptions.Modules.
+	Modules map[string]string
 }
 
 // Total is the sum of the weights.
@@ -200,6 +204,7 @@ func Fold(r io.Reader, opt FoldOptions) (*FoldResult, error) {
 		res.Event = string(filter)
 	}
 	res.Stacks = mergeFolders(folders)
+	res.Modules = mergeModules(folders)
 	if opt.Ordered {
 		c := folders[0]
 		pos := make(map[string]int, len(res.Stacks))
