@@ -49,9 +49,13 @@ executable paths, and whether the executable's build-id matches the core.`,
 func runStatus(inv *Invocation) error {
 	p := inv.S.Proc
 	sig := p.Signal()
+	cmdline := p.Info.Args
+	if argv := p.Argv(); len(argv) > 0 {
+		cmdline = strings.Join(argv, " ")
+	}
 	fields := []StatusField{
 		{"pid", "pid", fmt.Sprint(p.Info.PID), p.Info.PID},
-		{"command", "command", p.Info.Args, p.Info.Args},
+		{"command", "command", cmdline, cmdline},
 		{"node version", "node_version", orUnknown(p.NodeVersion), p.NodeVersion},
 		{"V8 version", "v8_version", orUnknown(p.V8Version), p.V8Version},
 		{"signal", "signal", SignalName(sig), SignalName(sig)},

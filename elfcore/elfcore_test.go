@@ -65,6 +65,9 @@ func TestRealCores(t *testing.T) {
 			if p.V8Version != strings.TrimSpace(string(want)) {
 				t.Errorf("V8 version = %q, node says %q", p.V8Version, want)
 			}
+			if argv := p.Argv(); len(argv) != 2 || argv[0] != c.Exe || filepath.Base(argv[1]) != "abort.js" {
+				t.Errorf("argv = %q, want [%s .../abort.js]", argv, c.Exe)
+			}
 			compareWithGDB(t, p, c)
 		})
 	}

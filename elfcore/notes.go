@@ -206,7 +206,8 @@ func parseFileNote(d []byte) ([]FileMapping, uint64, error) {
 
 // Auxiliary vector keys used by ndb.
 const (
-	AT_PHDR   = 3
-	AT_ENTRY  = 9
-	AT_EXECFN = 31
+	AT_PHDR         = 3
+	AT_ENTRY        = 9
+	AT_EXECFN       = 31
+	AT_SYSINFO_EHDR = 33
 )

@@ -509,3 +509,56 @@ func HumanBytes(n uint64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// Argv returns the process's command line as it was on its initial stack
+// (NT_PRPSINFO keeps only 80 bytes). The kernel laid out argc, argv[],
+// NULL, envp[], NULL, then the auxiliary vector, whose first entry on
+// x86-64 is AT_SYSINFO_EHDR: find that entry in the stack segment and walk
+// back. It returns nil when the stack is not in the core.
+func (p *Process) Argv() []string {
+	execfn, ok1 := p.Auxv[AT_EXECFN]
+	vdso, ok2 := p.Auxv[AT_SYSINFO_EHDR]
+	if !ok1 || !ok2 {
+		return nil
+	}
+	i := p.segmentAt(execfn)
+	if i < 0 {
+		return nil
+	}
+	seg := p.Segments[i].Data
+	le := binary.LittleEndian
+	var key [16]byte
+	le.PutUint64(key[:], AT_SYSINFO_EHDR)
+	le.PutUint64(key[8:], vdso)
+	at := bytes.Index(seg, key[:])
+	if at < 16 || at%8 != 0 {
+		return nil
+	}
+	word := func(off int) uint64 { return le.Uint64(seg[off:]) }
+	off := at - 8 // the NULL that ends envp
+	if word(off) != 0 {
+		return nil
+	}
+	for off -= 8; off >= 0 && word(off) != 0; off -= 8 { // envp
+	}
+	end := off // the NULL that ends argv
+	n := 0
+	for off -= 8; off >= 0 && word(off) != uint64(n); off -= 8 {
+		n++
+		if n > 4096 {
+			return nil
+		}
+	}
+	if off < 0 || n == 0 {
+		return nil
+	}
+	var argv []string
+	for a := off + 8; a < end; a += 8 {
+		s, err := p.ReadCString(word(a), 1<<16)
+		if err != nil {
+			return nil
+		}
+		argv = append(argv, s)
+	}
+	return argv
+}
