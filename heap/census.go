@@ -35,6 +35,14 @@ func (g *Group) Label() string {
 	return g.Constructor
 }
 
+// Function is one function definition (SharedFunctionInfo) and its
+// closures.
+type Function struct {
+	SFI      uint64 // tagged
+	Name     string
+	Closures []uint64 // sorted
+}
+
 // Stats describes a census run.
 type Stats struct {
 	Pages        int
@@ -56,10 +64,11 @@ type Stats struct {
 
 // Census is the result of enumerating the heap.
 type Census struct {
-	Groups []*Group // sorted by count, descending
-	Pages  []Page
-	Skips  []Skip
-	Stats  Stats
+	Groups    []*Group    // sorted by count, descending
+	Functions []*Function // sorted by closure count, descending
+	Pages     []Page
+	Skips     []Skip
+	Stats     Stats
 
 	byKey map[string]*Group
 	w     *walker
@@ -77,6 +86,7 @@ type localGroup struct {
 }
 
 type local struct {
+	fns     map[uint64][]uint64 // SFI -> closures
 	groups  map[string]*localGroup
 	byMap   map[*MapInfo]*localGroup
 	bySFI   map[uint64]*localGroup
@@ -114,7 +124,7 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 	}
 	locals := make([]*local, workers)
 	for i := range locals {
-		locals[i] = &local{groups: map[string]*localGroup{}, byMap: map[*MapInfo]*localGroup{}, bySFI: map[uint64]*localGroup{}}
+		locals[i] = &local{fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, byMap: map[*MapInfo]*localGroup{}, bySFI: map[uint64]*localGroup{}}
 	}
 	for i := range w.pages {
 		pg := &w.pages[i]
@@ -149,6 +159,7 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 		c.Stats.Truncated += pg.Missing
 	}
 	c.Stats.Pages = len(w.pages)
+	fns := map[uint64]*Function{}
 	c.Skips = append(c.Skips, w.skipped...)
 	for _, l := range locals {
 		c.Stats.Skipped += l.skipped
@@ -157,6 +168,14 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 		c.Stats.Closures += l.stats.Closures
 		c.Stats.Strings += l.stats.Strings
 		c.Stats.InternalObjs += l.stats.InternalObjs
+		for sfi, cl := range l.fns {
+			f := fns[sfi]
+			if f == nil {
+				f = &Function{SFI: sfi, Name: w.sfiName(sfi)}
+				fns[sfi] = f
+			}
+			f.Closures = append(f.Closures, cl...)
+		}
 		for key, lg := range l.groups {
 			g := c.byKey[key]
 			if g == nil {
@@ -186,6 +205,17 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 			return a.Count > b.Count
 		}
 		return a.Key < b.Key
+	})
+	for _, f := range fns {
+		sort.Slice(f.Closures, func(i, j int) bool { return f.Closures[i] < f.Closures[j] })
+		c.Functions = append(c.Functions, f)
+	}
+	sort.Slice(c.Functions, func(i, j int) bool {
+		a, b := c.Functions[i], c.Functions[j]
+		if len(a.Closures) != len(b.Closures) {
+			return len(a.Closures) > len(b.Closures)
+		}
+		return a.Closures[0] < b.Closures[0]
 	})
 	sort.Slice(c.Skips, func(i, j int) bool { return c.Skips[i].Addr < c.Skips[j].Addr })
 	// Ranks for object-start lookups.
@@ -228,6 +258,7 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) {
 	case KindFunction:
 		l.stats.Closures++
 		sfi := w.word(addr + uint64(w.names.sfiOff))
+		l.fns[sfi] = append(l.fns[sfi], addr)
 		lg = l.bySFI[sfi]
 		if lg == nil {
 			name := w.sfiName(sfi)

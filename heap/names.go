@@ -344,37 +344,11 @@ func (w *walker) readSFIName(sfi uint64) string {
 	if sfi&3 != 1 {
 		return ""
 	}
-	n := w.names
-	v := w.word(sfi - 1 + uint64(n.nameOff))
-	if v&3 != 1 {
+	s, err := w.h.SFIName(v8layout.Value(sfi))
+	if err != nil {
 		return ""
 	}
-	if s, ok := w.str(v, 256); ok {
-		return s
-	}
-	if w.typeOf(v) != n.scopeInfo {
-		return ""
-	}
-	// ScopeInfo slot i is at 8*(i+1); the function name is the first
-	// string after the context locals' names and infos.
-	nl := w.word(v - 1 + uint64(8*(n.nlocIdx+1)))
-	if nl&1 != 0 {
-		return ""
-	}
-	cnt := int64(nl) >> 32
-	if cnt < 0 || cnt > 75 {
-		return ""
-	}
-	start := n.firstVars + 2*cnt
-	for i := start; i < start+3; i++ {
-		x := w.word(v - 1 + uint64(8*(i+1)))
-		if x&3 != 1 {
-			continue
-		}
-		s, _ := w.str(x, 256)
-		return s
-	}
-	return ""
+	return s
 }
 
 // dictKeys lists the keys of a dictionary-mode object's NameDictionary

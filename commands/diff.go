@@ -1,0 +1,108 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/heap"
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+func init() {
+	Register(&Command{
+		Name:     "diff",
+		Synopsis: "::diff [-am] OTHER_CORE",
+		Summary:  "compare this core's heap census with another core of the same program",
+		Opts:     "am",
+		Addr:     AddrNone,
+		Help: `Compares the heap census of this core (the new one) with OTHER_CORE (the old
+one: an earlier core of the same program, opened with the same executable).
+Groups match by kind, constructor and ordered property names; objects
+unreachable from any root (garbage) are left out of both. One line per group
+whose count or size changed, largest growth first:
+  OLD NEW DELTA BYTES_DELTA CONSTRUCTOR: PROPS
+-a prints unchanged groups too; -m includes V8-internal kinds. The same as
+"ndb diff OLD NEW" from the shell.`,
+		JSON: `One object per group: {"constructor", "kind", "properties", "old", "new", "delta", "bytes_delta"}.`,
+		Run: func(inv *Invocation) error {
+			if len(inv.Args) != 1 {
+				return fmt.Errorf("usage: %s", inv.Cmd.Synopsis)
+			}
+			p, err := elfcore.Open(inv.Args[0], elfcore.Options{Exe: inv.S.Proc.ExePath})
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			m, err := v8layout.Load(p)
+			if err != nil {
+				return err
+			}
+			old := NewSession(p, m)
+			rows, err := DiffSessions(inv.Ctx, old, inv.S, inv.Flag('a'))
+			if err != nil {
+				return err
+			}
+			return WriteDiff(inv.Out, rows, inv.JSON, inv.Flag('m'))
+		},
+	})
+}
+
+// liveCensus is a session's census without garbage.
+func liveCensus(ctx context.Context, s *Session) (*heap.Census, error) {
+	inv := &Invocation{Ctx: ctx, S: s, Warn: io.Discard, Out: io.Discard}
+	c, err := CensusOf(inv)
+	if err != nil {
+		return nil, err
+	}
+	g, err := GraphOf(inv)
+	if err != nil {
+		return nil, err
+	}
+	return c.WithoutGarbage(g), nil
+}
+
+// DiffSessions compares the live heap censuses of two cores.
+func DiffSessions(ctx context.Context, old, new *Session, all bool) ([]heap.DiffRow, error) {
+	oc, err := liveCensus(ctx, old)
+	if err != nil {
+		return nil, fmt.Errorf("old core: %v", err)
+	}
+	nc, err := liveCensus(ctx, new)
+	if err != nil {
+		return nil, fmt.Errorf("new core: %v", err)
+	}
+	return heap.Diff(oc, nc, all), nil
+}
+
+// WriteDiff prints diff rows as ::diff does.
+func WriteDiff(w io.Writer, rows []heap.DiffRow, asJSON, internal bool) error {
+	inv := &Invocation{Out: w}
+	if !asJSON {
+		fmt.Fprintf(w, "%8s %8s %8s %12s %s\n", "OLD", "NEW", "DELTA", "BYTES_DELTA", "CONSTRUCTOR: PROPS")
+	}
+	for _, r := range rows {
+		if r.Kind == heap.KindInternal && !internal {
+			continue
+		}
+		props := r.Props
+		if props == nil {
+			props = []string{}
+		}
+		if asJSON {
+			if err := inv.JSONLine(map[string]any{"constructor": r.Constructor, "kind": r.Kind.String(), "properties": props,
+				"old": r.Old, "new": r.New, "delta": r.Delta, "bytes_delta": r.BytesDelta}); err != nil {
+				return err
+			}
+			continue
+		}
+		line := r.Label
+		if len(props) > 0 {
+			line += ": " + strings.Join(props, ", ")
+		}
+		fmt.Fprintf(w, "%8d %8d %+8d %+12d %s\n", r.Old, r.New, r.Delta, r.BytesDelta, Truncate(line, 200))
+	}
+	return nil
+}
