@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"sync"
 	"syscall"
 	"time"
 
@@ -395,6 +396,9 @@ type chunkResult struct {
 
 var zeroPage = make([]byte, pageSize)
 
+// framePool recycles the buffers of compressed chunks.
+var framePool = sync.Pool{New: func() any { return make([]byte, 0, chunkBytes+chunkBytes/8) }}
+
 // writeChunks compresses the jobs' bytes in 1 MiB chunks with workers
 // goroutines and writes the frames in order. At most 2*workers chunks are
 // in flight, so memory stays bounded whatever the core's size.
@@ -464,6 +468,7 @@ func writeChunks(cw *countingWriter, enc *zstd.Encoder, workers int, jobs []chun
 			firstErr = err
 			close(stop)
 		}
+		framePool.Put(r.frame[:0])
 	}
 	return stored, firstErr
 }
@@ -512,5 +517,5 @@ func compressChunk(enc *zstd.Encoder, j chunkJob, buf, raw []byte) chunkResult {
 	if stored == 0 {
 		return chunkResult{}
 	}
-	return chunkResult{frame: enc.EncodeAll(raw, make([]byte, 0, len(raw)/2)), stored: stored}
+	return chunkResult{frame: enc.EncodeAll(raw, framePool.Get().([]byte)), stored: stored}
 }
