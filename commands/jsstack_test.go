@@ -339,3 +339,44 @@ func sameName(g jsonFrame, w nodeFrame) bool {
 	return g.Inlined && g.Function != "<anonymous>" &&
 		(w.name == "new "+g.Function || strings.HasSuffix(w.name, "."+g.Function))
 }
+
+// TestJSStackTiersMatchNode: stack_tiers.js dies through a baseline, a
+// Maglev (Turbofan before Node 24) and a Turbofan frame, none inlined; ndb
+// must name and place each as Node's trace does, tell the tiers apart and
+// read the arguments of the optimized frames.
+func TestJSStackTiersMatchNode(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			maglev := v >= "24" // Node 22 ships with Maglev disabled
+			c := testnode.MakeCore(t, v, "stack_tiers.js", []string{"--allow-natives-syntax", "--abort-on-uncaught-exception"}, nil)
+			want := parseNodeTrace(t, c.Stderr)
+			got, all := jsFrames(t, runDcmd(t, openSession(t, c), true, "jsstack", 0))
+			if len(got) != len(want) {
+				t.Fatalf("%d JS frames, node printed %d: %v", len(got), len(want), want)
+			}
+			tiers := map[string]string{"thrower": "baseline", "viaMaglev": "turbofan", "outer": "turbofan"}
+			if maglev {
+				tiers["viaMaglev"] = "maglev"
+			}
+			for i, g := range got {
+				w := want[i]
+				if g.Function != w.name || g.Script != w.script || g.Line != w.line || g.Column != w.col {
+					t.Errorf("frame %d: %s at %s:%d:%d (%s, %s), node says %s at %s:%d:%d", i, g.Function, g.Script, g.Line, g.Column, g.Tier, g.Note, w.name, w.script, w.line, w.col)
+				}
+				if tier, ok := tiers[w.name]; ok && g.Tier != tier {
+					t.Errorf("frame %d %s: tier %s, want %s", i, w.name, g.Tier, tier)
+				}
+				if g.Inlined {
+					t.Errorf("frame %d %s: inlined; the fixture prevents it", i, w.name)
+				}
+				if w.name == "thrower" || w.name == "viaMaglev" {
+					checkArgs(t, i, w.name, g.Args, []any{42.0, "tag"})
+				}
+			}
+			if all[len(all)-1].End != "" {
+				t.Errorf("walk stopped early: %s", all[len(all)-1].End)
+			}
+		})
+	}
+}

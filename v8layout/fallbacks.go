@@ -94,6 +94,8 @@ var fallbacks = []fallback{
 	{key: "const:DeoptimizationDataLiteralArrayIndex", from: [2]int{10, 0}, to: [2]int{10, 99}, value: 2, why: "as above"},
 	{key: "const:DeoptimizationDataInliningPositionsIndex", from: [2]int{10, 0}, to: [2]int{10, 99}, value: 7, why: "as above"},
 	{key: "const:ndb_inlining_position_size", from: all[0], to: all[1], value: 16, why: "InliningPosition: SourcePosition (raw 64 bits) then int inlined_function_id, padded to 16 bytes"},
+	{key: "const:ndb_bytecode_wide", from: all[0], to: all[1], value: 0, why: "Bytecode::kWide, the first bytecode: operands of the next bytecode are 2 bytes"},
+	{key: "const:ndb_bytecode_extra_wide", from: all[0], to: all[1], value: 1, why: "Bytecode::kExtraWide: operands of the next bytecode are 4 bytes"},
 	{key: "const:ndb_inlining_position_function_offset", from: all[0], to: all[1], value: 8, why: "InliningPosition::inlined_function_id: index into the literal array"},
 }
 

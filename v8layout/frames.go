@@ -380,16 +380,15 @@ func (h *Heap) classify(idx int, pc, fp uint64) Frame {
 		f.BytecodeArray = ba
 		f.BytecodeOffset = int(h.SmiValue(Value(slot(l.fpBytecodeOffset))) - l.bcBias)
 		f.Position, f.PositionNote = h.bytecodePosition(ba, f.BytecodeOffset)
-	case isBA:
-		f.Tier = TierBaseline
-		f.BytecodeArray = ba
-		h.baselinePosition(&f)
 	case builtin:
 		f.Tier = TierBuiltin
 		f.PositionNote = "builtin"
 	default:
-		f.Tier = TierOptimized
-		h.optimizedPosition(&f)
+		// Baseline or optimized: the kind of the Code object tells.
+		if isBA {
+			f.BytecodeArray = ba
+		}
+		h.compiledPosition(&f, isBA)
 	}
 	f.Type = l.tierFrame[f.Tier]
 	return f

@@ -203,28 +203,202 @@ func codeOffset(f *Frame, start uint64) int {
 	return off
 }
 
-func (h *Heap) baselinePosition(f *Frame) {
-	f.PositionNote = "baseline code: position not decoded"
+// compiledPosition decodes a JS frame that runs compiled code: its Code
+// object's kind gives the tier (a BytecodeArray in the frame's bytecode
+// slot marks a baseline frame when the Code is not found).
+func (h *Heap) compiledPosition(f *Frame, hasBytecode bool) {
+	ci, err := h.CodeAt(f.PC)
+	if err != nil {
+		f.Tier = TierOptimized
+		if hasBytecode {
+			f.Tier = TierBaseline
+		}
+		f.PositionNote = "code object not found: " + err.Error()
+		return
+	}
+	f.Code = ci.Code
+	t, ok := h.code().tierOf(ci.Kind)
+	switch {
+	case !ok:
+		f.Tier = TierOptimized
+		f.PositionNote = fmt.Sprintf("JS frame in code of kind %d", ci.Kind)
+	case t == TierBaseline:
+		f.Tier = t
+		h.baselinePosition(f, ci)
+	default:
+		f.Tier = t
+		h.optimizedPosition(f, ci)
+	}
+}
+
+// baselinePosition maps the pc of a baseline (Sparkplug) frame to a
+// bytecode offset through the code's bytecode offset table, then to a
+// script position like an interpreted frame. The table holds, for each
+// bytecode in order, the length of its machine code (unsigned VLQ), the
+// first one that of the prologue; walking it needs each bytecode's length,
+// which the binary's own table (Bytecodes::kBytecodeSizes) gives.
+func (h *Heap) baselinePosition(f *Frame, ci CodeInfo) {
+	if f.BytecodeArray == 0 {
+		f.PositionNote = "baseline frame without a BytecodeArray"
+		return
+	}
+	off, err := h.baselineBytecodeOffset(f.BytecodeArray, ci, int(f.PC-ci.Start))
+	if err != nil {
+		f.PositionNote = "baseline code: " + err.Error()
+		return
+	}
+	f.BytecodeOffset = off
+	if off < 0 {
+		f.PositionNote = "in the function's prologue"
+		return
+	}
+	f.Position, f.PositionNote = h.bytecodePosition(f.BytecodeArray, off)
+}
+
+func (h *Heap) baselineBytecodeOffset(ba Value, ci CodeInfo, pcOff int) (int, error) {
+	l := h.code()
+	sizes, err := h.bytecodeSizes()
+	if err != nil {
+		return -1, err
+	}
+	tv, err := h.Word(ci.Code, l.codeSPT)
+	if err != nil {
+		return -1, err
+	}
+	table, err := h.byteArray(tv)
+	if err != nil {
+		return -1, fmt.Errorf("bytecode offset table: %v", err)
+	}
+	code, err := h.bytecodes(ba)
+	if err != nil {
+		return -1, err
+	}
+	i := 0
+	next := func() (int, bool) {
+		var u uint64
+		for shift := uint(0); i < len(table) && shift < 35; shift += 7 {
+			c := table[i]
+			i++
+			u |= uint64(c&0x7f) << shift
+			if c&0x80 == 0 {
+				return int(u), true
+			}
+		}
+		return 0, false
+	}
+	end, ok := next() // the prologue
+	if !ok {
+		return -1, fmt.Errorf("empty bytecode offset table")
+	}
+	bc := -1 // the prologue has no bytecode
+	wide, _ := h.M.Const("ndb_bytecode_wide")
+	extra, _ := h.M.Const("ndb_bytecode_extra_wide")
+	// Offsets count as interpreted frames do here (the bias, the source
+	// position decoding): one more than V8's own, the first bytecode at 1.
+	for at := 1; end < pcOff; {
+		if at >= len(code) {
+			return -1, fmt.Errorf("pc offset %#x beyond the code of the last bytecode", pcOff)
+		}
+		d, ok := next()
+		if !ok {
+			return -1, fmt.Errorf("bytecode offset table ends before pc offset %#x", pcOff)
+		}
+		end += d
+		bc = at
+		scale, b := 0, int(code[at])
+		if b == int(wide) || b == int(extra) {
+			scale = 1
+			if b == int(extra) {
+				scale = 2
+			}
+			if at+1 >= len(code) {
+				return -1, fmt.Errorf("truncated bytecode at %d", at)
+			}
+			b = int(code[at+1])
+			at++
+		}
+		n := sizes.size(scale, b)
+		if n <= 0 {
+			return -1, fmt.Errorf("bytecode %#x at %d has no size", b, at)
+		}
+		at += n
+	}
+	return bc, nil
+}
+
+type bytecodeSizeTable struct {
+	b     []byte // [3][count]: operand scales 1, 2, 4
+	count int
+}
+
+func (t *bytecodeSizeTable) size(scale, b int) int {
+	if b >= t.count {
+		return 0
+	}
+	return int(t.b[scale*t.count+b])
+}
+
+var bytecodeSizeTables sync.Map // *Heap → *bytecodeSizeTable or error
+
+// bytecodeSizes reads V8's table of bytecode lengths from the node binary.
+func (h *Heap) bytecodeSizes() (*bytecodeSizeTable, error) {
+	if v, ok := bytecodeSizeTables.Load(h); ok {
+		if t, ok := v.(*bytecodeSizeTable); ok {
+			return t, nil
+		}
+		return nil, v.(error)
+	}
+	t, err := h.readBytecodeSizes()
+	if err != nil {
+		bytecodeSizeTables.Store(h, err)
+		return nil, err
+	}
+	bytecodeSizeTables.Store(h, t)
+	return t, nil
+}
+
+const bytecodeSizesSymbol = "_ZN2v88internal11interpreter9Bytecodes14kBytecodeSizesE"
+
+func (h *Heap) readBytecodeSizes() (*bytecodeSizeTable, error) {
+	if h.P.Exe == nil {
+		return nil, fmt.Errorf("bytecode lengths need the node binary (Bytecodes::kBytecodeSizes)")
+	}
+	s, ok := h.P.Exe.LookupName(bytecodeSizesSymbol)
+	if !ok || s.Size == 0 || s.Size%3 != 0 || s.Size > 3*1024 {
+		return nil, fmt.Errorf("the node binary has no usable Bytecodes::kBytecodeSizes symbol")
+	}
+	addr, _ := h.P.SymbolAddress(bytecodeSizesSymbol)
+	b, err := h.P.Slice(addr, s.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &bytecodeSizeTable{b: b, count: int(s.Size / 3)}, nil
+}
+
+// bytecodes returns the bytes of a BytecodeArray from the interpreted
+// frames' offset bias on: one byte before the first bytecode, then the
+// bytecodes (their count a Smi at the FixedArrayBase length offset).
+func (h *Heap) bytecodes(ba Value) ([]byte, error) {
+	lenOff, ok := h.M.Field("FixedArrayBase", "length")
+	if !ok {
+		lenOff = 8
+	}
+	n, err := h.Word(ba, lenOff)
+	if err != nil {
+		return nil, err
+	}
+	if !h.IsSmi(n) || h.SmiValue(n) <= 0 || h.SmiValue(n) > 16<<20 {
+		return nil, fmt.Errorf("bytecode array %#x: bad length", uint64(ba))
+	}
+	return h.P.Slice(uint64(ba)+uint64(h.frames().bcBias), uint64(h.SmiValue(n))+1)
 }
 
 // optimizedPosition finds the Code of an optimized frame, its tier, and
 // decodes the position at the pc: the physical function's own position and
 // one InlinedFrame for each function the compiler inlined there,
 // innermost first.
-func (h *Heap) optimizedPosition(f *Frame) {
-	ci, err := h.CodeAt(f.PC)
-	if err != nil {
-		f.PositionNote = "optimized code: " + err.Error()
-		return
-	}
-	f.Code = ci.Code
+func (h *Heap) optimizedPosition(f *Frame, ci CodeInfo) {
 	l := h.code()
-	if t, ok := l.tierOf(ci.Kind); ok && t != TierBaseline {
-		f.Tier = t
-	} else {
-		f.PositionNote = fmt.Sprintf("optimized frame in code of kind %d", ci.Kind)
-		return
-	}
 	spt, err := h.Word(ci.Code, l.codeSPT)
 	if err != nil {
 		f.PositionNote = err.Error()
