@@ -22,8 +22,10 @@ native code, and prints one line a frame, innermost first:
   exit:    <BuiltinExitFrame>
 
 JS frames are named as Node's stack traces name them ("OrderProcessor.process",
-"new Pipeline", "<anonymous>"), with script, line and column. When the position
-of an optimized frame cannot be known, the frame says so instead of guessing.
+"new Pipeline", "<anonymous>"), with script, line and column, for every tier;
+functions that optimized code inlined get frames of their own, marked
+"inlined" (their receiver and arguments are not kept). When a position cannot
+be known, the frame says so instead of guessing.
 The walk stops with a note ("stack ends: fp 0x… not in core") on a frame
 pointer that leaves the core, goes backwards or loops.
 
@@ -38,7 +40,8 @@ Piped into another dcmd, each line starts with the frame pointer:
 		JSON: `One object per frame: {"thread", "frame" (0 = innermost), "kind" ("js",
 "native", "builtin", "exit", "entry", "internal"), "function", "script", "line",
 "column", "tier" ("interpreted", "baseline", "maglev", "turbofan", "optimized",
-"builtin"), "position_note" (why line/column are absent), "construct", "args"
+"builtin"), "position_note" (why line/column are absent), "construct",
+"inlined" (no args or this then), "args"
 (jsprint --json values, receiver excluded), "this", "fp", "pc", "symbol",
 "type" (the V8 frame type)}; fields that do not apply are omitted. A thread
 whose walk stopped early adds {"thread", "stack_end": "..."}.`,
