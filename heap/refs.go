@@ -218,13 +218,17 @@ func (g *Graph) findRoots() {
 	c := g.C
 	p := c.w.p
 	g.Roots = map[uint32]RootKind{}
-	stackSeg := map[int]bool{}
+	// Thread stacks count from the stack pointer up: below it are dead
+	// frames.
+	stackSeg := map[int]uint64{}
 	for _, t := range p.Threads {
-		sp := t.Regs.RSP
+		sp := t.Regs.RSP &^ 7
 		for i := range p.Segments {
 			s := &p.Segments[i]
 			if sp >= s.Start && sp < s.End {
-				stackSeg[i] = true
+				if old, ok := stackSeg[i]; !ok || sp < old {
+					stackSeg[i] = sp
+				}
 			}
 		}
 	}
@@ -234,10 +238,12 @@ func (g *Graph) findRoots() {
 			continue
 		}
 		kind := RootNative
-		if stackSeg[i] {
+		from := 0
+		if sp, ok := stackSeg[i]; ok {
 			kind = RootStack
+			from = int(sp - s.Start)
 		}
-		for off := 0; off+8 <= len(s.Data); off += 8 {
+		for off := from; off+8 <= len(s.Data); off += 8 {
 			a := s.Start + uint64(off)
 			if c.inPage(a) {
 				continue

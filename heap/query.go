@@ -1,0 +1,247 @@
+package heap
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+// Ref is one JavaScript-level holder of an object and how it holds it.
+type Ref struct {
+	Holder      uint64 // untagged address
+	Constructor string
+	Via         string // "headers", "[7]", `Map entry "k-17"`, "context kept", ...
+	Depth       int    // 1: direct; more: through V8-internal objects
+}
+
+// jsLevel: objects a user knows (not V8 internals or strings).
+func jsLevel(k Kind) bool { return k == KindObject || k == KindArray || k == KindFunction }
+
+// Index returns the object index of addr (tagged or not).
+func (g *Graph) Index(addr uint64) (uint32, bool) { return g.C.ObjectAt(addr &^ 7) }
+
+// Name describes an object for paths: its constructor, or function name.
+func (g *Graph) Name(i uint32) string {
+	a := g.Addrs[i]
+	mi := g.C.MapOf(a)
+	if mi == nil {
+		return "?"
+	}
+	switch mi.Kind {
+	case KindFunction:
+		n := g.C.FunctionName(a)
+		if n == "" {
+			n = "<anonymous>"
+		}
+		return "function " + n
+	case KindString:
+		return "(string)"
+	case KindInternal:
+		return mi.Ctor
+	}
+	return mi.Ctor
+}
+
+// via says how the JS-level object at index i holds target (a tagged
+// value), looking through its properties, elements, Map/Set entries and
+// closure context; "" when it does not.
+func (g *Graph) via(h *v8layout.Heap, i uint32, target uint64) string {
+	a := v8layout.Value(g.Addrs[i] | 1)
+	t := v8layout.Value(target)
+	if props, err := h.Properties(a); err == nil {
+		for _, p := range props {
+			switch {
+			case p.Value == t && !p.Native:
+				return p.Name
+			case p.Accessor && p.Getter == t:
+				return "get " + p.Name
+			case p.Accessor && p.Setter == t:
+				return "set " + p.Name
+			}
+		}
+	}
+	if els, err := h.Elements(a, -1, -1); err == nil {
+		for _, e := range els.Elements {
+			if !e.IsDouble && !e.Hole && e.Value == t {
+				return fmt.Sprintf("[%d]", e.Index)
+			}
+		}
+	}
+	if keys, vals, _, err := h.CollectionEntries(a, 1<<20); err == nil {
+		for k := range keys {
+			if vals != nil && k < len(vals) && vals[k] == t {
+				return "Map entry " + g.keyText(h, keys[k])
+			}
+			if keys[k] == t {
+				if vals == nil || vals[k] == 0 {
+					return "Set entry"
+				}
+				return "Map key"
+			}
+		}
+	}
+	if g.Kinds[i] == KindFunction {
+		if fi, err := h.Function(a); err == nil && fi.Context != 0 {
+			if vars, _, err := h.ContextVariables(fi.Context); err == nil {
+				for _, v := range vars {
+					if v.Value == t {
+						return "context " + v.Name
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func (g *Graph) keyText(h *v8layout.Heap, k v8layout.Value) string {
+	if h.IsSmi(k) {
+		return fmt.Sprint(h.SmiValue(k))
+	}
+	if s, _, err := h.ReadString(k, 80); err == nil {
+		return v8layout.QuoteString(s)
+	}
+	return fmt.Sprintf("%#x", uint64(k))
+}
+
+// FindRefs returns the JavaScript-level holders of the object at addr,
+// looking through V8-internal objects (property arrays, element stores,
+// hash tables, contexts) up to depth levels. Holders that no root reaches
+// are left out unless garbage is true.
+func (g *Graph) FindRefs(h *v8layout.Heap, addr uint64, depth int, garbage bool) ([]Ref, error) {
+	ti, ok := g.Index(addr)
+	if !ok {
+		return nil, fmt.Errorf("%#x is not the address of an object the census found", addr)
+	}
+	target := g.Addrs[ti] | 1
+	var out []Ref
+	seen := map[uint32]bool{ti: true}
+	frontier := []uint32{ti}
+	for d := 1; d <= depth && len(frontier) > 0; d++ {
+		var next []uint32
+		for _, x := range frontier {
+			for _, hi := range g.Holders(x) {
+				if seen[hi] || (!garbage && !g.IsLive(hi)) {
+					continue
+				}
+				seen[hi] = true
+				if jsLevel(g.Kinds[hi]) {
+					if v := g.via(h, hi, target); v != "" {
+						out = append(out, Ref{Holder: g.Addrs[hi], Constructor: g.Name(hi), Via: v, Depth: d})
+					} else if d == 1 {
+						out = append(out, Ref{Holder: g.Addrs[hi], Constructor: g.Name(hi), Via: "(internal field)", Depth: d})
+					}
+					continue
+				}
+				if g.Kinds[hi] == KindInternal {
+					next = append(next, hi)
+				}
+			}
+		}
+		frontier = next
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Holder < out[j].Holder })
+	return out, nil
+}
+
+// Step is one hop of a retaining path.
+type Step struct {
+	Addr        uint64 // untagged
+	Constructor string
+	Via         string // how the previous step holds this one ("" for the root)
+}
+
+// Path is a retaining path from a root to an object.
+type Path struct {
+	Root  RootKind
+	Steps []Step
+}
+
+// Roots returns the shortest retaining paths (at most max) from a root to
+// the object at addr, preferring global objects: it searches backwards
+// through the reverse-reference index, first for a global object, then for
+// any root. Each step is a JavaScript-level object; V8-internal objects in
+// between (property arrays, hash tables, contexts, property cells) are
+// folded into the step's "via".
+func (g *Graph) RootPaths(h *v8layout.Heap, addr uint64, max int) ([]Path, error) {
+	ti, ok := g.Index(addr)
+	if !ok {
+		return nil, fmt.Errorf("%#x is not the address of an object the census found", addr)
+	}
+	if !g.IsLive(ti) {
+		return nil, fmt.Errorf("%#x is not reachable from any root (garbage)", addr)
+	}
+	for _, want := range []func(RootKind) bool{
+		func(k RootKind) bool { return k == RootGlobal },
+		func(k RootKind) bool { return k != RootNone },
+	} {
+		paths := g.searchRoots(h, ti, want, max)
+		if len(paths) > 0 {
+			return paths, nil
+		}
+	}
+	return nil, nil
+}
+
+func (g *Graph) searchRoots(h *v8layout.Heap, ti uint32, want func(RootKind) bool, max int) []Path {
+	// Breadth-first from the target over the holders; child[x] is the
+	// object x holds on the way to the target.
+	child := map[uint32]uint32{ti: ti}
+	frontier := []uint32{ti}
+	var found []uint32
+	for len(frontier) > 0 && len(found) == 0 {
+		var next []uint32
+		for _, x := range frontier {
+			if want(g.Roots[x]) {
+				found = append(found, x)
+				continue
+			}
+			for _, hi := range g.Holders(x) {
+				if _, ok := child[hi]; ok || !g.IsLive(hi) {
+					continue
+				}
+				child[hi] = x
+				next = append(next, hi)
+			}
+		}
+		if len(found) > 0 {
+			break
+		}
+		frontier = next
+	}
+	var paths []Path
+	for _, r := range found {
+		if len(paths) == max {
+			break
+		}
+		chain := []uint32{r}
+		for x := r; x != ti; {
+			x = child[x]
+			chain = append(chain, x)
+		}
+		paths = append(paths, g.namePath(h, g.Roots[r], chain))
+	}
+	return paths
+}
+
+// namePath folds a raw chain of objects into JS-level steps.
+func (g *Graph) namePath(h *v8layout.Heap, root RootKind, chain []uint32) Path {
+	p := Path{Root: root}
+	last := -1
+	for k, x := range chain {
+		if k != 0 && k != len(chain)-1 && !jsLevel(g.Kinds[x]) {
+			continue
+		}
+		st := Step{Addr: g.Addrs[x], Constructor: g.Name(x)}
+		if last >= 0 {
+			st.Via = g.via(h, chain[last], g.Addrs[x]|1)
+			if st.Via == "" {
+				st.Via = "(internal)"
+			}
+		}
+		p.Steps = append(p.Steps, st)
+		last = k
+	}
+	return p
+}
