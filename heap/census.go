@@ -70,8 +70,9 @@ type Census struct {
 	Skips     []Skip
 	Stats     Stats
 
-	byKey map[string]*Group
-	w     *walker
+	byKey     map[string]*Group
+	w         *walker
+	chunkPage *u64map // chunk number -> page index
 }
 
 // Options control a census.
@@ -123,20 +124,26 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 		workers = runtime.GOMAXPROCS(0)
 	}
 	locals := make([]*local, workers)
+	caches := make([]*mapCache, workers)
 	for i := range locals {
+		caches[i] = newMapCache()
 		locals[i] = &local{fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, byMap: map[*MapInfo]*localGroup{}, bySFI: map[uint64]*localGroup{}}
 	}
 	for i := range w.pages {
 		pg := &w.pages[i]
 		nw := (len(pg.Data)/8 + 63) / 64
 		pg.bits = make([]uint64, nw)
+		pg.sizes = make([]uint32, 0, len(pg.Data)/48+1)
+		pg.kinds = make([]Kind, 0, len(pg.Data)/48+1)
 	}
 	err = w.forPages(ctx, workers, opt.Progress, func(k, i int) {
 		l := locals[k]
 		pg := &w.pages[i]
-		sk, skips := w.walkPage(pg, func(addr uint64, mi *MapInfo, size int, b []byte) {
+		sk, skips := w.walkPage(pg, caches[k], func(addr uint64, mi *MapInfo, size int, b []byte) {
 			wi := (addr - pg.Start) / 8
 			pg.bits[wi/64] |= 1 << (wi % 64)
+			pg.sizes = append(pg.sizes, uint32(size))
+			pg.kinds = append(pg.kinds, mi.Kind)
 			w.classify(l, addr, mi, size)
 		})
 		l.skipped += sk
@@ -231,6 +238,13 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 		}
 		idx += r
 	}
+	c.chunkPage = newU64map(len(c.Pages))
+	for i := range c.Pages {
+		pg := &c.Pages[i]
+		for ch := pg.Chunk; ch < pg.End; ch += chunkSize {
+			c.chunkPage.put(ch>>chunkBits, int32(i))
+		}
+	}
 	w.mapMu.RLock()
 	c.Stats.Maps = len(w.maps)
 	w.mapMu.RUnlock()
@@ -305,11 +319,14 @@ func internalName(m *v8layout.Metadata, t int) string {
 // ObjectAt reports whether addr (untagged) is the start of an object the
 // census found, and the object's index in address order.
 func (c *Census) ObjectAt(addr uint64) (uint32, bool) {
-	i := sort.Search(len(c.Pages), func(i int) bool { return c.Pages[i].End > addr })
-	if i >= len(c.Pages) || c.Pages[i].Start > addr || addr&7 != 0 {
+	i, ok := c.chunkPage.get(addr >> chunkBits)
+	if !ok || addr&7 != 0 {
 		return 0, false
 	}
 	pg := &c.Pages[i]
+	if addr < pg.Start || addr >= pg.End {
+		return 0, false
+	}
 	wi := (addr - pg.Start) / 8
 	if int(wi/64) >= len(pg.bits) {
 		return 0, false

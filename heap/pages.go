@@ -42,6 +42,8 @@ type Page struct {
 	first uint32   // index of the page's first object in the census
 	bits  []uint64 // object starts, one bit per word of the area
 	rank  []uint32 // objects before each word of bits
+	sizes []uint32 // object sizes, in address order
+	kinds []Kind   // object kinds, in address order
 }
 
 // Skip records memory the walker could not parse.
@@ -279,12 +281,13 @@ func (w *walker) parses(s *elfcore.Segment, start, end uint64) bool {
 	}
 	b := s.Data[start-s.Start : min(end, s.Start+uint64(len(s.Data)))-s.Start]
 	pos := 0
+	mc := newMapCache()
 	for pos+8 <= len(b) && pos < 64<<10 {
-		mi := w.mapInfo(le.Uint64(b[pos:]))
+		mi := w.lookup(mc, le.Uint64(b[pos:]))
 		if mi == nil {
 			return false
 		}
-		n, ok := w.objSize(mi, b[pos:])
+		n, ok := w.objSize(mc, mi, b[pos:])
 		if !ok {
 			return false
 		}

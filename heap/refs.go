@@ -20,6 +20,8 @@ type Graph struct {
 
 	refStart []uint32 // reverse index (CSR): holders of object i are
 	refs     []uint32 // refs[refStart[i]:refStart[i+1]]
+	fwdStart []uint32 // forward references (CSR), same layout
+	fwd      []uint32
 
 	Roots     map[uint32]RootKind // objects referenced from outside the heap
 	Live      []uint64            // bitmap: reachable from a root
@@ -41,16 +43,15 @@ func (k RootKind) String() string {
 	return [...]string{"", "global", "stack", "native"}[k]
 }
 
-// objects lists every object of the census with its map kind.
+// objects lists every object of the census with its size and kind.
 func (c *Census) objects() (addrs []uint64, sizes []uint32, kinds []Kind) {
 	n := 0
 	for i := range c.Pages {
-		pg := &c.Pages[i]
-		if len(pg.rank) > 0 {
-			n = int(pg.first) + int(pg.rank[len(pg.rank)-1]) + popcount(pg.bits[len(pg.bits)-1])
-		}
+		n += len(c.Pages[i].sizes)
 	}
 	addrs = make([]uint64, 0, n)
+	sizes = make([]uint32, 0, n)
+	kinds = make([]Kind, 0, n)
 	for i := range c.Pages {
 		pg := &c.Pages[i]
 		for j, b := range pg.bits {
@@ -60,33 +61,14 @@ func (c *Census) objects() (addrs []uint64, sizes []uint32, kinds []Kind) {
 				addrs = append(addrs, pg.Start+uint64(j*64+k)*8)
 			}
 		}
-	}
-	sizes = make([]uint32, len(addrs))
-	kinds = make([]Kind, len(addrs))
-	for i, a := range addrs {
-		end := c.pageEnd(a)
-		if i+1 < len(addrs) && addrs[i+1] < end {
-			end = addrs[i+1]
-		}
-		sizes[i] = uint32(min(end-a, 1<<31))
-		if mi := c.MapOf(a); mi != nil {
-			kinds[i] = mi.Kind
-			if n, ok := c.w.objSize(mi, c.bytes(a, end)); ok {
-				sizes[i] = uint32(n)
-			}
-		}
+		sizes = append(sizes, pg.sizes...)
+		kinds = append(kinds, pg.kinds...)
 	}
 	return addrs, sizes, kinds
 }
 
-func (c *Census) pageEnd(a uint64) uint64 {
-	i := sort.Search(len(c.Pages), func(i int) bool { return c.Pages[i].End > a })
-	pg := &c.Pages[i]
-	return pg.Start + uint64(len(pg.Data))
-}
-
 func (c *Census) bytes(a, end uint64) []byte {
-	i := sort.Search(len(c.Pages), func(i int) bool { return c.Pages[i].End > a })
+	i, _ := c.chunkPage.get(a >> chunkBits)
 	pg := &c.Pages[i]
 	return pg.Data[a-pg.Start : end-pg.Start]
 }
@@ -119,41 +101,72 @@ func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 	if workers <= 0 {
 		workers = c.Stats.Workers
 	}
-	// Pass 1: count references to each object; pass 2: fill.
-	counts := make([]uint32, n+1)
-	chunk := (n + workers*8 - 1) / (workers * 8)
-	run := func(f func(lo, hi int)) error {
-		eg, ctx := errgroup.WithContext(ctx)
-		var next atomic.Int64
-		for k := 0; k < workers; k++ {
-			eg.Go(func() error {
-				for {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-					lo := int(next.Add(int64(chunk))) - chunk
-					if lo >= n {
-						return nil
-					}
-					f(lo, min(lo+chunk, n))
+	// Forward references, in parallel by chunks of objects, then the
+	// reverse index by counting.
+	if workers < 1 {
+		workers = 1
+	}
+	nchunks := workers * 16
+	size := (n + nchunks - 1) / nchunks
+	if size == 0 {
+		size = 1
+	}
+	type part struct {
+		lo, hi int
+		cnt    []uint32
+		tgt    []uint32
+	}
+	parts := make([]*part, 0, nchunks)
+	for lo := 0; lo < n; lo += size {
+		parts = append(parts, &part{lo: lo, hi: min(lo+size, n)})
+	}
+	eg, ectx := errgroup.WithContext(ctx)
+	var next atomic.Int64
+	for k := 0; k < workers; k++ {
+		eg.Go(func() error {
+			for {
+				if err := ectx.Err(); err != nil {
+					return err
 				}
-			})
-		}
-		return eg.Wait()
-	}
-	if chunk == 0 {
-		chunk = 1
-	}
-	err := run(func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if !scans(g.Kinds[i]) {
-				continue
+				pi := int(next.Add(1) - 1)
+				if pi >= len(parts) {
+					return nil
+				}
+				pt := parts[pi]
+				pt.cnt = make([]uint32, pt.hi-pt.lo)
+				for i := pt.lo; i < pt.hi; i++ {
+					if !scans(g.Kinds[i]) {
+						continue
+					}
+					before := len(pt.tgt)
+					g.forEachRef(g.Addrs[i], g.Sizes[i], func(_ int, t uint32) { pt.tgt = append(pt.tgt, t) })
+					pt.cnt[i-pt.lo] = uint32(len(pt.tgt) - before)
+				}
 			}
-			g.forEachRef(g.Addrs[i], g.Sizes[i], func(_ int, t uint32) { atomic.AddUint32(&counts[t], 1) })
-		}
-	})
-	if err != nil {
+		})
+	}
+	if err := eg.Wait(); err != nil {
 		return nil, err
+	}
+	total := 0
+	for _, pt := range parts {
+		total += len(pt.tgt)
+	}
+	g.fwdStart = make([]uint32, n+1)
+	g.fwd = make([]uint32, 0, total)
+	for _, pt := range parts {
+		off := uint32(len(g.fwd))
+		for j, c := range pt.cnt {
+			g.fwdStart[pt.lo+j] = off
+			off += c
+		}
+		g.fwd = append(g.fwd, pt.tgt...)
+		pt.tgt = nil
+	}
+	g.fwdStart[n] = uint32(len(g.fwd))
+	counts := make([]uint32, n+1)
+	for _, t := range g.fwd {
+		counts[t]++
 	}
 	g.refStart = make([]uint32, n+1)
 	var sum uint32
@@ -164,19 +177,11 @@ func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 	}
 	g.refStart[n] = sum
 	g.refs = make([]uint32, sum)
-	err = run(func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if !scans(g.Kinds[i]) {
-				continue
-			}
-			g.forEachRef(g.Addrs[i], g.Sizes[i], func(_ int, t uint32) {
-				p := atomic.AddUint32(&counts[t], 1) - 1
-				g.refs[p] = uint32(i)
-			})
+	for i := 0; i < n; i++ {
+		for _, t := range g.fwd[g.fwdStart[i]:g.fwdStart[i+1]] {
+			g.refs[counts[t]] = uint32(i)
+			counts[t]++
 		}
-	})
-	if err != nil {
-		return nil, err
 	}
 	g.findRoots()
 	g.mark()
@@ -270,8 +275,8 @@ func (g *Graph) findRoots() {
 }
 
 func (c *Census) inPage(a uint64) bool {
-	i := sort.Search(len(c.Pages), func(i int) bool { return c.Pages[i].End > a })
-	return i < len(c.Pages) && c.Pages[i].Chunk <= a
+	_, ok := c.chunkPage.get(a >> chunkBits)
+	return ok
 }
 
 // mark flags every object reachable from a root.
@@ -292,10 +297,9 @@ func (g *Graph) mark() {
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if !scans(g.Kinds[i]) {
-			continue
+		for _, t := range g.fwd[g.fwdStart[i]:g.fwdStart[i+1]] {
+			push(t)
 		}
-		g.forEachRef(g.Addrs[i], g.Sizes[i], func(_ int, t uint32) { push(t) })
 	}
 	live := 0
 	for _, w := range g.Live {

@@ -40,6 +40,29 @@ func newWalker(h *v8layout.Heap) (*walker, error) {
 	return w, nil
 }
 
+// mapCache is one worker's lock-free cache of map lookups.
+type mapCache struct {
+	idx   *u64map
+	infos []*MapInfo
+}
+
+func newMapCache() *mapCache { return &mapCache{idx: newU64map(1024)} }
+
+func (w *walker) lookup(mc *mapCache, word uint64) *MapInfo {
+	if word&3 != 1 {
+		return nil
+	}
+	if i, ok := mc.idx.get(word); ok {
+		return mc.infos[i]
+	}
+	mi := w.mapInfo(word)
+	if mi != nil {
+		mc.idx.put(word, int32(len(mc.infos)))
+		mc.infos = append(mc.infos, mi)
+	}
+	return mi
+}
+
 // isMap reports whether word is a tagged pointer to a Map: an object whose
 // own map is a meta map (a map that is its own map).
 func (w *walker) isMap(word uint64) bool {
@@ -106,7 +129,7 @@ func (w *walker) isMetaMap(a uint64) bool {
 // guessed layout is kept only if no word inside the object is a map
 // pointer and the next object starts with one; otherwise the object ends
 // at the next map word (the smallest size consistent with the page).
-func (w *walker) objSize(mi *MapInfo, b []byte) (int, bool) {
+func (w *walker) objSize(mc *mapCache, mi *MapInfo, b []byte) (int, bool) {
 	r := &mi.size
 	if r.Certain {
 		n, ok := w.sizer.ObjectSize(r.Layouts[0], r.Fixed, b)
@@ -118,7 +141,7 @@ func (w *walker) objSize(mi *MapInfo, b []byte) (int, bool) {
 	// The next map word after the header.
 	next := len(b)
 	for i := 16; i+8 <= len(b); i += 8 {
-		if v := le.Uint64(b[i:]); v&3 == 1 && w.isMap(v) {
+		if v := le.Uint64(b[i:]); v&3 == 1 && w.lookup(mc, v) != nil {
 			next = i
 			break
 		}
@@ -140,14 +163,14 @@ type visitor func(addr uint64, mi *MapInfo, size int, b []byte)
 
 // walkPage visits every object of one page, resynchronising on the next
 // map word after anything it cannot parse. It returns the bytes skipped.
-func (w *walker) walkPage(pg *Page, visit visitor) (skipped uint64, skips []Skip) {
+func (w *walker) walkPage(pg *Page, mc *mapCache, visit visitor) (skipped uint64, skips []Skip) {
 	b := pg.Data
 	pos := 0
 	conservative := pg.How == "conservative"
 	if len(b) >= 8 && !conservative {
 		// Code space: machine code embeds map pointers, so its pages are not
 		// walked (code objects are V8-internal).
-		if mi := w.mapInfo(le.Uint64(b)); mi != nil && w.isCodeType(mi.Type) {
+		if mi := w.lookup(mc, le.Uint64(b)); mi != nil && w.isCodeType(mi.Type) {
 			pg.Code = true
 			return 0, nil
 		}
@@ -155,11 +178,11 @@ func (w *walker) walkPage(pg *Page, visit visitor) (skipped uint64, skips []Skip
 	for pos+8 <= len(b) {
 		var mi *MapInfo
 		if !conservative {
-			mi = w.mapInfo(le.Uint64(b[pos:]))
+			mi = w.lookup(mc, le.Uint64(b[pos:]))
 		}
 		n, ok := 0, false
 		if mi != nil {
-			n, ok = w.objSize(mi, b[pos:])
+			n, ok = w.objSize(mc, mi, b[pos:])
 		}
 		if !ok {
 			// Resynchronise: the next map word whose object parses and is
@@ -171,14 +194,14 @@ func (w *walker) walkPage(pg *Page, visit visitor) (skipped uint64, skips []Skip
 				if v&3 != 1 {
 					continue
 				}
-				mi = w.mapInfo(v)
+				mi = w.lookup(mc, v)
 				if mi == nil {
 					continue
 				}
-				if n, ok = w.objSize(mi, b[pos:]); !ok {
+				if n, ok = w.objSize(mc, mi, b[pos:]); !ok {
 					continue
 				}
-				if pos+n == len(b) || pos+n+8 <= len(b) && w.isMap(le.Uint64(b[pos+n:])) {
+				if pos+n == len(b) || pos+n+8 <= len(b) && w.lookup(mc, le.Uint64(b[pos+n:])) != nil {
 					break
 				}
 				ok = false
