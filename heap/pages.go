@@ -134,6 +134,10 @@ func (w *walker) findPages() {
 				}
 			}
 			if !found {
+				if s.Flags&2 != 0 && s.Start&chunkMask == 0 && (s.End-s.Start)&chunkMask == 0 && allZero(s, c) {
+					w.skipped = append(w.skipped, Skip{c, chunkSize, "zero-filled 256 KiB chunk of writable memory (an unused or wiped heap page)"})
+					continue
+				}
 				cands = append(cands, cand{c: c, seg: s})
 			}
 		}
