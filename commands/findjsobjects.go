@@ -123,7 +123,7 @@ func runFindJSObjects(inv *Invocation) error {
 		if g == nil {
 			return fmt.Errorf("%#x is not a JavaScript object the census found", inv.Addr)
 		}
-		for _, a := range g.Objects {
+		for _, a := range c.Instances(g) {
 			if err := inv.Cancelled(); err != nil {
 				return err
 			}
@@ -246,7 +246,7 @@ func contains(s []string, x string) bool {
 func kindMatches(c *heap.Census, g *heap.Group, k string) bool {
 	switch k {
 	case "dict", "fast":
-		if g.Kind != heap.KindObject || len(g.Objects) == 0 {
+		if g.Kind != heap.KindObject || g.Count == 0 {
 			return false
 		}
 		mi := c.MapOf(g.Rep)

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ndb-debugger/ndb/v8layout"
@@ -20,10 +22,11 @@ type Group struct {
 	Props       []string
 	Type        int // instance type (internal groups)
 	Count       int
-	Bytes       uint64   // total shallow size
-	Rep         uint64   // representative: the lowest address
-	Objects     []uint64 // every instance, sorted (not kept for internal kinds)
+	Bytes       uint64 // total shallow size
+	Rep         uint64 // representative: the lowest address
 	Key         string
+
+	id uint32 // index in the census's groups by id (the object table)
 }
 
 // Label is the constructor column of ::findjsobjects.
@@ -63,6 +66,11 @@ type Stats struct {
 }
 
 // Census is the result of enumerating the heap.
+//
+// Its object table is compact: per page, a bitmap of object starts (one
+// bit per word, with ranks, so an address gives the object's index) and
+// one group id per object; sizes follow from the next object start, kinds
+// from the group. Objects are numbered in address order.
 type Census struct {
 	Groups    []*Group    // sorted by count, descending
 	Functions []*Function // sorted by closure count, descending
@@ -71,8 +79,12 @@ type Census struct {
 	Stats     Stats
 
 	byKey     map[string]*Group
+	byID      []*Group // by Group.id
 	w         *walker
-	chunkPage *u64map // chunk number -> page index
+	chunkPage *u64map  // chunk number -> page index
+	nobj      int      // objects
+	byIndex   []int32  // object index >> indexBucketBits -> first page holding it
+	globals   []uint64 // the global objects (JSGlobalObject)
 }
 
 // Options control a census.
@@ -81,29 +93,57 @@ type Options struct {
 	Progress func(done, total int) // called now and then from the workers
 }
 
+// registry hands out group ids to the workers.
+type registry struct {
+	mu    sync.Mutex
+	byKey map[string]*Group
+	byID  []*Group
+}
+
+func (r *registry) get(key string, mk func() *Group) uint32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g := r.byKey[key]
+	if g == nil {
+		g = mk()
+		g.Key = key
+		g.Rep = ^uint64(0)
+		g.id = uint32(len(r.byID))
+		r.byKey[key] = g
+		r.byID = append(r.byID, g)
+	}
+	return g.id
+}
+
+// localGroup is one worker's share of a group.
 type localGroup struct {
-	g    *Group
-	objs []uint64
+	id    uint32
+	count int
+	bytes uint64
+	rep   uint64
 }
 
 type local struct {
+	reg     *registry
 	fns     map[uint64][]uint64 // SFI -> closures
 	groups  map[string]*localGroup
+	list    []*localGroup
 	byMap   map[*MapInfo]*localGroup
 	bySFI   map[uint64]*localGroup
+	globals []uint64
 	skipped uint64
 	skips   []Skip
 	stats   Stats
+	gids    []uint32 // scratch for the page being walked
+	gaps    []uint32
 }
 
 func (l *local) group(key string, mk func() *Group) *localGroup {
 	lg := l.groups[key]
 	if lg == nil {
-		g := mk()
-		g.Key = key
-		g.Rep = ^uint64(0)
-		lg = &localGroup{g: g}
+		lg = &localGroup{id: l.reg.get(key, mk), rep: ^uint64(0)}
 		l.groups[key] = lg
+		l.list = append(l.list, lg)
 	}
 	return lg
 }
@@ -119,40 +159,54 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 	if len(w.pages) == 0 {
 		return nil, fmt.Errorf("no V8 heap pages found in the core")
 	}
+	w.indexPages()
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	reg := &registry{byKey: map[string]*Group{}}
 	locals := make([]*local, workers)
 	caches := make([]*mapCache, workers)
 	for i := range locals {
 		caches[i] = newMapCache()
-		locals[i] = &local{fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, byMap: map[*MapInfo]*localGroup{}, bySFI: map[uint64]*localGroup{}}
+		locals[i] = &local{reg: reg, fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, byMap: map[*MapInfo]*localGroup{}, bySFI: map[uint64]*localGroup{}}
 	}
-	for i := range w.pages {
-		pg := &w.pages[i]
-		nw := (len(pg.Data)/8 + 63) / 64
-		pg.bits = make([]uint64, nw)
-		pg.sizes = make([]uint32, 0, len(pg.Data)/48+1)
-		pg.kinds = make([]Kind, 0, len(pg.Data)/48+1)
-	}
+	globalType := typ(w.m, "JS_GLOBAL_OBJECT_TYPE")
+	rel := newReleaser(w.p, w.pages)
 	err = w.forPages(ctx, workers, opt.Progress, func(k, i int) {
 		l := locals[k]
 		pg := &w.pages[i]
+		pg.bits = make([]uint64, (len(pg.Data)/8+63)/64)
+		l.gids, l.gaps = l.gids[:0], l.gaps[:0]
+		next := pg.Start // where the next object starts if there is no gap
 		sk, skips := w.walkPage(pg, caches[k], func(addr uint64, mi *MapInfo, size int, b []byte) {
 			wi := (addr - pg.Start) / 8
 			pg.bits[wi/64] |= 1 << (wi % 64)
-			pg.sizes = append(pg.sizes, uint32(size))
-			pg.kinds = append(pg.kinds, mi.Kind)
-			w.classify(l, addr, mi, size)
+			if addr != next && len(l.gids) > 0 {
+				l.gaps = append(l.gaps, uint32(next-pg.Start))
+			}
+			next = addr + uint64(size)
+			l.gids = append(l.gids, w.classify(l, addr, mi, size).id)
+			if mi.Type == globalType {
+				l.globals = append(l.globals, addr)
+			}
 		})
+		if len(l.gids) > 0 && next != pg.Start+uint64(len(pg.Data)) {
+			l.gaps = append(l.gaps, uint32(next-pg.Start))
+		}
+		pg.gids = slices.Clone(l.gids)
+		if len(l.gaps) > 0 {
+			pg.gaps = slices.Clone(l.gaps)
+		}
 		l.skipped += sk
 		l.skips = append(l.skips, skips...)
+		rel.finished(i)
 	})
 	if err != nil {
 		return nil, err
 	}
-	c := &Census{Pages: w.pages, byKey: map[string]*Group{}, w: w}
+	rel.all()
+	c := &Census{Pages: w.pages, byKey: reg.byKey, byID: reg.byID, w: w, chunkPage: w.chunkPage}
 	c.Stats.PagesBy = map[string]int{}
 	c.Stats.Workers = workers
 	for _, pg := range w.pages {
@@ -175,6 +229,7 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 		c.Stats.Closures += l.stats.Closures
 		c.Stats.Strings += l.stats.Strings
 		c.Stats.InternalObjs += l.stats.InternalObjs
+		c.globals = append(c.globals, l.globals...)
 		for sfi, cl := range l.fns {
 			f := fns[sfi]
 			if f == nil {
@@ -183,25 +238,15 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 			}
 			f.Closures = append(f.Closures, cl...)
 		}
-		for key, lg := range l.groups {
-			g := c.byKey[key]
-			if g == nil {
-				g = lg.g
-				c.byKey[key] = g
-				g.Objects = lg.objs
-				continue
-			}
-			g.Count += lg.g.Count
-			g.Bytes += lg.g.Bytes
-			g.Rep = min(g.Rep, lg.g.Rep)
-			g.Objects = append(g.Objects, lg.objs...)
+		for _, lg := range l.list {
+			g := c.byID[lg.id]
+			g.Count += lg.count
+			g.Bytes += lg.bytes
+			g.Rep = min(g.Rep, lg.rep)
 		}
 	}
-	for _, g := range c.byKey {
-		sort.Slice(g.Objects, func(i, j int) bool { return g.Objects[i] < g.Objects[j] })
-		if len(g.Objects) > 0 {
-			g.Rep = g.Objects[0]
-		}
+	slices.Sort(c.globals)
+	for _, g := range c.byID {
 		c.Groups = append(c.Groups, g)
 		c.Stats.Objects += g.Count
 		c.Stats.Bytes += g.Bytes
@@ -214,7 +259,7 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 		return a.Key < b.Key
 	})
 	for _, f := range fns {
-		sort.Slice(f.Closures, func(i, j int) bool { return f.Closures[i] < f.Closures[j] })
+		slices.Sort(f.Closures)
 		c.Functions = append(c.Functions, f)
 	}
 	sort.Slice(c.Functions, func(i, j int) bool {
@@ -238,12 +283,14 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 		}
 		idx += r
 	}
-	c.chunkPage = newU64map(len(c.Pages))
-	for i := range c.Pages {
-		pg := &c.Pages[i]
-		for ch := pg.Chunk; ch < pg.End; ch += chunkSize {
-			c.chunkPage.put(ch>>chunkBits, int32(i))
+	c.nobj = int(idx)
+	c.byIndex = make([]int32, c.nobj>>indexBucketBits+1)
+	p := 0
+	for b := range c.byIndex {
+		for p+1 < len(c.Pages) && c.Pages[p+1].first <= uint32(b<<indexBucketBits) {
+			p++
 		}
+		c.byIndex[b] = int32(p)
 	}
 	w.mapMu.RLock()
 	c.Stats.Maps = len(w.maps)
@@ -252,8 +299,21 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 	return c, nil
 }
 
-// classify adds one object to the worker's groups.
-func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) {
+const indexBucketBits = 10
+
+// indexPages maps every chunk of every page to the page.
+func (w *walker) indexPages() {
+	w.chunkPage = newU64map(len(w.pages))
+	for i := range w.pages {
+		pg := &w.pages[i]
+		for ch := pg.Chunk; ch < pg.End; ch += chunkSize {
+			w.chunkPage.put(ch>>chunkBits, int32(i))
+		}
+	}
+}
+
+// classify adds one object to the worker's groups and returns its group.
+func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGroup {
 	var lg *localGroup
 	switch mi.Kind {
 	case KindInternal:
@@ -265,10 +325,6 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) {
 			})
 			l.byMap[mi] = lg
 		}
-		lg.g.Count++
-		lg.g.Bytes += uint64(size)
-		lg.g.Rep = min(lg.g.Rep, addr)
-		return
 	case KindFunction:
 		l.stats.Closures++
 		sfi := w.word(addr + uint64(w.names.sfiOff))
@@ -304,9 +360,10 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) {
 			l.byMap[mi] = lg
 		}
 	}
-	lg.g.Count++
-	lg.g.Bytes += uint64(size)
-	lg.objs = append(lg.objs, addr)
+	lg.count++
+	lg.bytes += uint64(size)
+	lg.rep = min(lg.rep, addr)
+	return lg
 }
 
 func internalName(m *v8layout.Metadata, t int) string {
@@ -339,21 +396,39 @@ func (c *Census) ObjectAt(addr uint64) (uint32, bool) {
 }
 
 // GroupOf returns the group of the object at addr (untagged), if the census
-// knows it.
+// knows it (internal objects have none).
 func (c *Census) GroupOf(addr uint64) *Group {
-	if _, ok := c.ObjectAt(addr); !ok {
+	i, ok := c.ObjectAt(addr)
+	if !ok {
 		return nil
 	}
-	for _, g := range c.Groups {
-		if g.Kind == KindInternal {
-			continue
-		}
-		i := sort.Search(len(g.Objects), func(i int) bool { return g.Objects[i] >= addr })
-		if i < len(g.Objects) && g.Objects[i] == addr {
-			return g
-		}
+	if g := c.group(i); g.Kind != KindInternal {
+		return g
 	}
 	return nil
+}
+
+// Instances returns the address of every instance of g, in address order.
+func (c *Census) Instances(g *Group) []uint64 {
+	out := make([]uint64, 0, g.Count)
+	for i := range c.Pages {
+		pg := &c.Pages[i]
+		if !slices.Contains(pg.gids, g.id) {
+			continue
+		}
+		j := 0
+		for wi, b := range pg.bits {
+			for b != 0 {
+				tz := bits.TrailingZeros64(b)
+				b &= b - 1
+				if pg.gids[j] == g.id {
+					out = append(out, pg.Start+uint64(wi*64+tz)*8)
+				}
+				j++
+			}
+		}
+	}
+	return out
 }
 
 // Lookup returns the group with this key.
@@ -364,3 +439,85 @@ func (c *Census) MapOf(addr uint64) *MapInfo { return c.w.mapInfo(c.w.word(addr)
 
 // FunctionName names a JSFunction (tagged or untagged address).
 func (c *Census) FunctionName(fn uint64) string { return c.w.functionName(fn | 1) }
+
+// NumObjects is the number of objects the census found; their indexes are
+// [0, NumObjects) in address order.
+func (c *Census) NumObjects() int { return c.nobj }
+
+// pageIndex returns the index of the page holding object i.
+func (c *Census) pageIndex(i uint32) int {
+	p := int(c.byIndex[i>>indexBucketBits])
+	for p+1 < len(c.Pages) && c.Pages[p+1].first <= i {
+		p++
+	}
+	return p
+}
+
+func (c *Census) pageOfIndex(i uint32) *Page { return &c.Pages[c.pageIndex(i)] }
+
+// Addr returns the untagged address of object i.
+func (c *Census) Addr(i uint32) uint64 {
+	pg := c.pageOfIndex(i)
+	n := i - pg.first
+	// The word of the bitmap holding the n-th object start, then the bit.
+	j := sort.Search(len(pg.rank), func(j int) bool { return pg.rank[j] > n }) - 1
+	b := pg.bits[j]
+	for k := n - pg.rank[j]; k > 0; k-- {
+		b &= b - 1
+	}
+	return pg.Start + uint64(j*64+bits.TrailingZeros64(b))*8
+}
+
+// group returns the group of object i.
+func (c *Census) group(i uint32) *Group {
+	pg := c.pageOfIndex(i)
+	return c.byID[pg.gids[i-pg.first]]
+}
+
+// Kind returns the kind of object i.
+func (c *Census) Kind(i uint32) Kind { return c.group(i).Kind }
+
+// Size returns the size in bytes of object i: up to the next object, the
+// next unparsed gap or the end of the page.
+func (c *Census) Size(i uint32) uint32 {
+	pg := c.pageOfIndex(i)
+	start := c.Addr(i) - pg.Start
+	end := uint64(len(pg.Data))
+	if i+1 < pg.first+uint32(len(pg.gids)) {
+		end = c.Addr(i+1) - pg.Start
+	}
+	if k, _ := slices.BinarySearch(pg.gaps, uint32(start+1)); k < len(pg.gaps) {
+		end = min(end, uint64(pg.gaps[k]))
+	}
+	return uint32(end - start)
+}
+
+// forObjects calls fn for every object of the page in address order with
+// its index in the page, its offset in Data and its size.
+func (pg *Page) forObjects(fn func(j int, off, size uint32)) {
+	j, gi := 0, 0
+	prev := int64(-1)
+	emit := func(next uint32) {
+		for gi < len(pg.gaps) && int64(pg.gaps[gi]) <= prev {
+			gi++
+		}
+		if gi < len(pg.gaps) && pg.gaps[gi] < next {
+			next = pg.gaps[gi]
+		}
+		fn(j, uint32(prev), next-uint32(prev))
+		j++
+	}
+	for wi, b := range pg.bits {
+		for b != 0 {
+			off := uint32(wi*64+bits.TrailingZeros64(b)) * 8
+			b &= b - 1
+			if prev >= 0 {
+				emit(off)
+			}
+			prev = int64(off)
+		}
+	}
+	if prev >= 0 {
+		emit(uint32(len(pg.Data)))
+	}
+}

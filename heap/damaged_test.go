@@ -69,7 +69,8 @@ func TestDamagedPages(t *testing.T) {
 	mapAddr := c.MapOf(foo.Rep).Addr
 	perPage := map[uint64]int{}
 	var order []uint64
-	for _, a := range foo.Objects {
+	fooObjs := c.Instances(foo)
+	for _, a := range fooObjs {
 		i, _ := c.chunkPage.get(a >> chunkBits)
 		p := c.Pages[i]
 		if mapAddr >= p.Start && mapAddr < p.End {
@@ -107,7 +108,7 @@ func TestDamagedPages(t *testing.T) {
 		t.Errorf("no zero-filled page left exactly the other LeakFoos")
 	}
 	// The same page with a corrupted stretch in the middle of the LeakFoos.
-	mid := foo.Objects[len(foo.Objects)/2]
+	mid := fooObjs[len(fooObjs)/2]
 	bad := damage(t, lc.core.Path, mid, 4096, 0xa5)
 	c3, err := Build(context.Background(), openHeap(t, bad, lc.core.Exe), Options{})
 	if err != nil {

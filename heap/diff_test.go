@@ -31,7 +31,7 @@ func TestDiffFindsTheLeak(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Logf("%s: %d objects, %d garbage (unreachable from %d roots)", c.Name, len(g.Addrs), g.Garbage, len(g.Roots))
+				t.Logf("%s: %d objects, %d garbage (unreachable from %d roots)", c.Name, g.C.NumObjects(), g.Garbage, g.NumRoots)
 				cs = append(cs, cen.WithoutGarbage(g))
 			}
 			for i := 2; i < len(cs); i++ {

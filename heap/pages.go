@@ -17,6 +17,7 @@ package heap
 import (
 	"encoding/binary"
 	"sort"
+	"sync"
 
 	"github.com/ndb-debugger/ndb/elfcore"
 )
@@ -39,11 +40,12 @@ type Page struct {
 	Code       bool   // a code-space page (not walked)
 	Missing    uint64 // bytes of the area not in the core (truncated)
 
+	seg   *elfcore.Segment
 	first uint32   // index of the page's first object in the census
 	bits  []uint64 // object starts, one bit per word of the area
 	rank  []uint32 // objects before each word of bits
-	sizes []uint32 // object sizes, in address order
-	kinds []Kind   // object kinds, in address order
+	gids  []uint32 // the group id of each object, in address order
+	gaps  []uint32 // offsets in Data where unparsed bytes follow an object
 }
 
 // Skip records memory the walker could not parse.
@@ -186,7 +188,7 @@ func (w *walker) findPages() {
 		if cd.c < covered {
 			continue
 		}
-		pg := Page{Chunk: cd.c, Start: cd.s, End: cd.e, How: cd.how}
+		pg := Page{Chunk: cd.c, Start: cd.s, End: cd.e, How: cd.how, seg: cd.seg}
 		if cd.hdr && !signed(cd.words) {
 			continue
 		}
@@ -298,4 +300,61 @@ func (w *walker) parses(s *elfcore.Segment, start, end uint64) bool {
 		pos += n
 	}
 	return true
+}
+
+// releaser drops the heap pages a scan has finished with from the
+// process's resident set (elfcore.Process.Release), in batches of
+// consecutive pages: one madvise per page would cost more than the scan.
+type releaser struct {
+	p     *elfcore.Process
+	pages []Page
+	mu    sync.Mutex
+	done  []bool
+	next  int // pages [0, next) are done
+	from  int // pages [0, from) are released
+}
+
+const releaseBatch = 64 << 20
+
+func newReleaser(p *elfcore.Process, pages []Page) *releaser {
+	return &releaser{p: p, pages: pages, done: make([]bool, len(pages))}
+}
+
+// finished records that page i has been scanned.
+func (r *releaser) finished(i int) {
+	r.mu.Lock()
+	r.done[i] = true
+	for r.next < len(r.done) && r.done[r.next] {
+		r.next++
+	}
+	from, to := r.from, r.next
+	if to == from || to < len(r.done) && r.pages[to-1].End-r.pages[from].Start < releaseBatch {
+		r.mu.Unlock()
+		return
+	}
+	r.from = to
+	r.mu.Unlock()
+	r.release(from, to)
+}
+
+// all releases every page again: a scan also reads other pages than the
+// one it walks (maps, the objects a hash table points to).
+func (r *releaser) all() { r.release(0, len(r.pages)) }
+
+// release drops pages [from, to), one call per run of pages in the same
+// segment.
+func (r *releaser) release(from, to int) {
+	for i := from; i < to; {
+		j := i
+		s := r.pages[i].seg
+		for j+1 < to && r.pages[j+1].seg == s {
+			j++
+		}
+		if s != nil && len(r.pages[i].Data) > 0 && len(r.pages[j].Data) > 0 {
+			lo := r.pages[i].Start - s.Start
+			hi := r.pages[j].Start - s.Start + uint64(len(r.pages[j].Data))
+			r.p.Release(s.Data[lo:hi])
+		}
+		i = j + 1
+	}
 }

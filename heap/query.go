@@ -23,7 +23,7 @@ func (g *Graph) Index(addr uint64) (uint32, bool) { return g.C.ObjectAt(addr &^ 
 
 // Name describes an object for paths: its constructor, or function name.
 func (g *Graph) Name(i uint32) string {
-	a := g.Addrs[i]
+	a := g.C.Addr(i)
 	mi := g.C.MapOf(a)
 	if mi == nil {
 		return "?"
@@ -47,7 +47,7 @@ func (g *Graph) Name(i uint32) string {
 // value), looking through its properties, elements, Map/Set entries and
 // closure context; "" when it does not.
 func (g *Graph) via(h *v8layout.Heap, i uint32, target uint64) string {
-	a := v8layout.Value(g.Addrs[i] | 1)
+	a := v8layout.Value(g.C.Addr(i) | 1)
 	t := v8layout.Value(target)
 	if props, err := h.Properties(a); err == nil {
 		for _, p := range props {
@@ -81,7 +81,7 @@ func (g *Graph) via(h *v8layout.Heap, i uint32, target uint64) string {
 			}
 		}
 	}
-	if g.Kinds[i] == KindFunction {
+	if g.C.Kind(i) == KindFunction {
 		if fi, err := h.Function(a); err == nil && fi.Context != 0 {
 			if vars, _, err := h.ContextVariables(fi.Context); err == nil {
 				for _, v := range vars {
@@ -114,7 +114,7 @@ func (g *Graph) FindRefs(h *v8layout.Heap, addr uint64, depth int, garbage bool)
 	if !ok {
 		return nil, fmt.Errorf("%#x is not the address of an object the census found", addr)
 	}
-	target := g.Addrs[ti] | 1
+	target := g.C.Addr(ti) | 1
 	var out []Ref
 	seen := map[uint32]bool{ti: true}
 	frontier := []uint32{ti}
@@ -126,15 +126,15 @@ func (g *Graph) FindRefs(h *v8layout.Heap, addr uint64, depth int, garbage bool)
 					continue
 				}
 				seen[hi] = true
-				if jsLevel(g.Kinds[hi]) {
+				if jsLevel(g.C.Kind(hi)) {
 					if v := g.via(h, hi, target); v != "" {
-						out = append(out, Ref{Holder: g.Addrs[hi], Constructor: g.Name(hi), Via: v, Depth: d})
+						out = append(out, Ref{Holder: g.C.Addr(hi), Constructor: g.Name(hi), Via: v, Depth: d})
 					} else if d == 1 {
-						out = append(out, Ref{Holder: g.Addrs[hi], Constructor: g.Name(hi), Via: "(internal field)", Depth: d})
+						out = append(out, Ref{Holder: g.C.Addr(hi), Constructor: g.Name(hi), Via: "(internal field)", Depth: d})
 					}
 					continue
 				}
-				if g.Kinds[hi] == KindInternal {
+				if g.C.Kind(hi) == KindInternal {
 					next = append(next, hi)
 				}
 			}
@@ -193,7 +193,7 @@ func (g *Graph) searchRoots(h *v8layout.Heap, ti uint32, want func(RootKind) boo
 	for len(frontier) > 0 && len(found) == 0 {
 		var next []uint32
 		for _, x := range frontier {
-			if want(g.Roots[x]) {
+			if want(g.Root(x)) {
 				found = append(found, x)
 				continue
 			}
@@ -220,7 +220,7 @@ func (g *Graph) searchRoots(h *v8layout.Heap, ti uint32, want func(RootKind) boo
 			x = child[x]
 			chain = append(chain, x)
 		}
-		paths = append(paths, g.namePath(h, g.Roots[r], chain))
+		paths = append(paths, g.namePath(h, g.Root(r), chain))
 	}
 	return paths
 }
@@ -230,12 +230,12 @@ func (g *Graph) namePath(h *v8layout.Heap, root RootKind, chain []uint32) Path {
 	p := Path{Root: root}
 	last := -1
 	for k, x := range chain {
-		if k != 0 && k != len(chain)-1 && !jsLevel(g.Kinds[x]) {
+		if k != 0 && k != len(chain)-1 && !jsLevel(g.C.Kind(x)) {
 			continue
 		}
-		st := Step{Addr: g.Addrs[x], Constructor: g.Name(x)}
+		st := Step{Addr: g.C.Addr(x), Constructor: g.Name(x)}
 		if last >= 0 {
-			st.Via = g.via(h, chain[last], g.Addrs[x]|1)
+			st.Via = g.via(h, chain[last], g.C.Addr(x)|1)
 			if st.Via == "" {
 				st.Via = "(internal)"
 			}

@@ -62,7 +62,7 @@ func TestRefsAndRoots(t *testing.T) {
 			if paths[0].Root != RootGlobal || strings.Join(steps, " → ") != `__cache → Map entry "k-17" → headers → auth` || last.Constructor != "LeakTarget" {
 				t.Errorf("path from %s: %q to %s", paths[0].Root, steps, last.Constructor)
 			}
-			t.Logf("%d objects, %d roots, %d garbage", len(g.Addrs), len(g.Roots), g.Garbage)
+			t.Logf("%d objects, %d roots, %d garbage", g.C.NumObjects(), g.NumRoots, g.Garbage)
 		})
 	}
 }

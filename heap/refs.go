@@ -2,31 +2,31 @@ package heap
 
 import (
 	"context"
-	"math/bits"
+	"slices"
 	"sort"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/ndb-debugger/ndb/elfcore"
 )
 
-// Graph is the object graph of a census: every object by index (address
-// order), its forward references, the reverse-reference index, the roots
-// and what is reachable from them.
+// Graph is the object graph of a census: the reverse-reference index
+// (which objects hold each object), the roots and what is reachable from
+// them. Objects are the census's indexes (address order).
 type Graph struct {
-	C     *Census
-	Addrs []uint64 // object index -> untagged address
-	Sizes []uint32
-	Kinds []Kind
+	C *Census
 
 	refStart []uint32 // reverse index (CSR): holders of object i are
-	refs     []uint32 // refs[refStart[i]:refStart[i+1]]
-	fwdStart []uint32 // forward references (CSR), same layout
-	fwd      []uint32
+	refs     []uint32 // refs[refStart[i]:refStart[i+1]], ascending
 
-	Roots     map[uint32]RootKind // objects referenced from outside the heap
-	Live      []uint64            // bitmap: reachable from a root
-	Garbage   int
-	RootKinds []string // which kinds of root were considered
+	rootIdx      []uint32   // the roots, ascending
+	rootKind     []RootKind // the strongest kind of root of each
+	NumRoots     int
+	Live         []uint64 // bitmap: reachable from a root
+	Garbage      int      // objects no root reaches
+	GarbageBytes uint64
+	RootKinds    []string // which kinds of root were considered
 }
 
 // RootKind says where a root reference lives.
@@ -43,152 +43,162 @@ func (k RootKind) String() string {
 	return [...]string{"", "global", "stack", "native"}[k]
 }
 
-// objects lists every object of the census with its size and kind.
-func (c *Census) objects() (addrs []uint64, sizes []uint32, kinds []Kind) {
-	n := 0
-	for i := range c.Pages {
-		n += len(c.Pages[i].sizes)
-	}
-	addrs = make([]uint64, 0, n)
-	sizes = make([]uint32, 0, n)
-	kinds = make([]Kind, 0, n)
-	for i := range c.Pages {
-		pg := &c.Pages[i]
-		for j, b := range pg.bits {
-			for b != 0 {
-				k := trailingZeros(b)
-				b &= b - 1
-				addrs = append(addrs, pg.Start+uint64(j*64+k)*8)
-			}
-		}
-		sizes = append(sizes, pg.sizes...)
-		kinds = append(kinds, pg.kinds...)
-	}
-	return addrs, sizes, kinds
-}
-
-func (c *Census) bytes(a, end uint64) []byte {
-	i, _ := c.chunkPage.get(a >> chunkBits)
-	pg := &c.Pages[i]
-	return pg.Data[a-pg.Start : end-pg.Start]
-}
-
 // scans reports whether an object's words may hold references: raw data
 // (strings) is skipped.
 func scans(k Kind) bool { return k != KindString }
 
-// forEachRef calls fn with the index of every object that the object at a
-// (of size n) references with a strong tagged pointer (its map excluded).
-func (g *Graph) forEachRef(a uint64, n uint32, fn func(off int, t uint32)) {
-	b := g.C.bytes(a, a+uint64(n))
-	for off := 8; off+8 <= len(b); off += 8 {
-		v := le.Uint64(b[off:])
-		if v&3 != 1 {
-			continue
-		}
-		if t, ok := g.C.ObjectAt(v - 1); ok {
-			fn(off, t)
-		}
+// forward holds the forward references of every object while the graph is
+// built: per page, the targets of its objects back to back and where each
+// object's start (regular pages hold at most 32 K words, so 16 bits do;
+// a large page holds one object).
+type forward struct {
+	tgt [][]uint32
+	off [][]uint16
+}
+
+// edges returns the targets of object j of page p.
+func (f *forward) edges(p, j int) []uint32 {
+	t := f.tgt[p]
+	o := f.off[p]
+	if o == nil {
+		return t
 	}
+	end := len(t)
+	if j+1 < len(o) {
+		end = int(o[j+1])
+	}
+	return t[o[j]:end]
 }
 
 // BuildGraph builds the reverse-reference index and marks what is
-// reachable from the roots.
+// reachable from the roots. The heap pages are scanned once, in parallel,
+// for the forward references (kept only while the graph is built); the
+// reverse index is filled from them, in parallel by ranges of targets.
 func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 	g := &Graph{C: c}
-	g.Addrs, g.Sizes, g.Kinds = c.objects()
-	n := len(g.Addrs)
+	n := c.nobj
 	if workers <= 0 {
 		workers = c.Stats.Workers
 	}
-	// Forward references, in parallel by chunks of objects, then the
-	// reverse index by counting.
 	if workers < 1 {
 		workers = 1
 	}
-	nchunks := workers * 16
-	size := (n + nchunks - 1) / nchunks
-	if size == 0 {
-		size = 1
+	scanGroup := make([]bool, len(c.byID))
+	for i, gr := range c.byID {
+		scanGroup[i] = scans(gr.Kind)
 	}
-	type part struct {
-		lo, hi int
-		cnt    []uint32
-		tgt    []uint32
+	fw := &forward{tgt: make([][]uint32, len(c.Pages)), off: make([][]uint16, len(c.Pages))}
+	type scratch struct {
+		tgt []uint32
+		off []uint16
 	}
-	parts := make([]*part, 0, nchunks)
-	for lo := 0; lo < n; lo += size {
-		parts = append(parts, &part{lo: lo, hi: min(lo+size, n)})
-	}
-	eg, ectx := errgroup.WithContext(ctx)
-	var next atomic.Int64
-	for k := 0; k < workers; k++ {
-		eg.Go(func() error {
-			for {
-				if err := ectx.Err(); err != nil {
-					return err
+	sc := make([]scratch, workers)
+	rel := newReleaser(c.w.p, c.Pages)
+	err := c.w.forPages(ctx, workers, nil, func(k, p int) {
+		pg := &c.Pages[p]
+		s := &sc[k]
+		s.tgt, s.off = s.tgt[:0], s.off[:0]
+		pg.forObjects(func(j int, off, size uint32) {
+			s.off = append(s.off, uint16(len(s.tgt)))
+			if !scanGroup[pg.gids[j]] {
+				return
+			}
+			b := pg.Data[off : off+size]
+			for o := 8; o+8 <= len(b); o += 8 {
+				v := le.Uint64(b[o:])
+				if v&3 != 1 {
+					continue
 				}
-				pi := int(next.Add(1) - 1)
-				if pi >= len(parts) {
-					return nil
-				}
-				pt := parts[pi]
-				pt.cnt = make([]uint32, pt.hi-pt.lo)
-				for i := pt.lo; i < pt.hi; i++ {
-					if !scans(g.Kinds[i]) {
-						continue
-					}
-					before := len(pt.tgt)
-					g.forEachRef(g.Addrs[i], g.Sizes[i], func(_ int, t uint32) { pt.tgt = append(pt.tgt, t) })
-					pt.cnt[i-pt.lo] = uint32(len(pt.tgt) - before)
+				if t, ok := c.ObjectAt(v - 1); ok {
+					s.tgt = append(s.tgt, t)
 				}
 			}
 		})
-	}
-	if err := eg.Wait(); err != nil {
+		fw.tgt[p] = slices.Clone(s.tgt)
+		if !pg.Large {
+			fw.off[p] = slices.Clone(s.off)
+		}
+		rel.finished(p)
+	})
+	if err != nil {
 		return nil, err
 	}
-	total := 0
-	for _, pt := range parts {
-		total += len(pt.tgt)
+	if err := g.findRoots(ctx, workers); err != nil {
+		return nil, err
 	}
-	g.fwdStart = make([]uint32, n+1)
-	g.fwd = make([]uint32, 0, total)
-	for _, pt := range parts {
-		off := uint32(len(g.fwd))
-		for j, c := range pt.cnt {
-			g.fwdStart[pt.lo+j] = off
-			off += c
-		}
-		g.fwd = append(g.fwd, pt.tgt...)
-		pt.tgt = nil
+	g.mark(fw)
+	if err := g.reverse(ctx, fw, workers); err != nil {
+		return nil, err
 	}
-	g.fwdStart[n] = uint32(len(g.fwd))
-	counts := make([]uint32, n+1)
-	for _, t := range g.fwd {
-		counts[t]++
-	}
-	g.refStart = make([]uint32, n+1)
-	var sum uint32
-	for i := 0; i < n; i++ {
-		g.refStart[i] = sum
-		sum += counts[i]
-		counts[i] = g.refStart[i]
-	}
-	g.refStart[n] = sum
-	g.refs = make([]uint32, sum)
-	for i := 0; i < n; i++ {
-		for _, t := range g.fwd[g.fwdStart[i]:g.fwdStart[i+1]] {
-			g.refs[counts[t]] = uint32(i)
-			counts[t]++
-		}
-	}
-	g.findRoots()
-	g.mark()
+	_ = n
 	return g, nil
 }
 
-// Holders returns the indexes of the objects that reference object i.
+// reverse fills the reverse index from the forward references: count the
+// holders of each target, then place each holder, sources in descending
+// order from the end of each target's run so that every run ends up
+// ascending. Each worker owns a range of targets.
+func (g *Graph) reverse(ctx context.Context, fw *forward, workers int) error {
+	c := g.C
+	n := c.nobj
+	a := make([]uint32, n+1)
+	span := (n + workers - 1) / workers
+	run := func(fn func(lo, hi uint32)) error {
+		eg, ectx := errgroup.WithContext(ctx)
+		for k := 0; k < workers; k++ {
+			lo, hi := uint32(min(k*span, n)), uint32(min((k+1)*span, n))
+			eg.Go(func() error {
+				if ectx.Err() != nil {
+					return ectx.Err()
+				}
+				fn(lo, hi)
+				return nil
+			})
+		}
+		return eg.Wait()
+	}
+	err := run(func(lo, hi uint32) {
+		for _, ts := range fw.tgt {
+			for _, t := range ts {
+				if t >= lo && t < hi {
+					a[t]++
+				}
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	var sum uint32
+	for i := 0; i < n; i++ {
+		sum += a[i]
+		a[i] = sum
+	}
+	a[n] = sum
+	refs := make([]uint32, sum)
+	err = run(func(lo, hi uint32) {
+		for p := len(c.Pages) - 1; p >= 0; p-- {
+			pg := &c.Pages[p]
+			for j := len(pg.gids) - 1; j >= 0; j-- {
+				src := pg.first + uint32(j)
+				for _, t := range fw.edges(p, j) {
+					if t >= lo && t < hi {
+						a[t]--
+						refs[a[t]] = src
+					}
+				}
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	g.refStart, g.refs = a, refs
+	return nil
+}
+
+// Holders returns the indexes of the objects that reference object i, in
+// ascending order.
 func (g *Graph) Holders(i uint32) []uint32 {
 	hs := g.refs[g.refStart[i]:g.refStart[i+1]]
 	out := make([]uint32, 0, len(hs))
@@ -198,31 +208,23 @@ func (g *Graph) Holders(i uint32) []uint32 {
 		}
 		out = append(out, h)
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a] < out[b] })
-	return dedup(out)
+	return out
 }
 
-func dedup(s []uint32) []uint32 {
-	if len(s) < 2 {
-		return s
+// Root returns the kind of root object i is (RootNone for most).
+func (g *Graph) Root(i uint32) RootKind {
+	if k, ok := slices.BinarySearch(g.rootIdx, i); ok {
+		return g.rootKind[k]
 	}
-	j := 1
-	for i := 1; i < len(s); i++ {
-		if s[i] != s[j-1] {
-			s[j] = s[i]
-			j++
-		}
-	}
-	return s[:j]
+	return RootNone
 }
 
 // findRoots: objects referenced from memory outside the heap pages
 // (thread stacks, V8's roots table and handles in native memory) and the
-// global objects.
-func (g *Graph) findRoots() {
+// global objects. The writable segments are scanned in parallel.
+func (g *Graph) findRoots(ctx context.Context, workers int) error {
 	c := g.C
 	p := c.w.p
-	g.Roots = map[uint32]RootKind{}
 	// Thread stacks count from the stack pointer up: below it are dead
 	// frames.
 	stackSeg := map[int]uint64{}
@@ -237,6 +239,13 @@ func (g *Graph) findRoots() {
 			}
 		}
 	}
+	type item struct {
+		seg      *elfcore.Segment
+		from, to int
+		kind     RootKind
+	}
+	const itemSize = 4 << 20
+	var items []item
 	for i := range p.Segments {
 		s := &p.Segments[i]
 		if s.Flags&2 == 0 { // PF_W: roots live in writable memory
@@ -248,30 +257,76 @@ func (g *Graph) findRoots() {
 			kind = RootStack
 			from = int(sp - s.Start)
 		}
-		for off := from; off+8 <= len(s.Data); off += 8 {
-			a := s.Start + uint64(off)
-			if c.inPage(a) {
-				continue
-			}
-			v := le.Uint64(s.Data[off:])
-			if v&3 != 1 {
-				continue
-			}
-			if t, ok := c.ObjectAt(v - 1); ok {
-				if old, ok := g.Roots[t]; !ok || old > kind {
-					g.Roots[t] = kind
+		for o := from; o < len(s.Data); o += itemSize {
+			items = append(items, item{s, o, min(o+itemSize, len(s.Data)), kind})
+		}
+	}
+	// A root found is object<<8 | kind: sorted, the strongest kind of
+	// each object comes first.
+	type found = uint64
+	lists := make([][]found, workers)
+	var next atomic.Int64
+	eg, ectx := errgroup.WithContext(ctx)
+	for k := 0; k < workers; k++ {
+		eg.Go(func() error {
+			for {
+				if err := ectx.Err(); err != nil {
+					return err
 				}
+				ii := int(next.Add(1) - 1)
+				if ii >= len(items) {
+					return nil
+				}
+				it := items[ii]
+				s := it.seg
+				for off := it.from; off+8 <= it.to; {
+					a := s.Start + uint64(off)
+					// Heap pages are whole 256 KiB chunks: skip them a chunk
+					// at a time.
+					chunkEnd := min(it.to, int((a|chunkMask)+1-s.Start))
+					if c.inPage(a) {
+						off = chunkEnd
+						continue
+					}
+					for ; off+8 <= chunkEnd; off += 8 {
+						v := le.Uint64(s.Data[off:])
+						if v&3 != 1 {
+							continue
+						}
+						if t, ok := c.ObjectAt(v - 1); ok {
+							lists[k] = append(lists[k], uint64(t)<<8|uint64(it.kind))
+						}
+					}
+					off = chunkEnd
+				}
+				p.Release(s.Data[it.from:it.to])
 			}
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return err
+	}
+	var all []found
+	for _, l := range lists {
+		all = append(all, l...)
+	}
+	for _, a := range c.globals {
+		if t, ok := c.ObjectAt(a); ok {
+			all = append(all, uint64(t)<<8|uint64(RootGlobal))
 		}
 	}
-	if gt := typ(c.w.m, "JS_GLOBAL_OBJECT_TYPE"); gt >= 0 {
-		for i, a := range g.Addrs {
-			if mi := c.MapOf(a); mi != nil && mi.Type == gt {
-				g.Roots[uint32(i)] = RootGlobal
-			}
+	slices.Sort(all)
+	for _, f := range all {
+		t := uint32(f >> 8)
+		if n := len(g.rootIdx); n > 0 && g.rootIdx[n-1] == t {
+			continue
 		}
+		g.rootIdx = append(g.rootIdx, t)
+		g.rootKind = append(g.rootKind, RootKind(f&0xff))
 	}
+	g.NumRoots = len(g.rootIdx)
 	g.RootKinds = []string{"global objects", "thread stacks (every slot)", "native memory (V8 roots table, handles, global handles)"}
+	return nil
 }
 
 func (c *Census) inPage(a uint64) bool {
@@ -279,11 +334,12 @@ func (c *Census) inPage(a uint64) bool {
 	return ok
 }
 
-// mark flags every object reachable from a root.
-func (g *Graph) mark() {
-	n := len(g.Addrs)
+// mark flags every object reachable from a root, and counts the rest.
+func (g *Graph) mark(fw *forward) {
+	c := g.C
+	n := c.nobj
 	g.Live = make([]uint64, (n+63)/64)
-	var stack []uint32
+	stack := make([]uint32, 0, 1<<20)
 	push := func(i uint32) {
 		if g.Live[i/64]&(1<<(i%64)) != 0 {
 			return
@@ -291,56 +347,62 @@ func (g *Graph) mark() {
 		g.Live[i/64] |= 1 << (i % 64)
 		stack = append(stack, i)
 	}
-	for r := range g.Roots {
+	for _, r := range g.rootIdx {
 		push(r)
 	}
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, t := range g.fwd[g.fwdStart[i]:g.fwdStart[i+1]] {
+		p := c.pageIndex(i)
+		for _, t := range fw.edges(p, int(i-c.Pages[p].first)) {
 			push(t)
 		}
 	}
-	live := 0
-	for _, w := range g.Live {
-		live += popcount(w)
+	for p := range c.Pages {
+		pg := &c.Pages[p]
+		pg.forObjects(func(j int, _, size uint32) {
+			if !g.IsLive(pg.first + uint32(j)) {
+				g.Garbage++
+				g.GarbageBytes += uint64(size)
+			}
+		})
 	}
-	g.Garbage = n - live
 }
 
 // IsLive reports whether object i is reachable from a root.
 func (g *Graph) IsLive(i uint32) bool { return g.Live[i/64]&(1<<(i%64)) != 0 }
 
-func popcount(w uint64) int      { return bits.OnesCount64(w) }
-func trailingZeros(w uint64) int { return bits.TrailingZeros64(w) }
-
 // WithoutGarbage returns the census restricted to objects reachable from a
-// root (internal groups, which keep no object lists, are left as they are).
+// root. Its groups' instances (Instances) are still all of them.
 func (c *Census) WithoutGarbage(g *Graph) *Census {
 	out := *c
 	out.byKey = map[string]*Group{}
+	out.byID = make([]*Group, len(c.byID))
+	for id, og := range c.byID {
+		ng := *og
+		ng.Count, ng.Bytes, ng.Rep = 0, 0, ^uint64(0)
+		out.byID[id] = &ng
+	}
+	for p := range c.Pages {
+		pg := &c.Pages[p]
+		pg.forObjects(func(j int, off, size uint32) {
+			if !g.IsLive(pg.first + uint32(j)) {
+				return
+			}
+			ng := out.byID[pg.gids[j]]
+			ng.Count++
+			ng.Bytes += uint64(size)
+			ng.Rep = min(ng.Rep, pg.Start+uint64(off))
+		})
+	}
 	out.Groups = nil
 	for _, og := range c.Groups {
-		ng := *og
-		if og.Kind != KindInternal {
-			ng.Objects = nil
-			ng.Count, ng.Bytes = 0, 0
-			for _, a := range og.Objects {
-				i, ok := c.ObjectAt(a)
-				if !ok || !g.IsLive(i) {
-					continue
-				}
-				ng.Objects = append(ng.Objects, a)
-				ng.Count++
-				ng.Bytes += uint64(g.Sizes[i])
-			}
-			if ng.Count == 0 {
-				continue
-			}
-			ng.Rep = ng.Objects[0]
+		ng := out.byID[og.id]
+		if ng.Count == 0 {
+			continue
 		}
-		out.Groups = append(out.Groups, &ng)
-		out.byKey[ng.Key] = &ng
+		out.Groups = append(out.Groups, ng)
+		out.byKey[ng.Key] = ng
 	}
 	sort.SliceStable(out.Groups, func(i, j int) bool { return out.Groups[i].Count > out.Groups[j].Count })
 	return &out

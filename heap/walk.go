@@ -24,8 +24,9 @@ type walker struct {
 	maps     map[uint64]*MapInfo // by untagged address
 	metaMaps map[uint64]bool
 
-	pages   []Page
-	skipped []Skip
+	pages     []Page
+	chunkPage *u64map // chunk number -> page index (see indexPages)
+	skipped   []Skip
 }
 
 func newWalker(h *v8layout.Heap) (*walker, error) {
@@ -44,10 +45,29 @@ func newWalker(h *v8layout.Heap) (*walker, error) {
 type mapCache struct {
 	idx   *u64map
 	infos []*MapInfo
+	metas *u64map // meta maps (tagged) seen
 }
 
-func newMapCache() *mapCache { return &mapCache{idx: newU64map(1024)} }
+func newMapCache() *mapCache { return &mapCache{idx: newU64map(1024), metas: newU64map(16)} }
 
+// heapWord reads the word at a from the heap pages when a lies in one
+// (once indexPages has run), else from the core.
+func (w *walker) heapWord(a uint64) (uint64, bool) {
+	if w.chunkPage != nil {
+		if i, ok := w.chunkPage.get(a >> chunkBits); ok {
+			pg := &w.pages[i]
+			if a >= pg.Start && a+8 <= pg.Start+uint64(len(pg.Data)) {
+				return le.Uint64(pg.Data[a-pg.Start:]), true
+			}
+		}
+	}
+	v, err := w.p.ReadU64(a)
+	return v, err == nil
+}
+
+// lookup is mapInfo through the worker's cache. Words that do not point
+// to a map (most pointers the walker meets) are turned down without
+// locks: the object they point to must have a meta map as its map.
 func (w *walker) lookup(mc *mapCache, word uint64) *MapInfo {
 	if word&3 != 1 {
 		return nil
@@ -55,10 +75,20 @@ func (w *walker) lookup(mc *mapCache, word uint64) *MapInfo {
 	if i, ok := mc.idx.get(word); ok {
 		return mc.infos[i]
 	}
+	mm, ok := w.heapWord(word - 1)
+	if !ok || mm&3 != 1 {
+		return nil
+	}
+	if _, ok := mc.metas.get(mm); !ok {
+		if self, ok := w.heapWord(mm - 1); !ok || self != mm {
+			return nil
+		}
+	}
 	mi := w.mapInfo(word)
 	if mi != nil {
 		mc.idx.put(word, int32(len(mc.infos)))
 		mc.infos = append(mc.infos, mi)
+		mc.metas.put(mm, 0)
 	}
 	return mi
 }
