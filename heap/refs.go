@@ -2,6 +2,7 @@ package heap
 
 import (
 	"context"
+	"math/bits"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -20,8 +21,7 @@ type Graph struct {
 	refStart []uint32 // reverse index (CSR): holders of object i are
 	refs     []uint32 // refs[refStart[i]:refStart[i+1]], ascending
 
-	rootIdx      []uint32   // the roots, ascending
-	rootKind     []RootKind // the strongest kind of root of each
+	roots        [3][]uint64 // bitmaps of the roots by kind (global, stack, native), disjoint
 	NumRoots     int
 	Live         []uint64 // bitmap: reachable from a root
 	Garbage      int      // objects no root reaches
@@ -98,8 +98,7 @@ func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 		pg := &c.Pages[p]
 		s := &sc[k]
 		s.tgt, s.off = s.tgt[:0], s.off[:0]
-		pg.forObjects(func(j int, off, size uint32) {
-			s.off = append(s.off, uint16(len(s.tgt)))
+		refsOf := func(j int, off, size uint32, fn func(t uint32)) {
 			if !scanGroup[pg.gids[j]] {
 				return
 			}
@@ -110,12 +109,24 @@ func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 					continue
 				}
 				if t, ok := c.ObjectAt(v - 1); ok {
-					s.tgt = append(s.tgt, t)
+					fn(t)
 				}
 			}
-		})
-		fw.tgt[p] = slices.Clone(s.tgt)
-		if !pg.Large {
+		}
+		if pg.Large {
+			// One object, possibly of millions of references: count them,
+			// then fill a slice of the exact size.
+			n := 0
+			pg.forObjects(func(j int, off, size uint32) { refsOf(j, off, size, func(uint32) { n++ }) })
+			tgt := make([]uint32, 0, n)
+			pg.forObjects(func(j int, off, size uint32) { refsOf(j, off, size, func(t uint32) { tgt = append(tgt, t) }) })
+			fw.tgt[p] = tgt
+		} else {
+			pg.forObjects(func(j int, off, size uint32) {
+				s.off = append(s.off, uint16(len(s.tgt)))
+				refsOf(j, off, size, func(t uint32) { s.tgt = append(s.tgt, t) })
+			})
+			fw.tgt[p] = slices.Clone(s.tgt)
 			fw.off[p] = slices.Clone(s.off)
 		}
 		rel.finished(p)
@@ -213,8 +224,10 @@ func (g *Graph) Holders(i uint32) []uint32 {
 
 // Root returns the kind of root object i is (RootNone for most).
 func (g *Graph) Root(i uint32) RootKind {
-	if k, ok := slices.BinarySearch(g.rootIdx, i); ok {
-		return g.rootKind[k]
+	for k, bm := range g.roots {
+		if bm[i/64]&(1<<(i%64)) != 0 {
+			return RootKind(k + 1)
+		}
 	}
 	return RootNone
 }
@@ -261,10 +274,13 @@ func (g *Graph) findRoots(ctx context.Context, workers int) error {
 			items = append(items, item{s, o, min(o+itemSize, len(s.Data)), kind})
 		}
 	}
-	// A root found is object<<8 | kind: sorted, the strongest kind of
-	// each object comes first.
-	type found = uint64
-	lists := make([][]found, workers)
+	// Per worker, a bitmap of the objects found from stacks and one of
+	// those found from other native memory.
+	words := (c.nobj + 63) / 64
+	found := make([][2][]uint64, workers)
+	for k := range found {
+		found[k] = [2][]uint64{make([]uint64, words), make([]uint64, words)}
+	}
 	var next atomic.Int64
 	eg, ectx := errgroup.WithContext(ctx)
 	for k := 0; k < workers; k++ {
@@ -279,6 +295,10 @@ func (g *Graph) findRoots(ctx context.Context, workers int) error {
 				}
 				it := items[ii]
 				s := it.seg
+				bm := found[k][0]
+				if it.kind == RootNative {
+					bm = found[k][1]
+				}
 				for off := it.from; off+8 <= it.to; {
 					a := s.Start + uint64(off)
 					// Heap pages are whole 256 KiB chunks: skip them a chunk
@@ -294,7 +314,7 @@ func (g *Graph) findRoots(ctx context.Context, workers int) error {
 							continue
 						}
 						if t, ok := c.ObjectAt(v - 1); ok {
-							lists[k] = append(lists[k], uint64(t)<<8|uint64(it.kind))
+							bm[t/64] |= 1 << (t % 64)
 						}
 					}
 					off = chunkEnd
@@ -306,25 +326,25 @@ func (g *Graph) findRoots(ctx context.Context, workers int) error {
 	if err := eg.Wait(); err != nil {
 		return err
 	}
-	var all []found
-	for _, l := range lists {
-		all = append(all, l...)
-	}
+	globals := make([]uint64, words)
 	for _, a := range c.globals {
 		if t, ok := c.ObjectAt(a); ok {
-			all = append(all, uint64(t)<<8|uint64(RootGlobal))
+			globals[t/64] |= 1 << (t % 64)
 		}
 	}
-	slices.Sort(all)
-	for _, f := range all {
-		t := uint32(f >> 8)
-		if n := len(g.rootIdx); n > 0 && g.rootIdx[n-1] == t {
-			continue
+	stack, native := make([]uint64, words), make([]uint64, words)
+	for wi := 0; wi < words; wi++ {
+		var st, na uint64
+		for k := range found {
+			st |= found[k][0][wi]
+			na |= found[k][1][wi]
 		}
-		g.rootIdx = append(g.rootIdx, t)
-		g.rootKind = append(g.rootKind, RootKind(f&0xff))
+		st &^= globals[wi]
+		na &^= globals[wi] | st
+		stack[wi], native[wi] = st, na
+		g.NumRoots += bits.OnesCount64(globals[wi]) + bits.OnesCount64(st) + bits.OnesCount64(na)
 	}
-	g.NumRoots = len(g.rootIdx)
+	g.roots = [3][]uint64{globals, stack, native}
 	g.RootKinds = []string{"global objects", "thread stacks (every slot)", "native memory (V8 roots table, handles, global handles)"}
 	return nil
 }
@@ -339,23 +359,30 @@ func (g *Graph) mark(fw *forward) {
 	c := g.C
 	n := c.nobj
 	g.Live = make([]uint64, (n+63)/64)
-	stack := make([]uint32, 0, 1<<20)
-	push := func(i uint32) {
+	// Depth-first, each frame walking its object's references in turn.
+	type frame struct{ edges []uint32 }
+	var stack []frame
+	visit := func(i uint32) {
 		if g.Live[i/64]&(1<<(i%64)) != 0 {
 			return
 		}
 		g.Live[i/64] |= 1 << (i % 64)
-		stack = append(stack, i)
-	}
-	for _, r := range g.rootIdx {
-		push(r)
-	}
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
 		p := c.pageIndex(i)
-		for _, t := range fw.edges(p, int(i-c.Pages[p].first)) {
-			push(t)
+		if e := fw.edges(p, int(i-c.Pages[p].first)); len(e) > 0 {
+			stack = append(stack, frame{e})
+		}
+	}
+	for wi := 0; wi < len(g.Live); wi++ {
+		for w := g.roots[0][wi] | g.roots[1][wi] | g.roots[2][wi]; w != 0; w &= w - 1 {
+			visit(uint32(wi*64 + bits.TrailingZeros64(w)))
+		}
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			t := top.edges[0]
+			if top.edges = top.edges[1:]; len(top.edges) == 0 {
+				stack = stack[:len(stack)-1]
+			}
+			visit(t)
 		}
 	}
 	for p := range c.Pages {
