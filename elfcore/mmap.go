@@ -13,6 +13,7 @@ import (
 type mappedFile struct {
 	path string
 	data []byte
+	f    *os.File // kept open for CopyOut
 }
 
 func mapFile(path string) (*mappedFile, error) {
@@ -20,28 +21,35 @@ func mapFile(path string) (*mappedFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
+		f.Close()
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
 	if st.Size() == 0 {
+		f.Close()
 		return &mappedFile{path: path}, nil
 	}
 	data, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("mmap %s: %v", path, err)
 	}
-	return &mappedFile{path: path, data: data}, nil
+	return &mappedFile{path: path, data: data, f: f}, nil
 }
 
 func (m *mappedFile) close() {
 	if m != nil && m.data != nil {
 		unix.Munmap(m.data)
 		m.data = nil
+	}
+	if m != nil && m.f != nil {
+		m.f.Close()
+		m.f = nil
 	}
 }
 
@@ -52,6 +60,40 @@ func adviseSequential(b []byte) {
 	}
 }
 
+// coreOffset returns the offset in the core file of b, a slice of the
+// mapped core, or false.
+func (p *Process) coreOffset(b []byte) (uintptr, bool) {
+	if p.core == nil || len(p.core.data) == 0 || len(b) == 0 {
+		return 0, false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(p.core.data)))
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if lo < base || lo+uintptr(len(b)) > base+uintptr(len(p.core.data)) {
+		return 0, false
+	}
+	return lo - base, true
+}
+
+// CopyOut returns the bytes of b, a slice of the mapped core (a Segment's
+// Data), read into buf (grown if short) with pread: a bulk scan reads each
+// byte once, and reading from the page cache costs less than faulting the
+// mapping in, and leaves nothing in the resident set. b outside the core's
+// mapping, or a failed read, is returned as it is.
+func (p *Process) CopyOut(buf, b []byte) []byte {
+	off, ok := p.coreOffset(b)
+	if !ok || p.core.f == nil {
+		return b
+	}
+	if cap(buf) < len(b) {
+		buf = make([]byte, len(b))
+	}
+	buf = buf[:len(b)]
+	if n, err := p.core.f.ReadAt(buf, int64(off)); n != len(b) || err != nil {
+		return b
+	}
+	return buf
+}
+
 // Release drops the pages of b, a slice of the mapped core (a Segment's
 // Data), from the process's resident set: the core is mapped read-only and
 // shared, so the page cache keeps them and a later read faults them back.
@@ -60,17 +102,13 @@ func adviseSequential(b []byte) {
 // are dropped; b outside the core's mapping (a bundle's memory) is left
 // alone.
 func (p *Process) Release(b []byte) {
-	if p.core == nil || len(p.core.data) == 0 || len(b) == 0 {
-		return
-	}
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(p.core.data)))
-	lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	if lo < base || lo+uintptr(len(b)) > base+uintptr(len(p.core.data)) {
+	off, ok := p.coreOffset(b)
+	if !ok {
 		return
 	}
 	ps := uintptr(os.Getpagesize())
-	start := (lo - base + ps - 1) &^ (ps - 1) // the mapping starts on a page
-	end := (lo - base + uintptr(len(b))) &^ (ps - 1)
+	start := (off + ps - 1) &^ (ps - 1) // the mapping starts on a page
+	end := (off + uintptr(len(b))) &^ (ps - 1)
 	if end > start {
 		unix.Madvise(p.core.data[start:end], unix.MADV_DONTNEED)
 	}
