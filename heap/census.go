@@ -136,6 +136,7 @@ type local struct {
 	stats   Stats
 	gids    []uint32 // scratch for the page being walked
 	gaps    []uint32
+	buf     []byte
 }
 
 func (l *local) group(key string, mk func() *Group) *localGroup {
@@ -179,7 +180,7 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 		pg.bits = make([]uint64, (len(pg.Data)/8+63)/64)
 		l.gids, l.gaps = l.gids[:0], l.gaps[:0]
 		next := pg.Start // where the next object starts if there is no gap
-		sk, skips := w.walkPage(pg, caches[k], func(addr uint64, mi *MapInfo, size int, b []byte) {
+		sk, skips := w.walkPage(pg, w.pageBytes(pg, &l.buf), caches[k], func(addr uint64, mi *MapInfo, size int, b []byte) {
 			wi := (addr - pg.Start) / 8
 			pg.bits[wi/64] |= 1 << (wi % 64)
 			if addr != next && len(l.gids) > 0 {

@@ -91,6 +91,7 @@ func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 	type scratch struct {
 		tgt []uint32
 		off []uint16
+		buf []byte
 	}
 	sc := make([]scratch, workers)
 	rel := newReleaser(c.w.p, c.Pages)
@@ -98,11 +99,12 @@ func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 		pg := &c.Pages[p]
 		s := &sc[k]
 		s.tgt, s.off = s.tgt[:0], s.off[:0]
+		data := c.w.pageBytes(pg, &s.buf)
 		refsOf := func(j int, off, size uint32, fn func(t uint32)) {
 			if !scanGroup[pg.gids[j]] {
 				return
 			}
-			b := pg.Data[off : off+size]
+			b := data[off : off+size]
 			for o := 8; o+8 <= len(b); o += 8 {
 				v := le.Uint64(b[o:])
 				if v&3 != 1 {

@@ -192,9 +192,9 @@ func (w *walker) objSize(mc *mapCache, mi *MapInfo, b []byte) (int, bool) {
 type visitor func(addr uint64, mi *MapInfo, size int, b []byte)
 
 // walkPage visits every object of one page, resynchronising on the next
-// map word after anything it cannot parse. It returns the bytes skipped.
-func (w *walker) walkPage(pg *Page, mc *mapCache, visit visitor) (skipped uint64, skips []Skip) {
-	b := pg.Data
+// map word after anything it cannot parse. b holds the bytes of pg.Data
+// (pageBytes). It returns the bytes skipped.
+func (w *walker) walkPage(pg *Page, b []byte, mc *mapCache, visit visitor) (skipped uint64, skips []Skip) {
 	pos := 0
 	conservative := pg.How == "conservative"
 	if len(b) >= 8 && !conservative {
@@ -291,4 +291,19 @@ func (w *walker) isCodeType(t int) bool {
 	}
 	c, ok := w.m.Type("CODE_TYPE")
 	return ok && t == c
+}
+
+// pageBytes returns the bytes of a regular page read into *buf (reused
+// from page to page), or pg.Data itself for a large page or when the core
+// is not a mapped file. Scans read pages this way: the copy costs less
+// than faulting the mapping in, and keeps the core out of the resident set.
+func (w *walker) pageBytes(pg *Page, buf *[]byte) []byte {
+	if pg.Large || len(pg.Data) == 0 {
+		return pg.Data
+	}
+	b := w.p.CopyOut(*buf, pg.Data)
+	if &b[0] != &pg.Data[0] {
+		*buf = b
+	}
+	return b
 }
