@@ -91,6 +91,8 @@ type Census struct {
 type Options struct {
 	Workers  int                   // default: GOMAXPROCS
 	Progress func(done, total int) // called now and then from the workers
+
+	strict bool // size every guessed object by reading what its words point to
 }
 
 // registry hands out group ids to the workers.
@@ -170,6 +172,7 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 	caches := make([]*mapCache, workers)
 	for i := range locals {
 		caches[i] = newMapCache()
+		caches[i].fast = !opt.strict
 		locals[i] = &local{reg: reg, fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, byMap: map[*MapInfo]*localGroup{}, bySFI: map[uint64]*localGroup{}}
 	}
 	globalType := typ(w.m, "JS_GLOBAL_OBJECT_TYPE")
@@ -292,6 +295,16 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 			p++
 		}
 		c.byIndex[b] = int32(p)
+	}
+	// The objects whose size was guessed must hold no pointer to a map;
+	// should one, the census is redone reading every such pointer.
+	var prov []span
+	for _, mc := range caches {
+		prov = append(prov, mc.provisional...)
+	}
+	if !c.verify(prov) {
+		opt.strict = true
+		return Build(ctx, h, opt)
 	}
 	w.mapMu.RLock()
 	c.Stats.Maps = len(w.maps)
@@ -521,4 +534,42 @@ func (pg *Page) forObjects(fn func(j int, off, size uint32)) {
 	if prev >= 0 {
 		emit(uint32(len(pg.Data)))
 	}
+}
+
+// verify reports whether no word inside the objects of prov (after the
+// header) points to a map, judged from the census's own object table (a
+// map is an object of MAP_TYPE) or, for words pointing outside it, by
+// reading the map word they point to.
+func (c *Census) verify(prov []span) bool {
+	w := c.w
+	mc := newMapCache()
+	var buf []byte
+	for _, sp := range prov {
+		b, err := w.p.Slice(sp.addr, uint64(sp.size))
+		if err != nil {
+			return false
+		}
+		if sp.size <= 1<<20 {
+			b = w.copyOut(&buf, b)
+		}
+		for i := 16; i+8 <= len(b); i += 8 {
+			v := le.Uint64(b[i:])
+			if v&3 != 1 {
+				continue
+			}
+			if t, ok := c.ObjectAt(v - 1); ok {
+				if g := c.group(t); g.Kind == KindInternal && g.Type == w.mapType {
+					return false
+				}
+				continue
+			}
+			if w.lookup(mc, v) != nil {
+				return false
+			}
+		}
+		if sp.size > 1<<20 {
+			w.p.Release(b)
+		}
+	}
+	return true
 }

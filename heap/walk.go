@@ -46,6 +46,19 @@ type mapCache struct {
 	idx   *u64map
 	infos []*MapInfo
 	metas *u64map // meta maps (tagged) seen
+
+	// fast: guessed sizes check the words inside the object only against
+	// the maps already known (see objSize); the objects so sized are
+	// listed in provisional for the census to verify.
+	fast        bool
+	guessed     bool // the last objSize was such a guess
+	provisional []span
+}
+
+// span is an object: its address and size.
+type span struct {
+	addr uint64
+	size uint32
 }
 
 func newMapCache() *mapCache { return &mapCache{idx: newU64map(1024), metas: newU64map(16)} }
@@ -161,12 +174,46 @@ func (w *walker) isMetaMap(a uint64) bool {
 // at the next map word (the smallest size consistent with the page).
 func (w *walker) objSize(mc *mapCache, mi *MapInfo, b []byte) (int, bool) {
 	r := &mi.size
+	mc.guessed = false
 	if r.Certain {
 		n, ok := w.sizer.ObjectSize(r.Layouts[0], r.Fixed, b)
 		if !ok || n > len(b) || n < 8 || n&7 != 0 {
 			return 0, false
 		}
 		return n, true
+	}
+	if mc.fast {
+		// The first layout whose object is followed by a map word (or the
+		// end of the area) and holds no word that is a map this worker
+		// knows. Whether the other words inside point to maps is verified
+		// after the census from its object table, without reading the
+		// objects they point to (which would fault in most of the heap).
+		for _, l := range r.Layouts {
+			if l == v8layout.SizeUnknown {
+				break
+			}
+			n, ok := w.sizer.ObjectSize(l, r.Fixed, b)
+			if !ok || n < 16 || n&7 != 0 || n > len(b) || n+8 > len(b) && n != len(b) {
+				continue
+			}
+			if n < len(b) && w.lookup(mc, le.Uint64(b[n:])) == nil {
+				continue
+			}
+			clean := true
+			for i := 16; i < n; i += 8 {
+				if v := le.Uint64(b[i:]); v&3 == 1 {
+					if _, known := mc.idx.get(v); known {
+						clean = false
+						break
+					}
+				}
+			}
+			if clean {
+				mc.guessed = true
+				return n, true
+			}
+			break
+		}
 	}
 	// The next map word after the header.
 	next := len(b)
@@ -246,6 +293,9 @@ func (w *walker) walkPage(pg *Page, b []byte, mc *mapCache, visit visitor) (skip
 				break
 			}
 		}
+		if mc.guessed {
+			mc.provisional = append(mc.provisional, span{pg.Start + uint64(pos), uint32(n)})
+		}
 		visit(pg.Start+uint64(pos), mi, n, b[pos:pos+n])
 		pos += n
 		if pg.Large {
@@ -301,9 +351,18 @@ func (w *walker) pageBytes(pg *Page, buf *[]byte) []byte {
 	if pg.Large || len(pg.Data) == 0 {
 		return pg.Data
 	}
-	b := w.p.CopyOut(*buf, pg.Data)
-	if &b[0] != &pg.Data[0] {
-		*buf = b
+	return w.copyOut(buf, pg.Data)
+}
+
+// copyOut is Process.CopyOut keeping the buffer for the next call (never
+// b itself, which CopyOut returns when it cannot read).
+func (w *walker) copyOut(buf *[]byte, b []byte) []byte {
+	if len(b) == 0 {
+		return b
 	}
-	return b
+	out := w.p.CopyOut(*buf, b)
+	if &out[0] != &b[0] {
+		*buf = out
+	}
+	return out
 }
