@@ -89,6 +89,8 @@ where OBJECT is a representative instance and BYTES the total shallow size.
            dict (dictionary-mode properties), fast (fast-mode properties)
   -l       list the constructors, one per line, with their counts
   -v       statistics of the census (pages, objects, skipped bytes, time)
+           and the objects no root reaches (garbage); this builds the
+           reference graph of ::findjsrefs (once per session)
 
 ADDR::findjsobjects prints every instance of the group of the object at ADDR
 (any member), one address per line, so
@@ -96,7 +98,7 @@ ADDR::findjsobjects prints every instance of the group of the object at ADDR
 prints every Foo.`,
 		JSON: `Summary: one object per group {"representative", "count", "constructor",
 "kind", "properties", "shallow_bytes"}. Listings: {"addr"}. -v: one object of
-statistics.`,
+statistics, with "garbage_objects", "garbage_bytes" and "roots".`,
 		Run: runFindJSObjects,
 	})
 }
@@ -257,12 +259,17 @@ func kindMatches(c *heap.Census, g *heap.Group, k string) bool {
 
 func printCensusStats(inv *Invocation, c *heap.Census) error {
 	s := c.Stats
+	g, err := GraphOf(inv)
+	if err != nil {
+		return err
+	}
 	if inv.JSON {
 		return inv.JSONLine(map[string]any{"pages": s.Pages, "pages_by": s.PagesBy, "large_pages": s.LargePages,
 			"code_pages": s.CodePages, "objects": s.Objects, "bytes": s.Bytes, "maps": s.Maps,
 			"js_objects": s.JSObjects, "closures": s.Closures, "strings": s.Strings, "internal": s.InternalObjs,
 			"skipped_bytes": s.Skipped, "truncated_bytes": s.Truncated, "groups": len(c.Groups),
-			"seconds": s.Elapsed.Seconds(), "workers": s.Workers})
+			"seconds": s.Elapsed.Seconds(), "workers": s.Workers,
+			"garbage_objects": g.Garbage, "garbage_bytes": g.GarbageBytes, "roots": g.NumRoots})
 	}
 	inv.Printf("findjsobjects: elapsed time (seconds) => %.3f (%d workers)\n", s.Elapsed.Seconds(), s.Workers)
 	inv.Printf("findjsobjects: heap pages => %d (%v; %d large, %d code pages not walked)\n", s.Pages, s.PagesBy, s.LargePages, s.CodePages)
@@ -273,6 +280,8 @@ func printCensusStats(inv *Invocation, c *heap.Census) error {
 	inv.Printf("findjsobjects: strings => %d\n", s.Strings)
 	inv.Printf("findjsobjects: internal objects => %d\n", s.InternalObjs)
 	inv.Printf("findjsobjects: groups => %d\n", len(c.Groups))
+	inv.Printf("findjsobjects: unreachable (garbage) => %d objects (%s); %d roots: %s\n", g.Garbage, humanBytes(g.GarbageBytes),
+		g.NumRoots, strings.Join(g.RootKinds, ", "))
 	inv.Printf("findjsobjects: skipped (unparsable) => %s in %d places\n", humanBytes(s.Skipped), len(c.Skips))
 	if s.Truncated > 0 {
 		inv.Printf("findjsobjects: missing from the core => %s\n", humanBytes(s.Truncated))

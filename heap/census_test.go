@@ -193,3 +193,27 @@ func TestCensusMatchesHeapSnapshot(t *testing.T) {
 		})
 	}
 }
+
+// The census that checks guessed sizes afterwards (the default) finds the
+// same objects as the one that reads every pointer's target.
+func TestCensusStrictSame(t *testing.T) {
+	lc := makeLeakCore(t, "22.23.3")
+	h := openHeap(t, lc.core.Path, lc.core.Exe)
+	fast, err := Build(context.Background(), h, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict, err := Build(context.Background(), h, Options{strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fast.NumObjects() != strict.NumObjects() || len(fast.Groups) != len(strict.Groups) || fast.Stats.Bytes != strict.Stats.Bytes {
+		t.Fatalf("fast: %d objects, %d groups, %d bytes; strict: %d, %d, %d", fast.NumObjects(), len(fast.Groups), fast.Stats.Bytes,
+			strict.NumObjects(), len(strict.Groups), strict.Stats.Bytes)
+	}
+	for _, g := range strict.Groups {
+		if f := fast.Lookup(g.Key); f == nil || f.Count != g.Count || f.Bytes != g.Bytes || f.Rep != g.Rep {
+			t.Errorf("group %q: strict %d/%d, fast %+v", g.Key, g.Count, g.Bytes, f)
+		}
+	}
+}
