@@ -117,10 +117,6 @@ func newScanner(p *elfcore.Process, gaps map[*elfcore.Module][]gap, on bool) *sc
 	sc := &scanner{p: p}
 	for _, gs := range gaps {
 		for _, g := range gs {
-			// Strings are data: skip code.
-			if i := segmentAt(p, g.addr.lo); i >= 0 && p.Segments[i].Flags&elf.PF_X != 0 {
-				continue
-			}
 			sc.gaps = append(sc.gaps, g.addr)
 		}
 	}
@@ -200,9 +196,10 @@ func (sc *scanner) scan(b []byte, addr uint64) {
 			continue
 		}
 		// Node's resource object: vtable, (a word,) data, length.
+		// Node 18's UnionBytes: two-byte data (none), one-byte data, length.
 		n := le.Uint64(b[i+8:])
 		if !(n > 0 && n <= maxString && n <= g.hi-v &&
-			(sc.isVtable(le.Uint64(b[i-8:])) || sc.isVtable(le.Uint64(b[i-16:])))) {
+			(le.Uint64(b[i-8:]) == 0 || sc.isVtable(le.Uint64(b[i-8:])) || sc.isVtable(le.Uint64(b[i-16:])))) {
 			// V8's external string: length<<32|hash, resource, cached data.
 			n = le.Uint64(b[i-16:]) >> 32
 			if n == 0 || n > maxString || n > g.hi-v || !sc.p.InCore(le.Uint64(b[i-8:])) {

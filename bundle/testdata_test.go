@@ -36,8 +36,8 @@ func TestExampleBundles(t *testing.T) {
 					continue
 				}
 				out := runLine(s, "::"+c.Name, false)
-				if strings.Contains(out, "internal error") {
-					t.Errorf("::%s: %s", c.Name, firstLine(out, "internal error"))
+				if strings.Contains(out, "internal error (please report)") {
+					t.Errorf("::%s: %s", c.Name, firstLine(out, "internal error (please report)"))
 				}
 			}
 			if m[1] == "crash" {
