@@ -68,7 +68,11 @@ func (g *Graph) via(h *v8layout.Heap, i uint32, target uint64) string {
 			}
 		}
 	}
-	if keys, vals, _, err := h.CollectionEntries(a, 1<<20); err == nil {
+	if v, ok := collectionVia(h, a, t); ok {
+		if v != "" {
+			return v
+		}
+	} else if keys, vals, _, err := h.CollectionEntries(a, 1<<20); err == nil {
 		for k := range keys {
 			if vals != nil && k < len(vals) && vals[k] == t {
 				return "Map entry " + g.keyText(h, keys[k])
@@ -95,7 +99,9 @@ func (g *Graph) via(h *v8layout.Heap, i uint32, target uint64) string {
 	return ""
 }
 
-func (g *Graph) keyText(h *v8layout.Heap, k v8layout.Value) string {
+func (g *Graph) keyText(h *v8layout.Heap, k v8layout.Value) string { return keyText(h, k) }
+
+func keyText(h *v8layout.Heap, k v8layout.Value) string {
 	if h.IsSmi(k) {
 		return fmt.Sprint(h.SmiValue(k))
 	}
@@ -244,4 +250,82 @@ func (g *Graph) namePath(h *v8layout.Heap, root RootKind, chain []uint32) Path {
 		last = k
 	}
 	return p
+}
+
+// collectionVia is how a JSMap or JSSet holds t, read in place from its
+// table (CollectionEntries would copy a table of millions of entries for
+// each query): the same answers, in insertion order, over the same first
+// 2^20 live entries. ok is false when the metadata lacks the layout.
+func collectionVia(h *v8layout.Heap, a, t v8layout.Value) (via string, ok bool) {
+	m := h.M
+	typ, err := h.InstanceType(a)
+	if err != nil {
+		return "", true
+	}
+	mapType, ok1 := m.Type("JS_MAP_TYPE")
+	setType, ok2 := m.Type("JS_SET_TYPE")
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	isMap := typ == mapType
+	if !isMap && typ != setType {
+		return "", true
+	}
+	tableOff, ok1 := m.Field("JSCollection", "table")
+	dataOff, ok2 := m.Field("FixedArray", "data")
+	start, ok3 := m.Const("OrderedHashTableStartIndex")
+	esize, ok4 := m.Const("OrderedHashSetEntrySize")
+	if isMap {
+		esize, ok4 = m.Const("OrderedHashMapEntrySize")
+	}
+	if !ok1 || !ok2 || !ok3 || !ok4 || start < 3 || esize < 1 {
+		return "", false
+	}
+	table, err := h.Word(a, tableOff)
+	if err != nil {
+		return "", true
+	}
+	n, err := h.FixedArrayLength(table)
+	if err != nil || n < int(start) {
+		return "", true
+	}
+	b, err := h.P.Slice(h.Untag(table)+uint64(dataOff), uint64(n)*8)
+	if err != nil {
+		return "", true
+	}
+	slot := func(i int) v8layout.Value { return v8layout.Value(le.Uint64(b[8*i:])) }
+	for i := 0; i < int(start); i++ {
+		if w := slot(i); !h.IsSmi(w) || h.SmiValue(w) < 0 {
+			return "", true
+		}
+	}
+	nof, nod, nb := int(h.SmiValue(slot(0))), int(h.SmiValue(slot(1))), int(h.SmiValue(slot(2)))
+	used := nof + nod
+	first := int(start) + nb
+	if first+used*int(esize) > n {
+		return "", true
+	}
+	live := 0
+	for i := 0; i < used && live < 1<<20; i++ {
+		e := first + i*int(esize)
+		k := slot(e)
+		if h.OddballOf(k) == v8layout.TheHole {
+			continue
+		}
+		live++
+		var v v8layout.Value
+		if isMap {
+			v = slot(e + 1)
+			if v == t {
+				return "Map entry " + keyText(h, k), true
+			}
+		}
+		if k == t {
+			if !isMap || v == 0 {
+				return "Set entry", true
+			}
+			return "Map key", true
+		}
+	}
+	return "", true
 }
