@@ -6,7 +6,8 @@
 //	go run ./bundle/cmd/mkbundles
 //
 // The cores differ from run to run (pids, addresses); what a bundle shows
-// does not.
+// does not. The node builds and fixtures run from /srv/ndb-example (unless
+// NDB_CACHE says otherwise), so the paths the bundles show are neutral.
 package main
 
 import (
@@ -39,6 +40,9 @@ var specs = []spec{
 }
 
 func main() {
+	if os.Getenv("NDB_CACHE") == "" {
+		os.Setenv("NDB_CACHE", "/srv/ndb-example")
+	}
 	root, err := testnode.ModuleRoot()
 	if err != nil {
 		fatal(err)
