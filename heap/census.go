@@ -130,7 +130,7 @@ type local struct {
 	fns     map[uint64][]uint64 // SFI -> closures
 	groups  map[string]*localGroup
 	list    []*localGroup
-	byMap   map[*MapInfo]*localGroup
+	byMap   []*localGroup // by MapInfo.seq
 	bySFI   map[uint64]*localGroup
 	globals []uint64
 	skipped uint64
@@ -139,6 +139,14 @@ type local struct {
 	gids    []uint32 // scratch for the page being walked
 	gaps    []uint32
 	buf     []byte
+}
+
+// mapGroup returns the group of the objects of map mi, if known.
+func (l *local) mapGroup(mi *MapInfo) *localGroup {
+	if mi.seq >= len(l.byMap) {
+		l.byMap = append(l.byMap, make([]*localGroup, mi.seq+1-len(l.byMap)+64)...)
+	}
+	return l.byMap[mi.seq]
 }
 
 func (l *local) group(key string, mk func() *Group) *localGroup {
@@ -173,7 +181,7 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 	for i := range locals {
 		caches[i] = newMapCache()
 		caches[i].fast = !opt.strict
-		locals[i] = &local{reg: reg, fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, byMap: map[*MapInfo]*localGroup{}, bySFI: map[uint64]*localGroup{}}
+		locals[i] = &local{reg: reg, fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, bySFI: map[uint64]*localGroup{}}
 	}
 	globalType := typ(w.m, "JS_GLOBAL_OBJECT_TYPE")
 	rel := newReleaser(w.p, w.pages)
@@ -332,12 +340,12 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 	switch mi.Kind {
 	case KindInternal:
 		l.stats.InternalObjs++
-		lg = l.byMap[mi]
+		lg = l.mapGroup(mi)
 		if lg == nil {
 			lg = l.group(fmt.Sprintf("internal\x00%d", mi.Type), func() *Group {
 				return &Group{Kind: KindInternal, Constructor: internalName(w.m, mi.Type), Type: mi.Type}
 			})
-			l.byMap[mi] = lg
+			l.byMap[mi.seq] = lg
 		}
 	case KindFunction:
 		l.stats.Closures++
@@ -354,10 +362,10 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 		}
 	case KindString:
 		l.stats.Strings++
-		lg = l.byMap[mi]
+		lg = l.mapGroup(mi)
 		if lg == nil {
 			lg = l.group("string", func() *Group { return &Group{Kind: KindString, Constructor: "(string)"} })
-			l.byMap[mi] = lg
+			l.byMap[mi.seq] = lg
 		}
 	default:
 		l.stats.JSObjects++
@@ -367,11 +375,11 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 			lg = l.group(key, func() *Group { return &Group{Kind: mi.Kind, Constructor: mi.Ctor, Props: props, Type: mi.Type} })
 			break
 		}
-		lg = l.byMap[mi]
+		lg = l.mapGroup(mi)
 		if lg == nil {
 			key := mi.Kind.String() + "\x00" + mi.Ctor + "\x00" + joinProps(mi.Props)
 			lg = l.group(key, func() *Group { return &Group{Kind: mi.Kind, Constructor: mi.Ctor, Props: mi.Props, Type: mi.Type} })
-			l.byMap[mi] = lg
+			l.byMap[mi.seq] = lg
 		}
 	}
 	lg.count++

@@ -35,6 +35,7 @@ type MapInfo struct {
 	Props     []string // own named properties in order (fast mode)
 	InObject  int      // in-object property slots
 	size      v8layout.SizeRule
+	seq       int // order of discovery: index of per-worker tables
 	groupOnce sync.Once
 	group     *Group // the group of fast-mode objects with this map
 }

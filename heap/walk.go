@@ -140,6 +140,7 @@ func (w *walker) mapInfo(word uint64) *MapInfo {
 	if old, ok := w.maps[a]; ok {
 		mi = old
 	} else {
+		mi.seq = len(w.maps)
 		w.maps[a] = mi
 	}
 	w.mapMu.Unlock()
