@@ -398,12 +398,30 @@ func internalName(m *v8layout.Metadata, t int) string {
 // ObjectAt reports whether addr (untagged) is the start of an object the
 // census found, and the object's index in address order.
 func (c *Census) ObjectAt(addr uint64) (uint32, bool) {
-	i, ok := c.chunkPage.get(addr >> chunkBits)
-	if !ok || addr&7 != 0 {
+	var lc lastChunk
+	return c.objectAt(&lc, addr)
+}
+
+// lastChunk remembers the page of the last lookup: references often point
+// into the same chunk one after the other.
+type lastChunk struct {
+	ch uint64
+	pg *Page
+	ok bool
+}
+
+func (c *Census) objectAt(lc *lastChunk, addr uint64) (uint32, bool) {
+	if addr&7 != 0 {
 		return 0, false
 	}
-	pg := &c.Pages[i]
-	if addr < pg.Start || addr >= pg.End {
+	if ch := addr >> chunkBits; !lc.ok || ch != lc.ch {
+		lc.ch, lc.ok, lc.pg = ch, true, nil
+		if i, ok := c.chunkPage.get(ch); ok {
+			lc.pg = &c.Pages[i]
+		}
+	}
+	pg := lc.pg
+	if pg == nil || addr < pg.Start || addr >= pg.End {
 		return 0, false
 	}
 	wi := (addr - pg.Start) / 8

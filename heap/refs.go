@@ -100,6 +100,7 @@ func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 		s := &sc[k]
 		s.tgt, s.off = s.tgt[:0], s.off[:0]
 		data := c.w.pageBytes(pg, &s.buf)
+		var lc lastChunk
 		refsOf := func(j int, off, size uint32, fn func(t uint32)) {
 			if !scanGroup[pg.gids[j]] {
 				return
@@ -110,7 +111,7 @@ func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 				if v&3 != 1 {
 					continue
 				}
-				if t, ok := c.ObjectAt(v - 1); ok {
+				if t, ok := c.objectAt(&lc, v-1); ok {
 					fn(t)
 				}
 			}
@@ -297,6 +298,7 @@ func (g *Graph) findRoots(ctx context.Context, workers int) error {
 				}
 				it := items[ii]
 				s := it.seg
+				var lc lastChunk
 				bm := found[k][0]
 				if it.kind == RootNative {
 					bm = found[k][1]
@@ -315,7 +317,7 @@ func (g *Graph) findRoots(ctx context.Context, workers int) error {
 						if v&3 != 1 {
 							continue
 						}
-						if t, ok := c.ObjectAt(v - 1); ok {
+						if t, ok := c.objectAt(&lc, v-1); ok {
 							bm[t/64] |= 1 << (t % 64)
 						}
 					}
