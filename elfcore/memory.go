@@ -157,6 +157,17 @@ func (p *Process) readCore(buf []byte, addr uint64) bool {
 
 // ReadU64 reads a little-endian 64-bit word.
 func (p *Process) ReadU64(addr uint64) (uint64, error) {
+	// Fast path, small enough to inline: the segment of the last read.
+	if i := int(p.lastSeg.Load()); i < len(p.Segments) {
+		s := &p.Segments[i]
+		if off := addr - s.Start; addr >= s.Start && off+8 <= uint64(len(s.Data)) && off+8 > off {
+			return binary.LittleEndian.Uint64(s.Data[off:]), nil
+		}
+	}
+	return p.readU64Slow(addr)
+}
+
+func (p *Process) readU64Slow(addr uint64) (uint64, error) {
 	if i := p.segmentAt(addr); i >= 0 {
 		s := &p.Segments[i]
 		if off := addr - s.Start; off+8 <= uint64(len(s.Data)) {
