@@ -299,3 +299,38 @@ func TestGcoreCore(t *testing.T) {
 		t.Errorf("gcore core: version %q threads %d build-id %q", p.NodeVersion, len(p.Threads), p.BuildIDStatus)
 	}
 }
+
+// TestCopyOutAndRelease: CopyOut gives the same bytes as the mapping, and
+// a released range reads back unchanged.
+func TestCopyOutAndRelease(t *testing.T) {
+	p, _ := openAbortCore(t, "20.20.2")
+	var buf []byte
+	checked := 0
+	for _, s := range p.Segments {
+		if len(s.Data) < 3*4096 {
+			continue
+		}
+		want := append([]byte(nil), s.Data...)
+		got := p.CopyOut(buf, s.Data)
+		if string(got) != string(want) {
+			t.Fatalf("segment %#x: CopyOut differs from the mapping", s.Start)
+		}
+		buf = got
+		p.Release(s.Data[100 : len(s.Data)-100])
+		if string(s.Data) != string(want) {
+			t.Fatalf("segment %#x: bytes changed after Release", s.Start)
+		}
+		if checked++; checked == 10 {
+			break
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no segment large enough")
+	}
+	// A slice that is not of the core is returned as is.
+	other := []byte("not the core")
+	if got := p.CopyOut(nil, other); &got[0] != &other[0] {
+		t.Error("CopyOut copied memory that is not the core's")
+	}
+	p.Release(other)
+}
