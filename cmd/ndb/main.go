@@ -68,20 +68,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
-	// Accept flags before and after the positional arguments.
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, rc := parseInterleaved(fs, args)
+	if rc >= 0 {
+		return rc
 	}
 	if *version {
 		fmt.Fprintf(stdout, "ndb %s\n", Version)
@@ -163,6 +152,25 @@ func Open(path string, opts elfcore.Options) (*commands.Session, error) {
 		return nil, err
 	}
 	return commands.NewSession(p, m), nil
+}
+
+// parseInterleaved parses flags that may come before, between and after
+// the positional arguments, which it returns. rc is the exit status to
+// return at once (0 for -h, 2 for a bad flag), or -1 to go on.
+func parseInterleaved(fs *flag.FlagSet, args []string) (pos []string, rc int) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, 0
+			}
+			return nil, 2
+		}
+		if fs.NArg() == 0 {
+			return pos, -1
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func isTTY(f any) bool {
