@@ -97,6 +97,11 @@ var fallbacks = []fallback{
 	{key: "const:ndb_bytecode_wide", from: all[0], to: all[1], value: 0, why: "Bytecode::kWide, the first bytecode: operands of the next bytecode are 2 bytes"},
 	{key: "const:ndb_bytecode_extra_wide", from: all[0], to: all[1], value: 1, why: "Bytecode::kExtraWide: operands of the next bytecode are 4 bytes"},
 	{key: "const:ndb_inlining_position_function_offset", from: all[0], to: all[1], value: 8, why: "InliningPosition::inlined_function_id: index into the literal array"},
+	// Function kinds (names of inlined constructors: a class constructor runs only under new).
+	{key: "const:ndb_sfi_function_kind_shift", from: all[0], to: all[1], value: 0, why: "SharedFunctionInfo::flags: FunctionKindBits are the low bits; not emitted"},
+	{key: "const:ndb_sfi_function_kind_mask", from: all[0], to: all[1], value: 0x1f, why: "FunctionKindBits: 5 bits (FunctionKind has fewer than 32 values); not emitted"},
+	{key: "const:ndb_function_kind_first_class_constructor", from: all[0], to: all[1], value: 3, why: "FunctionKind: normal function, two module kinds, then the class constructors (base, default base, default derived, derived); not emitted"},
+	{key: "const:ndb_function_kind_last_class_constructor", from: all[0], to: all[1], value: 6, why: "as above: kDerivedConstructor ends the class constructors"},
 }
 
 // fieldAliases lists older or newer names of the same field.

@@ -122,6 +122,11 @@ func (h *Heap) FrameInfo(f *Frame) JSInfo {
 		return ji
 	}
 	ji.FuncName = h.sfiName(sfi)
+	if !f.Construct && h.IsClassConstructor(sfi) {
+		g := *f
+		g.Construct = true
+		f = &g
+	}
 	ji.Name = h.nodeName(f, ji.FuncName)
 	if ji.FuncName == "" && !f.Construct && f.Inlined == 0 && !h.isTopLevelReceiver(f.Receiver) {
 		if m := h.methodName(f.Receiver, f.Function); m != "" {
@@ -205,4 +210,38 @@ func (h *Heap) isTopLevelReceiver(v Value) bool {
 func (h *Heap) oddballKindOffset() int64 {
 	o, _ := h.M.Field("Oddball", "kind")
 	return o
+}
+
+// FunctionKind is the kind V8 keeps in a SharedFunctionInfo's flags
+// (normal function, class constructor, arrow, method, ...); ok false when
+// the metadata has no layout for it.
+func (h *Heap) FunctionKind(sfi Value) (int, bool) {
+	off, ok := h.M.Field("SharedFunctionInfo", "flags")
+	if !ok {
+		return 0, false
+	}
+	mask, ok1 := h.M.Const("ndb_sfi_function_kind_mask")
+	shift, ok2 := h.M.Const("ndb_sfi_function_kind_shift")
+	if !ok1 || !ok2 || !h.IsHeapObject(sfi) {
+		return 0, false
+	}
+	flags, err := h.P.ReadU32(h.Untag(sfi) + uint64(off))
+	if err != nil {
+		return 0, false
+	}
+	return int((int64(flags) >> shift) & mask), true
+}
+
+// IsClassConstructor: the function is a class constructor, which only
+// `new` can call (calling it otherwise throws before it runs), so a frame
+// of it is a construct call even where no construct frame shows it (a
+// constructor inlined into optimized code).
+func (h *Heap) IsClassConstructor(sfi Value) bool {
+	k, ok := h.FunctionKind(sfi)
+	if !ok {
+		return false
+	}
+	first, ok1 := h.M.Const("ndb_function_kind_first_class_constructor")
+	last, ok2 := h.M.Const("ndb_function_kind_last_class_constructor")
+	return ok1 && ok2 && int64(k) >= first && int64(k) <= last
 }

@@ -1,0 +1,68 @@
+package commands
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ndb-debugger/ndb/internal/testnode"
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+// TestFunctionKinds validates the FunctionKind fallbacks on every version:
+// the kinds read from the SharedFunctionInfo flags of crash.js's (cold,
+// interpreted) frames are the ones their source declares: a class
+// constructor, arrows, a class method and plain functions.
+func TestFunctionKinds(t *testing.T) {
+	const normal, classConstructor, arrow = 0, 3, 11
+	want := map[string]int{
+		"validate": normal, "<anonymous>": normal, "OrderProcessor.check": normal, "main": normal,
+		"new Pipeline": classConstructor, "run": arrow, "Timeout._onTimeout": arrow,
+	}
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, nil)
+			s := openSession(t, c)
+			h, err := v8layout.NewHeap(s.Proc, s.Meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := h.WalkThread(context.Background(), s.Proc.SignalThread(), v8layout.WalkOptions{})
+			seen, method := 0, -1
+			for i := range st.Frames {
+				f := &st.Frames[i]
+				if f.Kind != v8layout.KindJS {
+					continue
+				}
+				sfi, err := h.FrameShared(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				name := h.FrameInfo(f).Name
+				k, ok := h.FunctionKind(sfi)
+				if !ok {
+					t.Fatalf("%s: no function kind", name)
+				}
+				if name == "OrderProcessor.process" {
+					method = k
+				}
+				if w, ok := want[name]; ok {
+					seen++
+					if k != w {
+						t.Errorf("%s: function kind %d, want %d", name, k, w)
+					}
+					if h.IsClassConstructor(sfi) != (w == classConstructor) {
+						t.Errorf("%s: class constructor %v", name, !(w == classConstructor))
+					}
+				}
+			}
+			if seen != len(want) {
+				t.Errorf("saw %d of the %d functions", seen, len(want))
+			}
+			// A concise method is none of the kinds above and no constructor.
+			if method <= arrow {
+				t.Errorf("OrderProcessor.process: function kind %d, want a method kind above the arrows", method)
+			}
+		})
+	}
+}
