@@ -66,3 +66,43 @@ func TestFunctionKinds(t *testing.T) {
 		})
 	}
 }
+
+// TestDeoptPointAtReturnAddress: the optimized frame of a warmed-up
+// crash.js core has, on every version, a deopt point whose pc is its
+// return address, at a bytecode offset and translation index in range.
+func TestDeoptPointAtReturnAddress(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
+			s := openSession(t, c)
+			h, err := v8layout.NewHeap(s.Proc, s.Meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := h.WalkThread(context.Background(), s.Proc.SignalThread(), v8layout.WalkOptions{})
+			found := 0
+			for i := range st.Frames {
+				f := &st.Frames[i]
+				if f.Kind != v8layout.KindJS || f.Tier != v8layout.TierTurbofan || f.Inlined > 0 {
+					continue
+				}
+				ci, err := h.CodeAt(f.PC)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dp, err := h.DeoptPointAt(ci.Code, int(f.PC-ci.Start))
+				if err != nil {
+					t.Fatalf("frame %d: %v", i, err)
+				}
+				if dp.BytecodeOffset < 0 || dp.TranslationIndex < 0 || dp.TranslationIndex >= dp.TranslationLen {
+					t.Errorf("frame %d: deopt point %+v", i, dp)
+				}
+				found++
+			}
+			if found == 0 {
+				t.Fatal("no Turbofan frame")
+			}
+		})
+	}
+}

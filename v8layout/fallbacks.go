@@ -102,6 +102,11 @@ var fallbacks = []fallback{
 	{key: "const:ndb_sfi_function_kind_mask", from: all[0], to: all[1], value: 0x1f, why: "FunctionKindBits: 5 bits (FunctionKind has fewer than 32 values); not emitted"},
 	{key: "const:ndb_function_kind_first_class_constructor", from: all[0], to: all[1], value: 3, why: "FunctionKind: normal function, two module kinds, then the class constructors (base, default base, default derived, derived); not emitted"},
 	{key: "const:ndb_function_kind_last_class_constructor", from: all[0], to: all[1], value: 6, why: "as above: kDerivedConstructor ends the class constructors"},
+	// Deoptimization points (validated: on warmed-up crash.js cores of all five versions the return address of the optimized frame is the pc of exactly one entry).
+	{key: "const:ndb_deopt_translation_array_index", from: all[0], to: all[1], value: 0, why: "DeoptimizationData::kTranslationByteArrayIndex (a (trusted) byte array); not emitted"},
+	{key: "const:ndb_deopt_first_entry_index", from: [2]int{10, 0}, to: [2]int{12, 99}, value: 11, why: "DeoptimizationData::kFirstDeoptEntryIndex: after the deopt exit start and the eager and lazy counts; not emitted"},
+	{key: "const:ndb_deopt_first_entry_index", from: [2]int{13, 0}, to: [2]int{14, 99}, value: 12, why: "as above; V8 13 added the protected literal array to the header"},
+	{key: "const:ndb_deopt_entry_size", from: all[0], to: all[1], value: 3, why: "DeoptimizationData::kDeoptEntrySize: bytecode offset, translation index, pc (-1 for eager deopts)"},
 }
 
 // fieldAliases lists older or newer names of the same field.
