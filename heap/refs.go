@@ -27,6 +27,7 @@ type Graph struct {
 	Garbage      int      // objects no root reaches
 	GarbageBytes uint64
 	RootKinds    []string // which kinds of root were considered
+	FreeNative   uint64   // bytes of free malloc blocks not scanned for roots
 }
 
 // RootKind says where a root reference lives.
@@ -84,8 +85,10 @@ func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 		workers = 1
 	}
 	scanGroup := make([]bool, len(c.byID))
+	freeSpace := typ(c.w.m, "FREE_SPACE_TYPE")
 	for i, gr := range c.byID {
-		scanGroup[i] = scans(gr.Kind)
+		// Free space holds the stale words of dead objects.
+		scanGroup[i] = scans(gr.Kind) && !(gr.Kind == KindInternal && gr.Type == freeSpace)
 	}
 	fw := &forward{tgt: make([][]uint32, len(c.Pages)), off: make([][]uint16, len(c.Pages))}
 	type scratch struct {
@@ -261,6 +264,20 @@ func (g *Graph) findRoots(ctx context.Context, workers int) error {
 		kind     RootKind
 	}
 	const itemSize = 4 << 20
+	var nativeSegs []int
+	for i := range p.Segments {
+		if _, ok := stackSeg[i]; !ok && p.Segments[i].Flags&2 != 0 {
+			nativeSegs = append(nativeSegs, i)
+		}
+	}
+	// Free malloc blocks hold stale pointers, not roots.
+	free := mallocFree(p, nativeSegs)
+	g.FreeNative = 0
+	for _, fr := range free {
+		for _, r := range fr {
+			g.FreeNative += uint64(r.to - r.from)
+		}
+	}
 	var items []item
 	for i := range p.Segments {
 		s := &p.Segments[i]
@@ -273,8 +290,10 @@ func (g *Graph) findRoots(ctx context.Context, workers int) error {
 			kind = RootStack
 			from = int(sp - s.Start)
 		}
-		for o := from; o < len(s.Data); o += itemSize {
-			items = append(items, item{s, o, min(o+itemSize, len(s.Data)), kind})
+		for _, r := range liveRanges(free[i], from, len(s.Data)) {
+			for o := r.from; o < r.to; o += itemSize {
+				items = append(items, item{s, o, min(o+itemSize, r.to), kind})
+			}
 		}
 	}
 	// Per worker, a bitmap of the objects found from stacks and one of
@@ -349,7 +368,7 @@ func (g *Graph) findRoots(ctx context.Context, workers int) error {
 		g.NumRoots += bits.OnesCount64(globals[wi]) + bits.OnesCount64(st) + bits.OnesCount64(na)
 	}
 	g.roots = [3][]uint64{globals, stack, native}
-	g.RootKinds = []string{"global objects", "thread stacks (every slot)", "native memory (V8 roots table, handles, global handles)"}
+	g.RootKinds = []string{"global objects", "thread stacks (every slot)", "native memory but free malloc blocks (V8 roots table, handles, global handles)"}
 	return nil
 }
 
