@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/ndb-debugger/ndb/internal/testnode"
@@ -99,6 +100,78 @@ func TestDeoptPointAtReturnAddress(t *testing.T) {
 					t.Errorf("frame %d: deopt point %+v", i, dp)
 				}
 				found++
+			}
+			if found == 0 {
+				t.Fatal("no Turbofan frame")
+			}
+		})
+	}
+}
+
+// TestTranslationsParse: with the translation opcode table of its V8
+// line, the whole translation array of the optimized frame's code decodes
+// instruction by instruction, the frame's deopt point starts at one of its
+// BEGINs, and where its translation is whole (no instructions shared with
+// an earlier one) it describes the frames Node's trace shows: interpreted
+// frames and the Array.forEach builtin continuation around the callback.
+func TestTranslationsParse(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
+			s := openSession(t, c)
+			h, err := v8layout.NewHeap(s.Proc, s.Meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := h.WalkThread(context.Background(), s.Proc.SignalThread(), v8layout.WalkOptions{})
+			found := 0
+			for i := range st.Frames {
+				f := &st.Frames[i]
+				if f.Kind != v8layout.KindJS || f.Tier != v8layout.TierTurbofan || f.Inlined > 0 {
+					continue
+				}
+				found++
+				ci, err := h.CodeAt(f.PC)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dp, err := h.DeoptPointAt(ci.Code, int(f.PC-ci.Start))
+				if err != nil {
+					t.Fatalf("frame %d: %v", i, err)
+				}
+				begins, err := h.TranslationBegins(dp.Translation)
+				if err != nil || len(begins) == 0 {
+					t.Fatalf("frame %d: translation array: %d translations, %v", i, len(begins), err)
+				}
+				at := false
+				for _, b := range begins {
+					at = at || b == dp.TranslationIndex
+				}
+				if !at {
+					t.Fatalf("frame %d: deopt point at %d is not a BEGIN of %v", i, dp.TranslationIndex, begins)
+				}
+				ops, err := h.Translation(dp)
+				if err != nil {
+					if strings.Contains(err.Error(), "MATCH_PREVIOUS_TRANSLATION") {
+						t.Logf("frame %d: %v", i, err)
+						continue
+					}
+					t.Fatalf("frame %d: %v", i, err)
+				}
+				interp, builtin := 0, 0
+				for _, o := range ops {
+					switch {
+					case strings.HasPrefix(o.Name, "INTERPRETED_FRAME"):
+						interp++
+					case strings.HasSuffix(o.Name, "BUILTIN_CONTINUATION_FRAME"):
+						builtin++
+					}
+				}
+				// main, run, new Pipeline, process, check, <anonymous>, validate.
+				if interp != 7 || builtin != 1 {
+					t.Errorf("frame %d: %d interpreted and %d JS builtin continuation frames, want 7 and 1: %v", i, interp, builtin, ops)
+				}
 			}
 			if found == 0 {
 				t.Fatal("no Turbofan frame")

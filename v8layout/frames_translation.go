@@ -1,0 +1,197 @@
+package v8layout
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Deoptimization translations: for each deopt point, the frames optimized
+// code stands for (the outermost function and the ones it inlined) and
+// where each frame's values live. ndb reads them for the frames they
+// describe and their receivers.
+
+// opTable is one V8 line's translation opcodes (see translationOpcodes).
+type opTable struct {
+	names      []string
+	counts     []int
+	vlqOpcodes bool
+	byName     map[string]int
+}
+
+var opTables sync.Map // *Metadata → *opTable or error
+
+func (h *Heap) translationOps() (*opTable, error) {
+	if v, ok := opTables.Load(h.M); ok {
+		if t, ok := v.(*opTable); ok {
+			return t, nil
+		}
+		return nil, v.(error)
+	}
+	var t *opTable
+	for _, e := range translationOpcodes {
+		if !inWindow(h.M.Major, h.M.Minor, e.from, e.to) {
+			continue
+		}
+		t = &opTable{vlqOpcodes: e.vlqOpcodes, byName: map[string]int{}}
+		for _, f := range strings.Fields(e.list) {
+			name, n, _ := strings.Cut(f, "/")
+			c, _ := strconv.Atoi(n)
+			t.byName[name] = len(t.names)
+			t.names = append(t.names, name)
+			t.counts = append(t.counts, c)
+		}
+	}
+	if t == nil {
+		err := fmt.Errorf("no translation opcodes known for V8 %d.%d", h.M.Major, h.M.Minor)
+		opTables.Store(h.M, err)
+		return nil, err
+	}
+	opTables.Store(h.M, t)
+	return t, nil
+}
+
+// TrOp is one decoded translation instruction. Operands are the raw
+// (unsigned) VLQ numbers; Signed interprets one as V8's signed operands.
+type TrOp struct {
+	Pos      int // byte offset in the translation array (in the previous translation for matched ops)
+	Name     string
+	Operands []uint32
+}
+
+// Signed is operand i read as a signed operand (sign in the low bit).
+func (o TrOp) Signed(i int) int {
+	u := o.Operands[i]
+	if u&1 != 0 {
+		return -int(u >> 1)
+	}
+	return int(u >> 1)
+}
+
+func vlq(b []byte, p int) (uint32, int, error) {
+	var v uint32
+	for shift := 0; shift < 35; shift += 7 {
+		if p >= len(b) {
+			return 0, p, fmt.Errorf("translation ends inside a number")
+		}
+		c := b[p]
+		p++
+		v |= uint32(c&0x7f) << shift
+		if c&0x80 == 0 {
+			return v, p, nil
+		}
+	}
+	return 0, p, fmt.Errorf("number too long at %d", p)
+}
+
+// parseOp decodes the instruction at p. From V8 11 an opcode byte past
+// the last opcode is MATCH_PREVIOUS_TRANSLATION with the byte's excess as
+// its operand.
+func (t *opTable) parseOp(b []byte, p int) (TrOp, int, error) {
+	op := TrOp{Pos: p}
+	var code int
+	if t.vlqOpcodes {
+		u, np, err := vlq(b, p)
+		if err != nil {
+			return op, np, err
+		}
+		if u&1 != 0 {
+			return op, np, fmt.Errorf("negative opcode at %d", p)
+		}
+		code, p = int(u>>1), np
+	} else {
+		if p >= len(b) {
+			return op, p, fmt.Errorf("translation ends at %d", p)
+		}
+		code = int(b[p])
+		p++
+		if code >= len(t.names) {
+			if _, ok := t.byName["MATCH_PREVIOUS_TRANSLATION"]; !ok {
+				return op, p, fmt.Errorf("opcode %d at %d out of range", code, op.Pos)
+			}
+			op.Name, op.Operands = "MATCH_PREVIOUS_TRANSLATION", []uint32{uint32(code - len(t.names))}
+			return op, p, nil
+		}
+	}
+	if code >= len(t.names) {
+		return op, p, fmt.Errorf("opcode %d at %d out of range", code, op.Pos)
+	}
+	op.Name = t.names[code]
+	for i := 0; i < t.counts[code]; i++ {
+		u, np, err := vlq(b, p)
+		if err != nil {
+			return op, np, err
+		}
+		op.Operands = append(op.Operands, u)
+		p = np
+	}
+	return op, p, nil
+}
+
+func isBegin(name string) bool { return strings.HasPrefix(name, "BEGIN") }
+
+// TranslationBegins decodes a whole translation array instruction by
+// instruction and returns where each translation (a BEGIN) starts.
+func (h *Heap) TranslationBegins(tr Value) ([]int, error) {
+	t, err := h.translationOps()
+	if err != nil {
+		return nil, err
+	}
+	b, err := h.byteArray(tr)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for p := 0; p < len(b); {
+		op, np, err := t.parseOp(b, p)
+		if err != nil {
+			return out, err
+		}
+		if isBegin(op.Name) {
+			out = append(out, p)
+		}
+		p = np
+	}
+	return out, nil
+}
+
+// Translation decodes the translation of a deopt point: its instructions
+// from its BEGIN to the next. A translation that shares instructions with
+// an earlier one (MATCH_PREVIOUS_TRANSLATION) is an error for now.
+func (h *Heap) Translation(dp DeoptPoint) ([]TrOp, error) {
+	t, err := h.translationOps()
+	if err != nil {
+		return nil, err
+	}
+	b, err := h.byteArray(dp.Translation)
+	if err != nil {
+		return nil, err
+	}
+	p := dp.TranslationIndex
+	first, p, err := t.parseOp(b, p)
+	if err != nil {
+		return nil, err
+	}
+	if !isBegin(first.Name) {
+		return nil, fmt.Errorf("translation at %d starts with %s, not BEGIN", dp.TranslationIndex, first.Name)
+	}
+	out := []TrOp{first}
+	for p < len(b) && len(out) < 1<<16 {
+		op, np, err := t.parseOp(b, p)
+		if err != nil {
+			return out, err
+		}
+		if isBegin(op.Name) {
+			break
+		}
+		if op.Name == "MATCH_PREVIOUS_TRANSLATION" {
+			// Instructions shared with an earlier translation (V8 11+):
+			// the alignment rules are not checked on real cores yet.
+			return out, fmt.Errorf("translation at %d: MATCH_PREVIOUS_TRANSLATION is not decoded yet", first.Pos)
+		}
+		out = append(out, op)
+		p = np
+	}
+	return out, nil
+}
