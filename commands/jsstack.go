@@ -159,6 +159,7 @@ func runJSStack(inv *Invocation) error {
 			}
 			if verbose && f.Kind == v8layout.KindJS {
 				printFrameDetail(inv, h, f, ji, 1, "         ")
+				printTranslationDetail(inv, h, f, "         ")
 			}
 		}
 		if st.End != "" {
@@ -236,4 +237,22 @@ func orQ(sym string, pc uint64) string {
 		return fmt.Sprintf("%#x", pc)
 	}
 	return sym
+}
+
+// printTranslationDetail says, for -v, where an inlined frame's receiver
+// came from (the deoptimization translation at the call site) or why it
+// is not known, and why a physical optimized frame's translation was not
+// used.
+func printTranslationDetail(inv *Invocation, h *v8layout.Heap, f *v8layout.Frame, indent string) {
+	switch {
+	case f.Inlined > 0 && f.ReceiverMap != 0:
+		inv.Printf("%s(receiver: %s)\n", indent, f.ReceiverFrom)
+	case f.Inlined > 0 && f.ReceiverFrom != "":
+		inv.Printf("%s(receiver from the deoptimization translation: %s)\n", indent, f.ReceiverFrom)
+	case f.Inlined > 0 && f.ReceiverNote != "":
+		inv.Printf("%s(%s; named by its function alone)\n", indent, f.ReceiverNote)
+	}
+	if f.TranslationNote != "" {
+		inv.Printf("%s(%s)\n", indent, f.TranslationNote)
+	}
 }

@@ -179,3 +179,126 @@ func TestTranslationsParse(t *testing.T) {
 		})
 	}
 }
+
+// TestTranslationReceivers pins how values of a translation are read
+// from a core. The optimized frame's own interpreted frame (main) must
+// give, through its stack slots, what the frame's slots hold: the
+// function (slot 3 = fp-16), the receiver and the arguments 42 and
+// "alpha" (slots -1, -2, -3 = fp+16, +24, +32): V8's slot rule, fp + 16 -
+// (slot+1)*8. Then every inlined frame's receiver is known and is what
+// crash.js passes: the OrderProcessor instance for process and check, the
+// new Pipeline for its constructor, an Array for forEach, undefined for
+// the plain calls.
+func TestTranslationReceivers(t *testing.T) {
+	wantThis := map[string]string{
+		"validate": "undefined", "<anonymous>": "undefined", "Array.forEach": "Array",
+		"OrderProcessor.check": "OrderProcessor", "OrderProcessor.process": "OrderProcessor",
+		"new Pipeline": "Pipeline", "run": "undefined",
+	}
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			if sharedTranslation(v) {
+				t.Skip("the deopt point's translation shares instructions with an earlier one (MATCH_PREVIOUS_TRANSLATION), not decoded yet")
+			}
+			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
+			s := openSession(t, c)
+			h, err := v8layout.NewHeap(s.Proc, s.Meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := h.WalkThread(context.Background(), s.Proc.SignalThread(), v8layout.WalkOptions{})
+			seen, slots := 0, 0
+			for i := range st.Frames {
+				f := &st.Frames[i]
+				if f.Kind != v8layout.KindJS || (f.Tier != v8layout.TierTurbofan && f.Tier != v8layout.TierBuiltin) {
+					continue
+				}
+				name := h.FrameInfo(f).Name
+				if f.Inlined == 0 {
+					checkOwnFrame(t, h, f)
+					continue
+				}
+				w, ok := wantThis[name]
+				if !ok {
+					t.Errorf("frame %d: %s (%s)", i, name, f.ReceiverNote)
+					continue
+				}
+				seen++
+				if f.ReceiverFrom == "" {
+					t.Errorf("frame %d %s: receiver not known: %s", i, name, f.ReceiverNote)
+					continue
+				}
+				if strings.HasPrefix(f.ReceiverFrom, "stack slot") {
+					slots++
+				}
+				got := "undefined"
+				switch {
+				case f.ReceiverMap != 0:
+					got = "Array" // a captured object: checked by its name
+					if name != "Array.forEach" {
+						got = "captured"
+					}
+				case h.IsHeapObject(f.Receiver):
+					if n, err := h.ConstructorName(f.Receiver); err == nil && n != "" {
+						got = n
+					} else if v8layout.Summary(h, f.Receiver) != "undefined" {
+						got = v8layout.Summary(h, f.Receiver)
+					}
+				default:
+					got = v8layout.Summary(h, f.Receiver)
+				}
+				if got != w {
+					t.Errorf("frame %d %s: receiver %s (%s), want %s", i, name, got, f.ReceiverFrom, w)
+				}
+			}
+			if seen != len(wantThis) {
+				t.Errorf("saw %d of the %d inlined frames", seen, len(wantThis))
+			}
+			if slots == 0 {
+				t.Errorf("no receiver read from a stack slot")
+			}
+		})
+	}
+}
+
+// checkOwnFrame: the outermost interpreted frame of the deopt point's
+// translation is the optimized frame itself, whose function, receiver and
+// arguments are in its slots.
+func checkOwnFrame(t *testing.T, h *v8layout.Heap, f *v8layout.Frame) {
+	t.Helper()
+	ci, err := h.CodeAt(f.PC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp, err := h.DeoptPointAt(ci.Code, int(f.PC-ci.Start))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tfs, err := h.TranslationFrames(dp)
+	if err != nil || len(tfs) == 0 || !tfs[0].IsInterpreted() {
+		t.Fatalf("translation: %v %v", tfs, err)
+	}
+	want := append([]v8layout.Value{f.Function, f.Receiver}, f.Args...)
+	slots := 0
+	for k := 0; k < 4 && k < len(want); k++ {
+		tv := h.TrFrameValue(ci.Code, f.FP, tfs[0], k)
+		if !tv.Known() {
+			t.Errorf("main's value %d: %s", k, tv.Note)
+			continue
+		}
+		if strings.HasPrefix(tv.From, "stack slot") {
+			slots++
+		}
+		if tv.Value != want[k] {
+			t.Errorf("main's value %d from %s: %#x, the frame holds %#x", k, tv.From, uint64(tv.Value), uint64(want[k]))
+		}
+	}
+	if slots < 3 {
+		t.Errorf("main: only %d of its function, receiver and arguments from stack slots", slots)
+	}
+}
+
+// sharedTranslation: on Node 24 and 26 (V8 13.6, 14.6) the warmed-up
+// crash.js core's deopt point translation uses MATCH_PREVIOUS_TRANSLATION.
+func sharedTranslation(v string) bool { return v >= "24" }

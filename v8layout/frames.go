@@ -62,6 +62,16 @@ type Frame struct {
 	// function.
 	Inlined int
 	Shared  Value // the SharedFunctionInfo of an inlined frame
+	// An inlined frame's receiver, when the deoptimization translation at
+	// the call site keeps it where a core has it: ReceiverFrom says where
+	// ("literal 19", "stack slot 6 (fp-40)"); ReceiverMap is the map of a
+	// receiver optimized code never allocated (Receiver 0 then). Else
+	// ReceiverNote says why it is not known.
+	ReceiverFrom, ReceiverNote string
+	ReceiverMap                Value
+	// TranslationNote, on a physical optimized frame, says why its deopt
+	// point's translation was not used ("" when it was or did not apply).
+	TranslationNote string
 	// InlinedFrames, on a physical optimized frame as classify decodes it,
 	// are the functions inlined at its pc, innermost first; the walk turns
 	// them into frames of their own.
@@ -255,6 +265,9 @@ func (h *Heap) walk(ctx context.Context, tid int, pc, fp, sp uint64, opts WalkOp
 			return st
 		}
 		f := h.classify(len(st.Frames), pc, fp)
+		if i > 0 { // pc is a return address: a call site
+			h.inlineFromTranslation(&f)
+		}
 		st.Frames = append(st.Frames, expandInlined(f)...)
 		next, _ := p.ReadU64(fp)
 		ret, _ := p.ReadU64(fp + 8)
@@ -287,8 +300,13 @@ func expandInlined(f Frame) []Frame {
 	}
 	out := make([]Frame, 0, len(f.InlinedFrames)+1)
 	for _, in := range f.InlinedFrames {
-		out = append(out, Frame{Index: f.Index, FP: f.FP, PC: f.PC, Kind: KindJS, Type: f.Type, Symbol: f.Symbol,
-			Tier: f.Tier, Shared: in.Shared, Position: in.Position, Inlined: 1, BytecodeOffset: -1, Code: f.Code})
+		g := Frame{Index: f.Index, FP: f.FP, PC: f.PC, Kind: KindJS, Type: f.Type, Symbol: f.Symbol,
+			Tier: f.Tier, Function: in.Function, Shared: in.Shared, Position: in.Position, Inlined: 1, BytecodeOffset: -1, Code: f.Code,
+			Receiver: in.Receiver, ReceiverMap: in.ReceiverMap, ReceiverFrom: in.ReceiverFrom, ReceiverNote: in.ReceiverNote}
+		if in.Builtin {
+			g.Tier, g.PositionNote = TierBuiltin, "builtin"
+		}
+		out = append(out, g)
 	}
 	f.InlinedFrames = nil
 	return append(out, f)

@@ -446,6 +446,12 @@ func (h *Heap) optimizedPosition(f *Frame, ci CodeInfo) {
 type InlinedFrame struct {
 	Shared   Value
 	Position int
+	// From the deoptimization translation at a call site (see
+	// inlineFromTranslation): the function, the receiver and where it was
+	// read (or why not), and whether the frame is an inlined builtin.
+	Function, Receiver, ReceiverMap Value
+	ReceiverFrom, ReceiverNote      string
+	Builtin                         bool
 }
 
 type inlining struct {

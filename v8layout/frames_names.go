@@ -128,7 +128,7 @@ func (h *Heap) FrameInfo(f *Frame) JSInfo {
 		f = &g
 	}
 	ji.Name = h.nodeName(f, ji.FuncName)
-	if ji.FuncName == "" && !f.Construct && f.Inlined == 0 && !h.isTopLevelReceiver(f.Receiver) {
+	if ji.FuncName == "" && !f.Construct && f.Function != 0 && receiverKnown(f) && f.Receiver != 0 && !h.isTopLevelReceiver(f.Receiver) {
 		if m := h.methodName(f.Receiver, f.Function); m != "" {
 			ji.Name = strings.TrimSuffix(ji.Name, "<anonymous>") + m
 		}
@@ -164,8 +164,13 @@ func (h *Heap) nodeName(f *Frame, fn string) string {
 		}
 		return "new " + fn
 	}
-	if f.Inlined == 0 && !h.isTopLevelReceiver(f.Receiver) {
-		tn := h.receiverTypeName(f.Receiver)
+	if receiverKnown(f) && (f.ReceiverMap != 0 || !h.isTopLevelReceiver(f.Receiver)) {
+		tn := ""
+		if f.ReceiverMap != 0 {
+			tn = h.mapConstructorName(f.ReceiverMap)
+		} else {
+			tn = h.receiverTypeName(f.Receiver)
+		}
 		switch {
 		case fn == "":
 			if tn != "" {
@@ -180,6 +185,10 @@ func (h *Heap) nodeName(f *Frame, fn string) string {
 	}
 	return fn
 }
+
+// receiverKnown: a physical frame's receiver is in its slots; an inlined
+// frame's only when the deoptimization translation gave it.
+func receiverKnown(f *Frame) bool { return f.Inlined == 0 || f.ReceiverFrom != "" }
 
 func startsWith(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
