@@ -109,11 +109,13 @@ func TestDeoptPointAtReturnAddress(t *testing.T) {
 }
 
 // TestTranslationsParse: with the translation opcode table of its V8
-// line, the whole translation array of the optimized frame's code decodes
-// instruction by instruction, the frame's deopt point starts at one of its
-// BEGINs, and where its translation is whole (no instructions shared with
-// an earlier one) it describes the frames Node's trace shows: interpreted
-// frames and the Array.forEach builtin continuation around the callback.
+// line, every translation of the optimized frame's code decodes (with the
+// instructions it shares with an earlier one, V8 11+) into as many frames
+// and JavaScript frames as its BEGIN says, and the deopt point at the
+// frame's return address describes the frames Node's trace shows, the same
+// on every version: main, run, new Pipeline, process, check (interpreted
+// frames), the Array.forEach builtin continuation, the callback and
+// validate.
 func TestTranslationsParse(t *testing.T) {
 	for _, v := range testnode.Versions {
 		t.Run(v, func(t *testing.T) {
@@ -144,33 +146,45 @@ func TestTranslationsParse(t *testing.T) {
 				if err != nil || len(begins) == 0 {
 					t.Fatalf("frame %d: translation array: %d translations, %v", i, len(begins), err)
 				}
-				at := false
+				at, shared := false, 0
 				for _, b := range begins {
 					at = at || b == dp.TranslationIndex
+					q := dp
+					q.TranslationIndex = b
+					ops, err := h.Translation(q)
+					if err != nil {
+						t.Errorf("translation at %d: %v", b, err)
+						continue
+					}
+					for _, o := range ops {
+						if o.Matched {
+							shared++
+							break
+						}
+					}
+					if _, err := h.TranslationFrames(q); err != nil {
+						t.Errorf("translation at %d: %v", b, err)
+					}
 				}
 				if !at {
 					t.Fatalf("frame %d: deopt point at %d is not a BEGIN of %v", i, dp.TranslationIndex, begins)
 				}
-				ops, err := h.Translation(dp)
+				t.Logf("%d translations, %d sharing instructions with an earlier one", len(begins), shared)
+				tfs, err := h.TranslationFrames(dp)
 				if err != nil {
-					if strings.Contains(err.Error(), "MATCH_PREVIOUS_TRANSLATION") {
-						t.Logf("frame %d: %v", i, err)
-						continue
-					}
 					t.Fatalf("frame %d: %v", i, err)
 				}
-				interp, builtin := 0, 0
-				for _, o := range ops {
+				var js strings.Builder
+				for _, tf := range tfs {
 					switch {
-					case strings.HasPrefix(o.Name, "INTERPRETED_FRAME"):
-						interp++
-					case strings.HasSuffix(o.Name, "BUILTIN_CONTINUATION_FRAME"):
-						builtin++
+					case tf.IsInterpreted():
+						js.WriteByte('I')
+					case tf.IsBuiltin():
+						js.WriteByte('B')
 					}
 				}
-				// main, run, new Pipeline, process, check, <anonymous>, validate.
-				if interp != 7 || builtin != 1 {
-					t.Errorf("frame %d: %d interpreted and %d JS builtin continuation frames, want 7 and 1: %v", i, interp, builtin, ops)
+				if js.String() != "IIIIIBII" {
+					t.Errorf("frame %d: JavaScript frames %s, want IIIIIBII (interpreted, B the builtin continuation): %v", i, js.String(), tfs)
 				}
 			}
 			if found == 0 {
@@ -198,9 +212,6 @@ func TestTranslationReceivers(t *testing.T) {
 	for _, v := range testnode.Versions {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
-			if sharedTranslation(v) {
-				t.Skip("the deopt point's translation shares instructions with an earlier one (MATCH_PREVIOUS_TRANSLATION), not decoded yet")
-			}
 			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
 			s := openSession(t, c)
 			h, err := v8layout.NewHeap(s.Proc, s.Meta)
@@ -298,7 +309,3 @@ func checkOwnFrame(t *testing.T, h *v8layout.Heap, f *v8layout.Frame) {
 		t.Errorf("main: only %d of its function, receiver and arguments from stack slots", slots)
 	}
 }
-
-// sharedTranslation: on Node 24 and 26 (V8 13.6, 14.6) the warmed-up
-// crash.js core's deopt point translation uses MATCH_PREVIOUS_TRANSLATION.
-func sharedTranslation(v string) bool { return v >= "24" }

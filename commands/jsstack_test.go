@@ -278,7 +278,7 @@ func TestJSStackWarmMatchesNode(t *testing.T) {
 			want := parseNodeTrace(t, c.Stderr)
 			s := openSession(t, c)
 			got, all := jsFrames(t, runDcmd(t, s, true, "jsstack", 0))
-			checkWarmStack(t, got, want, c.Script, receiverNotes(t, s, sharedTranslation(v)), sharedTranslation(v))
+			checkWarmStack(t, got, want, c.Script, receiverNotes(t, s))
 			if all[len(all)-1].End != "" {
 				t.Errorf("walk stopped early: %s", all[len(all)-1].End)
 			}
@@ -288,7 +288,7 @@ func TestJSStackWarmMatchesNode(t *testing.T) {
 
 // receiverNotes: why the receiver of an inlined frame is not known, by
 // frame index, from the walk ::jsstack prints.
-func receiverNotes(t *testing.T, s *Session, pending bool) map[int]string {
+func receiverNotes(t *testing.T, s *Session) map[int]string {
 	t.Helper()
 	h, err := v8layout.NewHeap(s.Proc, s.Meta)
 	if err != nil {
@@ -300,7 +300,7 @@ func receiverNotes(t *testing.T, s *Session, pending bool) map[int]string {
 		if f.Inlined > 0 && f.ReceiverNote != "" {
 			notes[i] = f.ReceiverNote
 		}
-		if f.TranslationNote != "" && !pending {
+		if f.TranslationNote != "" {
 			t.Errorf("frame %d: %s", i, f.TranslationNote)
 		}
 	}
@@ -309,27 +309,9 @@ func receiverNotes(t *testing.T, s *Session, pending bool) map[int]string {
 
 // checkWarmStack compares ndb's JS frames with node's trace (see
 // TestJSStackWarmMatchesNode) and requires optimized and inlined frames.
-//
-// pending (Node 24, 26 for now): the translation is not decoded yet, so
-// the inlined builtin has no frame and inlined methods lack their
-// receiver's type.
-func checkWarmStack(t *testing.T, got []jsonFrame, want []nodeFrame, script string, notes map[int]string, pending bool) {
+func checkWarmStack(t *testing.T, got []jsonFrame, want []nodeFrame, script string, notes map[int]string) {
 	t.Helper()
 	optimized, inlined := 0, 0
-	if pending {
-		var w2 []nodeFrame
-		for _, w := range want {
-			if w.script != "" || w.name != "Array.forEach" {
-				w2 = append(w2, w)
-			}
-		}
-		want = w2
-		for i := range got {
-			if got[i].Inlined && got[i].Function != "<anonymous>" {
-				notes[got[i].Frame] = "register (pending)"
-			}
-		}
-	}
 	if len(got) != len(want) {
 		t.Errorf("%d JS frames, node printed %d", len(got), len(want))
 	}

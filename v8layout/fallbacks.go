@@ -196,7 +196,12 @@ func splitKey(k string) (string, string) {
 // that order, and TestTranslationsParse decodes the whole translation
 // array of the optimized frame of warmed-up crash.js cores of all five
 // versions with them (its deopt point starts at a BEGIN of that decoding;
-// the stack-slot opcode bytes seen are 0x30, 0x1f, 0x23, 0x28, 0x28).
+// the stack-slot opcode bytes seen are 0x30, 0x1f, 0x23, 0x28, 0x28), and
+// every translation there, with the instructions it shares with an earlier
+// one (MATCH_PREVIOUS_TRANSLATION, V8 11+), into the frame and JS frame
+// counts its BEGIN states. INLINED_EXTRA_ARGUMENTS has 3 operands from V8
+// 13 (V8's frame-translation-builder adds the parameter count; with 2 the
+// translations of 24.21.0 and 26.10.0 misalign after it).
 var translationOpcodes = []struct {
 	from, to   [2]int
 	vlqOpcodes bool // V8 10: opcodes are signed VLQ numbers like operands; later one byte
@@ -224,7 +229,7 @@ var translationOpcodes = []struct {
 		"UPDATE_FEEDBACK/2 MATCH_PREVIOUS_TRANSLATION/1"},
 	{[2]int{13, 0}, [2]int{14, 99}, false, "INTERPRETED_FRAME_WITH_RETURN/6 INTERPRETED_FRAME_WITHOUT_RETURN/4 JAVASCRIPT_BUILTIN_CONTINUATION_FRAME/3 " +
 		"JAVASCRIPT_BUILTIN_CONTINUATION_WITH_CATCH_FRAME/3 CONSTRUCT_CREATE_STUB_FRAME/2 CONSTRUCT_INVOKE_STUB_FRAME/1 BUILTIN_CONTINUATION_FRAME/3 " +
-		"JS_TO_WASM_BUILTIN_CONTINUATION_FRAME/4 WASM_INLINED_INTO_JS_FRAME/3 LIFTOFF_FRAME/3 INLINED_EXTRA_ARGUMENTS/2 ARGUMENTS_ELEMENTS/1 " +
+		"JS_TO_WASM_BUILTIN_CONTINUATION_FRAME/4 WASM_INLINED_INTO_JS_FRAME/3 LIFTOFF_FRAME/3 INLINED_EXTRA_ARGUMENTS/3 ARGUMENTS_ELEMENTS/1 " +
 		"ARGUMENTS_LENGTH/0 REST_LENGTH/0 BEGIN_WITHOUT_FEEDBACK/3 BEGIN_WITH_FEEDBACK/3 BOOL_REGISTER/1 BOOL_STACK_SLOT/1 CAPTURED_OBJECT/1 " +
 		"STRING_CONCAT/0 DOUBLE_REGISTER/1 DOUBLE_STACK_SLOT/1 SIMD128_STACK_SLOT/1 HOLEY_DOUBLE_REGISTER/1 HOLEY_DOUBLE_STACK_SLOT/1 " +
 		"SIMD128_REGISTER/1 DUPLICATED_OBJECT/1 FLOAT_REGISTER/1 FLOAT_STACK_SLOT/1 INT32_REGISTER/1 INT32_STACK_SLOT/1 INT64_REGISTER/1 " +

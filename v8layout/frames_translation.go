@@ -55,9 +55,10 @@ func (h *Heap) translationOps() (*opTable, error) {
 // TrOp is one decoded translation instruction. Operands are the raw
 // (unsigned) VLQ numbers; Signed interprets one as V8's signed operands.
 type TrOp struct {
-	Pos      int // byte offset in the translation array (in the previous translation for matched ops)
+	Pos      int // byte offset in the translation array (in the earlier translation for matched ops)
 	Name     string
 	Operands []uint32
+	Matched  bool // read from the earlier translation (MATCH_PREVIOUS_TRANSLATION)
 }
 
 // Signed is operand i read as a signed operand (sign in the low bit).
@@ -157,8 +158,19 @@ func (h *Heap) TranslationBegins(tr Value) ([]int, error) {
 }
 
 // Translation decodes the translation of a deopt point: its instructions
-// from its BEGIN to the next. A translation that shares instructions with
-// an earlier one (MATCH_PREVIOUS_TRANSLATION) is an error for now.
+// from its BEGIN to the next, with the instructions it shares with an
+// earlier translation (MATCH_PREVIOUS_TRANSLATION, V8 11+) taken from
+// there. Matched instructions keep their position in the earlier
+// translation (TrOp.Pos) and are marked Matched.
+//
+// The rule, as V8's translation iterator reads it: a BEGIN's first operand
+// is the distance back to the BEGIN of the translation it shares with (0:
+// none); that translation shares with none. Every instruction written out
+// stands for one of the earlier translation, in order (the BEGIN for the
+// BEGIN). MATCH_PREVIOUS_TRANSLATION n (or an opcode byte n past the last
+// opcode) stands for the next max(n, 1) instructions of the earlier
+// translation, after skipping there as many instructions as were written
+// out since the last match (or since the BEGIN, counting the BEGIN).
 func (h *Heap) Translation(dp DeoptPoint) ([]TrOp, error) {
 	t, err := h.translationOps()
 	if err != nil {
@@ -176,6 +188,19 @@ func (h *Heap) Translation(dp DeoptPoint) ([]TrOp, error) {
 	if !isBegin(first.Name) {
 		return nil, fmt.Errorf("translation at %d starts with %s, not BEGIN", dp.TranslationIndex, first.Name)
 	}
+	_, sharing := t.byName["MATCH_PREVIOUS_TRANSLATION"]
+	prev := -1 // where the earlier translation is read
+	if sharing && len(first.Operands) > 0 && first.Operands[0] != 0 {
+		prev = first.Pos - int(first.Operands[0])
+		if prev < 0 {
+			return nil, fmt.Errorf("translation at %d: shares with one %d bytes back, before the array", first.Pos, first.Operands[0])
+		}
+		pb, _, err := t.parseOp(b, prev)
+		if err != nil || !isBegin(pb.Name) || len(pb.Operands) == 0 || pb.Operands[0] != 0 {
+			return nil, fmt.Errorf("translation at %d: no BEGIN sharing with none at %d", first.Pos, prev)
+		}
+	}
+	since := 1 // instructions written out since prev was last lined up
 	out := []TrOp{first}
 	for p < len(b) && len(out) < 1<<16 {
 		op, np, err := t.parseOp(b, p)
@@ -185,13 +210,32 @@ func (h *Heap) Translation(dp DeoptPoint) ([]TrOp, error) {
 		if isBegin(op.Name) {
 			break
 		}
-		if op.Name == "MATCH_PREVIOUS_TRANSLATION" {
-			// Instructions shared with an earlier translation (V8 11+):
-			// the alignment rules are not checked on real cores yet.
-			return out, fmt.Errorf("translation at %d: MATCH_PREVIOUS_TRANSLATION is not decoded yet", first.Pos)
-		}
-		out = append(out, op)
 		p = np
+		if op.Name != "MATCH_PREVIOUS_TRANSLATION" {
+			out = append(out, op)
+			since++
+			continue
+		}
+		if prev < 0 {
+			return out, fmt.Errorf("translation at %d: MATCH_PREVIOUS_TRANSLATION at %d without an earlier translation", first.Pos, op.Pos)
+		}
+		for ; since > 0; since-- {
+			if _, prev, err = t.parseOp(b, prev); err != nil {
+				return out, fmt.Errorf("earlier translation: %v", err)
+			}
+		}
+		for n := max(int(op.Operands[0]), 1); n > 0; n-- {
+			m, np, err := t.parseOp(b, prev)
+			if err != nil {
+				return out, fmt.Errorf("earlier translation: %v", err)
+			}
+			if isBegin(m.Name) || m.Name == "MATCH_PREVIOUS_TRANSLATION" || prev >= first.Pos {
+				return out, fmt.Errorf("translation at %d: match at %d reaches %s at %d", first.Pos, op.Pos, m.Name, prev)
+			}
+			m.Matched = true
+			out = append(out, m)
+			prev = np
+		}
 	}
 	return out, nil
 }
