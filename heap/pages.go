@@ -288,6 +288,7 @@ func (w *walker) parses(s *elfcore.Segment, start, end uint64) bool {
 	b := s.Data[start-s.Start : min(end, s.Start+uint64(len(s.Data)))-s.Start]
 	pos := 0
 	mc := newMapCache()
+	mc.firstMapWord = true
 	for pos+8 <= len(b) && pos < 64<<10 {
 		mi := w.lookup(mc, le.Uint64(b[pos:]))
 		if mi == nil {

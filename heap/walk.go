@@ -53,6 +53,12 @@ type mapCache struct {
 	fast        bool
 	guessed     bool // the last objSize was such a guess
 	provisional []span
+
+	// firstMapWord: an object of unknown layout ends at the first map
+	// word inside it, not at the first that starts a chain of two objects
+	// (see objSize). Page detection (parses) uses it: skipping ahead to a
+	// chain would let C++ memory with a few map pointers pass for a page.
+	firstMapWord bool
 }
 
 // span is an object: its address and size.
@@ -216,13 +222,31 @@ func (w *walker) objSize(mc *mapCache, mi *MapInfo, b []byte) (int, bool) {
 			break
 		}
 	}
-	// The next map word after the header.
-	next := len(b)
+	// The next map word after the header that starts an object followed
+	// by another map word (or the end of the area): an object of unknown
+	// layout may hold a map among its elements, and taking that word for
+	// the next object would count a false object there and lose the real
+	// ones it overlaps. With no such word, the first map word.
+	next, first := len(b), -1
 	for i := 16; i+8 <= len(b); i += 8 {
-		if v := le.Uint64(b[i:]); v&3 == 1 && w.lookup(mc, v) != nil {
+		v := le.Uint64(b[i:])
+		if v&3 != 1 {
+			continue
+		}
+		nmi := w.lookup(mc, v)
+		if nmi == nil {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		if mc.firstMapWord || w.chained(mc, nmi, b[i:]) {
 			next = i
 			break
 		}
+	}
+	if next == len(b) && first >= 0 {
+		next = first
 	}
 	for _, l := range r.Layouts {
 		if l == v8layout.SizeUnknown {
@@ -234,6 +258,21 @@ func (w *walker) objSize(mc *mapCache, mi *MapInfo, b []byte) (int, bool) {
 		}
 	}
 	return next, true
+}
+
+// chained reports whether the object at b[0:] with map mi ends at the end
+// of b or before another map word. Only sizes from the metadata are
+// checked; an object of guessed layout passes.
+func (w *walker) chained(mc *mapCache, mi *MapInfo, b []byte) bool {
+	r := &mi.size
+	if !r.Certain {
+		return true
+	}
+	n, ok := w.sizer.ObjectSize(r.Layouts[0], r.Fixed, b)
+	if !ok || n > len(b) || n < 8 || n&7 != 0 {
+		return false
+	}
+	return n == len(b) || n+8 <= len(b) && w.lookup(mc, le.Uint64(b[n:])) != nil
 }
 
 // visitor receives each object of a page walk.
