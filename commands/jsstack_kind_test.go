@@ -75,13 +75,7 @@ func TestDeoptPointAtReturnAddress(t *testing.T) {
 	for _, v := range testnode.Versions {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
-			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
-			s := openSession(t, c)
-			h, err := v8layout.NewHeap(s.Proc, s.Meta)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st := h.WalkThread(context.Background(), s.Proc.SignalThread(), v8layout.WalkOptions{})
+			h, st := warmCrashStack(t, v)
 			found := 0
 			for i := range st.Frames {
 				f := &st.Frames[i]
@@ -120,13 +114,7 @@ func TestTranslationsParse(t *testing.T) {
 	for _, v := range testnode.Versions {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
-			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
-			s := openSession(t, c)
-			h, err := v8layout.NewHeap(s.Proc, s.Meta)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st := h.WalkThread(context.Background(), s.Proc.SignalThread(), v8layout.WalkOptions{})
+			h, st := warmCrashStack(t, v)
 			found := 0
 			for i := range st.Frames {
 				f := &st.Frames[i]
@@ -212,13 +200,7 @@ func TestTranslationReceivers(t *testing.T) {
 	for _, v := range testnode.Versions {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
-			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
-			s := openSession(t, c)
-			h, err := v8layout.NewHeap(s.Proc, s.Meta)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st := h.WalkThread(context.Background(), s.Proc.SignalThread(), v8layout.WalkOptions{})
+			h, st := warmCrashStack(t, v)
 			seen, slots := 0, 0
 			for i := range st.Frames {
 				f := &st.Frames[i]
@@ -308,4 +290,17 @@ func checkOwnFrame(t *testing.T, h *v8layout.Heap, f *v8layout.Frame) {
 	if slots < 3 {
 		t.Errorf("main: only %d of its function, receiver and arguments from stack slots", slots)
 	}
+}
+
+// warmCrashStack walks the signal thread of a warmed-up crash.js core
+// (Turbofan frames with inlined functions) of Node version v.
+func warmCrashStack(t *testing.T, v string) (*v8layout.Heap, *v8layout.Stack) {
+	t.Helper()
+	c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
+	s := openSession(t, c)
+	h, err := v8layout.NewHeap(s.Proc, s.Meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, h.WalkThread(context.Background(), s.Proc.SignalThread(), v8layout.WalkOptions{})
 }
