@@ -473,16 +473,23 @@ func (l Location) String() string {
 }
 
 // SymbolAddress returns the run-time address of a symbol of the executable.
-// The executable is mapped at its link-time addresses unless it is PIE.
 func (p *Process) SymbolAddress(name string) (uint64, bool) {
+	s, ok := p.ExeSymbol(name)
+	return s.Addr, ok
+}
+
+// ExeSymbol returns a symbol of the executable with its run-time address
+// (the executable is mapped at its link-time addresses unless it is PIE).
+func (p *Process) ExeSymbol(name string) (Symbol, bool) {
 	if p.Exe == nil {
-		return 0, false
+		return Symbol{}, false
 	}
 	s, ok := p.Exe.LookupName(name)
 	if !ok {
-		return 0, false
+		return Symbol{}, false
 	}
-	return s.Addr + p.exeBias(), true
+	s.Addr += p.exeBias()
+	return s, true
 }
 
 func (p *Process) exeBias() uint64 {

@@ -363,12 +363,11 @@ func (h *Heap) readBytecodeSizes() (*bytecodeSizeTable, error) {
 	if h.P.Exe == nil {
 		return nil, fmt.Errorf("bytecode lengths need the node binary (Bytecodes::kBytecodeSizes)")
 	}
-	s, ok := h.P.Exe.LookupName(bytecodeSizesSymbol)
+	s, ok := h.P.ExeSymbol(bytecodeSizesSymbol)
 	if !ok || s.Size == 0 || s.Size%3 != 0 || s.Size > 3*1024 {
 		return nil, fmt.Errorf("the node binary has no usable Bytecodes::kBytecodeSizes symbol")
 	}
-	addr, _ := h.P.SymbolAddress(bytecodeSizesSymbol)
-	b, err := h.P.Slice(addr, s.Size)
+	b, err := h.P.Slice(s.Addr, s.Size)
 	if err != nil {
 		return nil, err
 	}
