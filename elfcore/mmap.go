@@ -53,13 +53,6 @@ func (m *mappedFile) close() {
 	}
 }
 
-// adviseSequential tells the kernel a long linear scan is coming.
-func adviseSequential(b []byte) {
-	if len(b) > 0 {
-		unix.Madvise(b, unix.MADV_SEQUENTIAL|unix.MADV_WILLNEED)
-	}
-}
-
 // coreOffset returns the offset in the core file of b, a slice of the
 // mapped core, or false.
 func (p *Process) coreOffset(b []byte) (uintptr, bool) {

@@ -59,20 +59,18 @@ type Process struct {
 	// executable spells them; "" when not found.
 	NodeVersion, V8Version string
 
-	core     *mappedFile
-	lastSeg  atomic.Int32 // index of the segment of the last read
-	modsMu   sync.Mutex
-	modules  map[string]*Module // by path; nil entry = could not open
-	modErrs  map[string]error
-	NoFiles  bool // a bundle: never look at the file system
-	extraMem []Segment
-	release  func() // run by Close (a bundle's mapped memory)
+	core    *mappedFile
+	lastSeg atomic.Int32 // index of the segment of the last read
+	modsMu  sync.Mutex
+	modules map[string]*Module // by path; nil entry = could not open
+	NoFiles bool               // a bundle: never look at the file system
+	release func()             // run by Close (a bundle's mapped memory)
 }
 
 // NewProcess returns an empty Process for a bundle to fill in. It never
 // opens a file (NoFiles); release, when not nil, runs on Close.
 func NewProcess(release func()) *Process {
-	return &Process{modules: map[string]*Module{}, modErrs: map[string]error{}, PageSize: 4096,
+	return &Process{modules: map[string]*Module{}, PageSize: 4096,
 		NoFiles: true, release: release}
 }
 
@@ -126,7 +124,7 @@ func parseCore(mf *mappedFile, path string) (*Process, error) {
 	if ef.Machine != elf.EM_X86_64 || ef.Class != elf.ELFCLASS64 {
 		return nil, fmt.Errorf("%s: unsupported core: %s %s (ndb reads x86-64 cores)", path, ef.Class, ef.Machine)
 	}
-	p := &Process{CorePath: path, core: mf, modules: map[string]*Module{}, modErrs: map[string]error{}, PageSize: 4096}
+	p := &Process{CorePath: path, core: mf, modules: map[string]*Module{}, PageSize: 4096}
 	size := uint64(len(data))
 	var declared uint64
 	for _, ph := range ef.Progs {
@@ -402,16 +400,14 @@ func (p *Process) Module(path string) *Module {
 	}
 	var m *Module
 	if !p.NoFiles && path != "" && path[0] == '/' {
-		var err error
-		m, err = openModule(path)
-		if err == nil {
+		// A file that is absent, not ELF, or not the one the process had
+		// (build-id differs) is not used: its bytes and symbols would lie.
+		if opened, err := openModule(path); err == nil {
+			m = opened
 			if id := p.coreBuildID(path); id != "" && m.BuildID != "" && id != m.BuildID {
-				p.modErrs[path] = fmt.Errorf("%s on this machine is not the file the process had (build-id differs)", path)
 				m.close()
 				m = nil
 			}
-		} else {
-			p.modErrs[path] = err
 		}
 	}
 	p.modules[path] = m

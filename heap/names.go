@@ -26,18 +26,16 @@ func (k Kind) String() string {
 
 // MapInfo is what the census needs of one map, computed once.
 type MapInfo struct {
-	Addr      uint64
-	Type      int
-	Kind      Kind
-	Dict      bool     // dictionary-mode properties
-	Proto     bool     // the map of a prototype object
-	Ctor      string   // constructor name (KindObject, KindArray)
-	Props     []string // own named properties in order (fast mode)
-	InObject  int      // in-object property slots
-	size      v8layout.SizeRule
-	seq       int // order of discovery: index of per-worker tables
-	groupOnce sync.Once
-	group     *Group // the group of fast-mode objects with this map
+	Addr     uint64
+	Type     int
+	Kind     Kind
+	Dict     bool     // dictionary-mode properties
+	Proto    bool     // the map of a prototype object
+	Ctor     string   // constructor name (KindObject, KindArray)
+	Props    []string // own named properties in order (fast mode)
+	InObject int      // in-object property slots
+	size     v8layout.SizeRule
+	seq      int // order of discovery: index of per-worker tables
 }
 
 // namer reads names with the layout of the metadata, caching by address.

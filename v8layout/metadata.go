@@ -159,17 +159,6 @@ func (m *Metadata) Field(class, field string) (int64, bool) {
 	return 0, false
 }
 
-// HasField reports whether the metadata itself (not a fallback) names the
-// field.
-func (m *Metadata) fieldSource(class, field string) string {
-	for _, f := range append([]string{field}, fieldAliases[class+"."+field]...) {
-		if es := m.fields[class][f]; len(es) > 0 {
-			return es[0].source
-		}
-	}
-	return ""
-}
-
 // Const returns a misc constant (v8dbg_<name>), or its fallback.
 func (m *Metadata) Const(name string) (int64, bool) {
 	c, ok := m.misc[name]
