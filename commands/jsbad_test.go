@@ -139,8 +139,7 @@ func TestJSOtherCommands(t *testing.T) {
 			if err != nil || !strings.HasSuffix(got, " 12\n") {
 				t.Errorf("::nodebuffer: %v %q", err, got)
 			} else {
-				var data uint64
-				data = parseHex(t, strings.Fields(got)[0])
+				data := parseHex(t, strings.Fields(got)[0])
 				b, err := vc.s.Proc.Slice(data, 12)
 				if err != nil || string(b) != "hello buffer" {
 					t.Errorf("::nodebuffer data %#x holds %q (%v)", data, b, err)

@@ -20,4 +20,16 @@ if [ -n "$need" ]; then
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need
 fi
 
+# House habits first: formatting, vet, staticcheck and a tidy go.mod. Each
+# fails the run with the files or findings it names.
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "gofmt: these files need formatting:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go mod tidy -diff
+go vet ./...
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
 go test -timeout 80m ./...
