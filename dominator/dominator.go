@@ -304,6 +304,19 @@ func (t *Tree) Retained(size func(v uint32) uint64) []uint64 {
 	for _, v := range t.Order {
 		ret[v] = size(v)
 	}
+	t.Accumulate(ret)
+	return ret
+}
+
+// Accumulate turns self sizes into retained sizes in place: each node's
+// entry becomes the sum over the nodes it dominates. Entries of the nodes
+// no root reaches become 0. ret has one entry per node.
+func (t *Tree) Accumulate(ret []uint64) {
+	for v, d := range t.Idom {
+		if d == None {
+			ret[v] = 0
+		}
+	}
 	root := t.Root()
 	for i := len(t.Order) - 1; i >= 0; i-- {
 		v := t.Order[i]
@@ -311,5 +324,4 @@ func (t *Tree) Retained(size func(v uint32) uint64) []uint64 {
 			ret[d] += ret[v]
 		}
 	}
-	return ret
 }

@@ -1,0 +1,405 @@
+package heap
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/ndb-debugger/ndb/dominator"
+	"github.com/ndb-debugger/ndb/internal/testnode"
+	"github.com/ndb-debugger/ndb/v8layout"
+)
+
+// snapGraph is V8's heap snapshot as a graph: per node its type, name and
+// self size, its edges with their type and name, and the dominator tree
+// computed over them the way DevTools does: weak edges do not retain, nor
+// do shortcut edges except from the synthetic root (node 0).
+type snapGraph struct {
+	types, names []string // per node
+	self         []uint64
+	edgeStart    []uint32 // per node, into the edge arrays
+	edgeType     []string
+	edgeName     []string // property name or element index as text
+	edgeTo       []uint32
+	tree         *dominator.Tree
+	retained     []uint64
+}
+
+func readSnapGraph(t *testing.T, path string) *snapGraph {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s heapSnapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	meta := s.Snapshot.Meta
+	nf, ef := len(meta.NodeFields), len(meta.EdgeFields)
+	idx := func(fs []string, n string) int {
+		i := slices.Index(fs, n)
+		if i < 0 {
+			t.Fatalf("snapshot has no field %q", n)
+		}
+		return i
+	}
+	nType, nName, nSelf, nEdges := idx(meta.NodeFields, "type"), idx(meta.NodeFields, "name"), idx(meta.NodeFields, "self_size"), idx(meta.NodeFields, "edge_count")
+	eType, eName, eTo := idx(meta.EdgeFields, "type"), idx(meta.EdgeFields, "name_or_index"), idx(meta.EdgeFields, "to_node")
+	ntypes := meta.NodeTypes[0].([]any)
+	etypes := meta.EdgeTypes[0].([]any)
+	n := len(s.Nodes) / nf
+	sg := &snapGraph{types: make([]string, n), names: make([]string, n), self: make([]uint64, n), edgeStart: make([]uint32, n+1)}
+	succ := &dominator.CSR{Start: make([]uint32, n+1)}
+	e := 0
+	for i := 0; i < n; i++ {
+		sg.types[i] = ntypes[s.Nodes[i*nf+nType]].(string)
+		sg.names[i] = s.Strings[s.Nodes[i*nf+nName]]
+		sg.self[i] = uint64(s.Nodes[i*nf+nSelf])
+		sg.edgeStart[i] = uint32(len(sg.edgeTo))
+		for k := 0; k < int(s.Nodes[i*nf+nEdges]); k, e = k+1, e+1 {
+			typ := etypes[s.Edges[e*ef+eType]].(string)
+			name := s.Edges[e*ef+eName]
+			to := uint32(s.Edges[e*ef+eTo] / int64(nf))
+			text := ""
+			if typ == "element" || typ == "hidden" {
+				text = itoa(name)
+			} else {
+				text = s.Strings[name]
+			}
+			sg.edgeType = append(sg.edgeType, typ)
+			sg.edgeName = append(sg.edgeName, text)
+			sg.edgeTo = append(sg.edgeTo, to)
+			if typ == "weak" || (typ == "shortcut" && i != 0) {
+				continue
+			}
+			succ.Edges = append(succ.Edges, to)
+		}
+		succ.Start[i+1] = uint32(len(succ.Edges))
+	}
+	sg.edgeStart[n] = uint32(len(sg.edgeTo))
+	sg.tree, err = dominator.Compute(context.Background(), succ, dominator.Transpose(succ), []uint32{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg.retained = sg.tree.Retained(func(v uint32) uint64 { return sg.self[v] })
+	return sg
+}
+
+func itoa(v int64) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// node returns the only node of this type and name.
+func (sg *snapGraph) node(t *testing.T, typ, name string) uint32 {
+	t.Helper()
+	found := -1
+	for i := range sg.types {
+		if sg.types[i] == typ && sg.names[i] == name {
+			if found >= 0 {
+				t.Fatalf("snapshot: two %s nodes %q", typ, name)
+			}
+			found = i
+		}
+	}
+	if found < 0 {
+		t.Fatalf("snapshot: no %s node %q", typ, name)
+	}
+	return uint32(found)
+}
+
+// edge follows the edge of this type and name from node v.
+func (sg *snapGraph) edge(t *testing.T, v uint32, typ, name string) uint32 {
+	t.Helper()
+	for k := sg.edgeStart[v]; k < sg.edgeStart[v+1]; k++ {
+		if sg.edgeType[k] == typ && sg.edgeName[k] == name {
+			return sg.edgeTo[k]
+		}
+	}
+	t.Fatalf("snapshot: node %d (%s %q) has no %s edge %q", v, sg.types[v], sg.names[v], typ, name)
+	return 0
+}
+
+// mapOwned is the self size of the maps that node x dominates in the
+// snapshot and of what they hold within x's set (descriptor arrays,
+// prototype-user lists). ndb's graph has no edge from an object to its map
+// (every object would have one): a map only x's objects use, held
+// otherwise only weakly (by a transition tree), is garbage for ndb and
+// retained by x for V8.
+func (sg *snapGraph) mapOwned(x uint32) uint64 {
+	in := dominated(sg.tree.Idom, sg.tree.Order, x)
+	seen := map[uint32]bool{}
+	var queue []uint32
+	for v := range in {
+		if sg.names[v] == "system / Map" {
+			seen[v] = true
+			queue = append(queue, v)
+		}
+	}
+	var n uint64
+	for len(queue) > 0 {
+		v := queue[0]
+		queue = queue[1:]
+		n += sg.self[v]
+		for k := sg.edgeStart[v]; k < sg.edgeStart[v+1]; k++ {
+			if to := sg.edgeTo[k]; sg.edgeType[k] != "weak" && in[to] && !seen[to] && to != x {
+				seen[to] = true
+				queue = append(queue, to)
+			}
+		}
+	}
+	return n
+}
+
+// dominated returns the nodes x dominates in a tree, itself included.
+func dominated(idom, order []uint32, x uint32) map[uint32]bool {
+	in := map[uint32]bool{x: true}
+	for _, v := range order {
+		if d := idom[v]; int(d) < len(idom) && in[d] {
+			in[v] = true
+		}
+	}
+	return in
+}
+
+type retainCore struct {
+	core     *testnode.Core
+	snapshot string
+}
+
+var (
+	retainMu    sync.Mutex
+	retainCores = map[string]*retainCore{}
+)
+
+func makeRetainCore(t *testing.T, version string) *retainCore {
+	t.Helper()
+	retainMu.Lock()
+	defer retainMu.Unlock()
+	if rc := retainCores[version]; rc != nil {
+		return rc
+	}
+	c := testnode.MakeCore(t, version, "retain.js", []string{"--jitless"}, nil)
+	m := snapLine.FindStringSubmatch(c.Stdout)
+	if m == nil {
+		t.Fatalf("retain.js printed no snapshot name: %q", c.Stdout)
+	}
+	rc := &retainCore{core: c, snapshot: filepath.Join(filepath.Dir(c.Path), m[1])}
+	retainCores[version] = rc
+	return rc
+}
+
+// retainFixture is ndb's view of a retain.js core.
+type retainFixture struct {
+	h   *v8layout.Heap
+	c   *Census
+	g   *Graph
+	d   *Dominators
+	idx func(addr uint64) uint32
+}
+
+func openRetain(t *testing.T, rc *retainCore) *retainFixture {
+	t.Helper()
+	h := openHeap(t, rc.core.Path, rc.core.Exe)
+	c, err := Build(context.Background(), h, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := BuildGraph(context.Background(), c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := g.Dominators(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &retainFixture{h: h, c: c, g: g, d: d}
+	f.idx = func(addr uint64) uint32 {
+		t.Helper()
+		i, ok := c.ObjectAt(addr &^ 7)
+		if !ok {
+			t.Fatalf("%#x is not an object of the census", addr)
+		}
+		return i
+	}
+	return f
+}
+
+// single returns the address of the only instance of a class.
+func (f *retainFixture) single(t *testing.T, ctor string) uint64 {
+	t.Helper()
+	var found []*Group
+	for _, gr := range f.c.Groups {
+		if gr.Kind == KindObject && gr.Constructor == ctor {
+			found = append(found, gr)
+		}
+	}
+	if len(found) != 1 || found[0].Count != 1 {
+		t.Fatalf("%s: %d groups, want one instance", ctor, len(found))
+	}
+	return found[0].Rep
+}
+
+// prop returns the value of a named own property (tagged).
+func (f *retainFixture) prop(t *testing.T, addr uint64, name string) uint64 {
+	t.Helper()
+	props, err := f.h.Properties(v8layout.Value(addr | 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range props {
+		if p.Name == name {
+			return uint64(p.Value)
+		}
+	}
+	t.Fatalf("%#x has no property %q", addr, name)
+	return 0
+}
+
+// dominates reports whether a dominates b (or is b).
+func dominates(d *Dominators, a, b uint32) bool {
+	return slices.Contains(d.Chain(b), a)
+}
+
+// liveHolders are the holders of object i that a root reaches.
+func liveHolders(g *Graph, i uint32) []uint32 {
+	var out []uint32
+	for _, h := range g.Holders(i) {
+		if g.IsLive(h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// TestRetainedExactByConstruction: the RetainHolder of retain.js dominates
+// exactly itself, its items Array, the Array's element store, the 1000
+// RetainItems and their 1000 payload strings, so its retained size is the
+// sum of their sizes. The sum is computed twice, from the object sizes of
+// ndb's census and from the self sizes of V8's own heap snapshot, following
+// the same objects there; both must equal ndb's retained size.
+func TestRetainedExactByConstruction(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			rc := makeRetainCore(t, v)
+			f := openRetain(t, rc)
+			c, g, d := f.c, f.g, f.d
+
+			holder := f.single(t, "RetainHolder")
+			arr := f.prop(t, holder, "items")
+			hi, ai := f.idx(holder), f.idx(arr)
+			var items []*Group
+			for _, gr := range c.Groups {
+				if gr.Kind == KindObject && gr.Constructor == "RetainItem" {
+					items = append(items, gr)
+				}
+			}
+			if len(items) != 1 || items[0].Count != 1000 {
+				t.Fatalf("RetainItem groups %v, want one of 1000", items)
+			}
+			set := []uint32{hi, ai}
+			var store uint32
+			for k, it := range c.Instances(items[0]) {
+				ii := f.idx(it)
+				hs := liveHolders(g, ii)
+				if len(hs) != 1 {
+					t.Fatalf("RetainItem %#x has %d live holders, want its element store", it, len(hs))
+				}
+				if k == 0 {
+					store = hs[0]
+					set = append(set, store)
+				} else if hs[0] != store {
+					t.Fatalf("RetainItem %#x is held by %#x, not by the element store %#x", it, c.Addr(hs[0]), c.Addr(store))
+				}
+				set = append(set, ii, f.idx(f.prop(t, it, "payload")))
+			}
+			if hs := liveHolders(g, store); !slices.Equal(hs, []uint32{ai}) {
+				t.Fatalf("element store held by %v, want the Array %d", hs, ai)
+			}
+			var fromCensus uint64
+			for _, i := range set {
+				fromCensus += uint64(c.Size(i))
+			}
+
+			sg := readSnapGraph(t, rc.snapshot)
+			sh := sg.node(t, "object", "RetainHolder")
+			sa := sg.edge(t, sh, "property", "items")
+			ss := sg.edge(t, sa, "internal", "elements")
+			fromSnap := sg.self[sh] + sg.self[sa] + sg.self[ss]
+			for k := 0; k < 1000; k++ {
+				si := sg.edge(t, sa, "element", itoa(int64(k)))
+				if sg.names[si] != "RetainItem" {
+					t.Fatalf("snapshot: element %d is %q", k, sg.names[si])
+				}
+				fromSnap += sg.self[si] + sg.self[sg.edge(t, si, "property", "payload")]
+			}
+
+			got, ok := d.Retained(hi)
+			if !ok {
+				t.Fatal("RetainHolder is not reachable")
+			}
+			// Conservative roots: a stale word in native memory (a dead
+			// handle) can make an object of the set a root of its own, and
+			// ndb cannot know that only the holder keeps it. The rule: the
+			// holder retains the census sizes of the set less those of the
+			// objects of the set it does not dominate, and each of these is
+			// a native root or held from outside the set by one.
+			var escaped uint64
+			var escapes int
+			for _, i := range set {
+				if !dominates(d, hi, i) {
+					escaped += uint64(c.Size(i))
+					escapes++
+					top := d.Chain(i)
+					if r := g.Root(top[len(top)-1]); r != RootNative {
+						t.Errorf("%#x (%s) of the holder's set escapes through a root of kind %q", c.Addr(i), g.Name(i), r)
+					}
+				}
+			}
+			if escapes > 10 {
+				t.Errorf("%d of the %d objects of the holder's set escape it", escapes, len(set))
+			}
+			if fromCensus != fromSnap || got != fromCensus-escaped {
+				t.Errorf("retained(RetainHolder) = %d, %d bytes in %d objects escaping it; the census sizes of its objects sum to %d, their snapshot self sizes to %d", got, escaped, escapes, fromCensus, fromSnap)
+			}
+			// V8's snapshot also gives the holder the maps only its objects
+			// use (see mapOwned).
+			if sr, shapes := sg.retained[sh], sg.mapOwned(sh); sr-shapes != fromSnap {
+				t.Errorf("the snapshot's own dominator tree gives RetainHolder %d, %d of it maps; its objects sum to %d", sr, shapes, fromSnap)
+			}
+			// The group of the 1000 items retains their union, each once;
+			// with the Array (which dominates them all) it is the Array's.
+			var itemsSum uint64
+			for _, it := range c.Instances(items[0]) {
+				r, _ := d.Retained(f.idx(it))
+				itemsSum += r
+			}
+			if gr := d.GroupRetained(items[0]); gr != itemsSum {
+				t.Errorf("group retained of RetainItem %d, sum of the items %d", gr, itemsSum)
+			}
+			ra, _ := d.Retained(ai)
+			if u := d.SetRetained(append([]uint32{ai}, set[3:]...)); u != ra+escaped {
+				t.Errorf("the Array with its items retain %d together, the Array alone %d, the escapees %d", u, ra, escaped)
+			}
+			for k := 3; k < len(set); k += 2 {
+				if !dominates(d, ai, set[k]) {
+					continue
+				}
+				if ch := d.Chain(set[k]); len(ch) < 4 || ch[1] != store || ch[2] != ai || ch[3] != hi {
+					t.Errorf("dominator chain of an item %v, want item, store %d, Array %d, holder %d, ...", ch, store, ai, hi)
+				}
+				break
+			}
+			if kids := d.Children(hi); len(kids) != 1 || kids[0] != ai {
+				t.Errorf("the holder immediately dominates %v, want the Array %d", kids, ai)
+			}
+			t.Logf("retained(RetainHolder) = %d bytes over %d objects (%d escaping, %d bytes); %d objects, %d garbage", got, len(set), escapes, escaped, c.NumObjects(), g.Garbage)
+		})
+	}
+}
