@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // CSR is a directed graph in compressed sparse row form: the edges leaving
@@ -51,28 +52,50 @@ func (g *CSR) Validate() error {
 	return nil
 }
 
-// Transpose returns the graph with every edge reversed. The sources of
-// each node's incoming edges come out ascending.
-func Transpose(g *CSR) *CSR {
+// Transpose returns the graph with every edge reversed, the sources of
+// each node's incoming edges ascending. Up to workers goroutines share the
+// work, each filling the edges of a range of nodes.
+func Transpose(g *CSR, workers int) *CSR {
 	n := g.NumNodes()
+	workers = max(1, min(workers, n/(1<<16)+1))
 	start := make([]uint32, n+1)
-	for _, t := range g.Edges {
-		start[t+1]++
+	edges := make([]uint32, len(g.Edges))
+	span := (n + workers - 1) / workers
+	inParallel := func(fn func(lo, hi uint32)) {
+		var wg sync.WaitGroup
+		for k := 0; k < workers; k++ {
+			lo, hi := uint32(min(k*span, n)), uint32(min((k+1)*span, n))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				fn(lo, hi)
+			}()
+		}
+		wg.Wait()
 	}
+	inParallel(func(lo, hi uint32) {
+		for _, t := range g.Edges {
+			if t >= lo && t < hi {
+				start[t+1]++
+			}
+		}
+	})
 	for v := 0; v < n; v++ {
 		start[v+1] += start[v]
 	}
-	edges := make([]uint32, len(g.Edges))
-	// start[t] is used as the fill cursor of t, then shifted back.
-	for v := 0; v < n; v++ {
-		for _, t := range g.Edges[g.Start[v]:g.Start[v+1]] {
-			edges[start[t]] = uint32(v)
-			start[t]++
+	// Each worker fills its nodes' runs, moving start[t] along as the cursor
+	// of t; afterwards start[t] is where t+1 begins, hence the shift.
+	inParallel(func(lo, hi uint32) {
+		for v := 0; v < n; v++ {
+			for _, t := range g.Edges[g.Start[v]:g.Start[v+1]] {
+				if t >= lo && t < hi {
+					edges[start[t]] = uint32(v)
+					start[t]++
+				}
+			}
 		}
-	}
-	for v := n; v > 0; v-- {
-		start[v] = start[v-1]
-	}
+	})
+	copy(start[1:], start[:n])
 	start[0] = 0
 	return &CSR{Start: start, Edges: edges}
 }

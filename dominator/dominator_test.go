@@ -68,7 +68,7 @@ func naiveDominators(g *CSR, roots []uint32) []bitset {
 	for _, r := range roots {
 		isRoot[r] = true
 	}
-	pred := Transpose(g)
+	pred := Transpose(g, 2)
 	dom := make([]bitset, n+1)
 	dom[n] = make(bitset, words)
 	dom[n].set(n)
@@ -152,7 +152,7 @@ func randomGraph(r *rand.Rand) (*CSR, []uint32) {
 // check compares Compute and Retained with the reference on one graph.
 func check(t *testing.T, g *CSR, roots []uint32) {
 	t.Helper()
-	tree, err := Compute(context.Background(), g, Transpose(g), roots)
+	tree, err := Compute(context.Background(), g, Transpose(g, 2), roots)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestLengauerTarjanFigure(t *testing.T) {
 		{K, I}, {K, R}, {L, H},
 	}
 	g := fromEdges(n, edges)
-	tree, err := Compute(context.Background(), g, Transpose(g), []uint32{R})
+	tree, err := Compute(context.Background(), g, Transpose(g, 2), []uint32{R})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestLongChain(t *testing.T) {
 	}
 	edges = append(edges, [2]uint32{n - 1, 0}) // and back: a cycle
 	g := fromEdges(n, edges)
-	tree, err := Compute(context.Background(), g, Transpose(g), []uint32{0})
+	tree, err := Compute(context.Background(), g, Transpose(g, 2), []uint32{0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestLongChain(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	g := fromEdges(3, [][2]uint32{{0, 1}})
-	if _, err := Compute(context.Background(), g, Transpose(g), []uint32{3}); err == nil {
+	if _, err := Compute(context.Background(), g, Transpose(g, 2), []uint32{3}); err == nil {
 		t.Error("a root out of range was accepted")
 	}
 	if _, err := Compute(context.Background(), g, fromEdges(2, nil), []uint32{0}); err == nil {
@@ -289,7 +289,7 @@ func TestBadInput(t *testing.T) {
 		big = append(big, [2]uint32{v, v + 1})
 	}
 	bg := fromEdges(2*checkEvery, big)
-	if _, err := Compute(ctx, bg, Transpose(bg), []uint32{0}); err == nil {
+	if _, err := Compute(ctx, bg, Transpose(bg, 2), []uint32{0}); err == nil {
 		t.Error("a cancelled context was not noticed")
 	}
 }
@@ -322,4 +322,33 @@ func FuzzCompute(f *testing.F) {
 		}
 		check(t, fromEdges(n, edges), roots)
 	})
+}
+
+// Transpose gives the same graph whatever the number of workers, with
+// each node's sources ascending.
+func TestTransposeWorkers(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const n = 300000
+	edges := make([][2]uint32, 3*n)
+	for i := range edges {
+		edges[i] = [2]uint32{uint32(r.IntN(n)), uint32(r.IntN(n))}
+	}
+	g := fromEdges(n, edges)
+	one := Transpose(g, 1)
+	if err := one.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for v := 0; v < n; v++ {
+		if !slices.IsSorted(one.Edges[one.Start[v]:one.Start[v+1]]) {
+			t.Fatalf("sources of %d not ascending", v)
+		}
+	}
+	for _, w := range []int{2, 3, 8} {
+		if tw := Transpose(g, w); !slices.Equal(tw.Start, one.Start) || !slices.Equal(tw.Edges, one.Edges) {
+			t.Errorf("%d workers: another graph", w)
+		}
+	}
+	if back := Transpose(one, 2); !slices.Equal(back.Start, g.Start) {
+		t.Error("transposing twice changes the out-degrees")
+	}
 }

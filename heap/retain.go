@@ -52,7 +52,7 @@ func (g *Graph) buildDominators(ctx context.Context) (*Dominators, error) {
 	sort.SliceStable(roots, func(a, b int) bool {
 		return g.Root(roots[a]) == RootGlobal && g.Root(roots[b]) != RootGlobal
 	})
-	tree, err := dominator.Compute(ctx, dominator.Transpose(pred), pred, roots)
+	tree, err := dominator.Compute(ctx, dominator.Transpose(pred, g.workers()), pred, roots)
 	if err != nil {
 		return nil, err
 	}
@@ -61,13 +61,18 @@ func (g *Graph) buildDominators(ctx context.Context) (*Dominators, error) {
 	runtime.GC()
 	ret := make([]uint64, len(tree.Idom))
 	c := g.C
-	for p := range c.Pages {
+	err = c.w.forPages(ctx, g.workers(), nil, func(_, p int) {
 		pg := &c.Pages[p]
 		pg.forObjects(func(j int, _, size uint32) { ret[pg.first+uint32(j)] = uint64(size) })
+	})
+	if err != nil {
+		return nil, err
 	}
 	tree.Accumulate(ret)
 	return &Dominators{g: g, idom: tree.Idom, order: tree.Order, retained: ret}, nil
 }
+
+func (g *Graph) workers() int { return max(1, g.C.Stats.Workers) }
 
 // Retained returns the retained size of object i; ok is false when no
 // root reaches it (it is garbage, outside the tree).
@@ -160,8 +165,10 @@ func (d *Dominators) Top(n int, keep func(i uint32) bool) []uint32 {
 			k = c
 		}
 	}
-	for _, v := range d.order {
-		if len(h) == n && !less(h[0], v) {
+	// By object number, not in tree order: the arrays are read in order.
+	for i, p := range d.idom {
+		v := uint32(i)
+		if p == dominator.None || (len(h) == n && !less(h[0], v)) {
 			continue
 		}
 		if keep != nil && !keep(v) {
@@ -195,46 +202,51 @@ func (d *Dominators) Top(n int, keep func(i uint32) bool) []uint32 {
 func (d *Dominators) GroupRetained(gr *Group) uint64 {
 	c := d.g.C
 	member := make([]uint64, (c.nobj+63)/64)
-	var members []uint32
-	for p := range c.Pages {
-		pg := &c.Pages[p]
-		for j, id := range pg.gids {
-			if id == gr.id {
-				i := pg.first + uint32(j)
-				member[i/64] |= 1 << (i % 64)
-				members = append(members, i)
+	forMembers := func(fn func(i uint32)) {
+		for p := range c.Pages {
+			pg := &c.Pages[p]
+			for j, id := range pg.gids {
+				if id == gr.id {
+					fn(pg.first + uint32(j))
+				}
 			}
 		}
 	}
-	return d.unionRetained(members, member)
+	forMembers(func(i uint32) { member[i/64] |= 1 << (i % 64) })
+	return d.unionRetained(forMembers, member)
 }
 
-// SetRetained is GroupRetained for any set of objects.
+// SetRetained is GroupRetained for any set of objects (indexes out of
+// range are left out).
 func (d *Dominators) SetRetained(objs []uint32) uint64 {
 	member := make([]uint64, (len(d.idom)+63)/64)
 	var members []uint32
 	for _, i := range objs {
-		if member[i/64]&(1<<(i%64)) == 0 {
+		if int(i) < len(d.idom) && member[i/64]&(1<<(i%64)) == 0 {
 			member[i/64] |= 1 << (i % 64)
 			members = append(members, i)
 		}
 	}
-	return d.unionRetained(members, member)
+	return d.unionRetained(func(fn func(i uint32)) {
+		for _, i := range members {
+			fn(i)
+		}
+	}, member)
 }
 
 // unionRetained sums the retained sizes of the members no other member
 // dominates. Walking up from each member, every object passed is
 // remembered as covered (below a member) or not, so the walks together
 // visit each object at most once.
-func (d *Dominators) unionRetained(members []uint32, member []uint64) uint64 {
+func (d *Dominators) unionRetained(forMembers func(fn func(i uint32)), member []uint64) uint64 {
 	has := func(bm []uint64, i uint32) bool { return bm[i/64]&(1<<(i%64)) != 0 }
 	known := make([]uint64, len(member))
 	covered := make([]uint64, len(member))
 	var path []uint32
 	var sum uint64
-	for _, x := range members {
+	forMembers(func(x uint32) {
 		if d.idom[x] == dominator.None {
-			continue
+			return
 		}
 		path = path[:0]
 		under := false
@@ -258,6 +270,6 @@ func (d *Dominators) unionRetained(members []uint32, member []uint64) uint64 {
 		if !under {
 			sum += d.retained[x]
 		}
-	}
+	})
 	return sum
 }

@@ -82,7 +82,7 @@ func readSnapGraph(t *testing.T, path string) *snapGraph {
 		succ.Start[i+1] = uint32(len(succ.Edges))
 	}
 	sg.edgeStart[n] = uint32(len(sg.edgeTo))
-	sg.tree, err = dominator.Compute(context.Background(), succ, dominator.Transpose(succ), []uint32{0})
+	sg.tree, err = dominator.Compute(context.Background(), succ, dominator.Transpose(succ, 2), []uint32{0})
 	if err != nil {
 		t.Fatal(err)
 	}
