@@ -2,159 +2,43 @@ package heap
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/ndb-debugger/ndb/dominator"
+	"github.com/ndb-debugger/ndb/internal/heapsnapshot"
 	"github.com/ndb-debugger/ndb/internal/testnode"
 	"github.com/ndb-debugger/ndb/v8layout"
 )
 
-// snapGraph is V8's heap snapshot as a graph: per node its type, name and
-// self size, its edges with their type and name, and the dominator tree
-// computed over them the way DevTools does: weak edges do not retain, nor
-// do shortcut edges except from the synthetic root (node 0).
-type snapGraph struct {
-	types, names []string // per node
-	self         []uint64
-	edgeStart    []uint32 // per node, into the edge arrays
-	edgeType     []string
-	edgeName     []string // property name or element index as text
-	edgeTo       []uint32
-	tree         *dominator.Tree
-	retained     []uint64
-}
-
-func readSnapGraph(t *testing.T, path string) *snapGraph {
+func readSnapshot(t *testing.T, path string) *heapsnapshot.Snapshot {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	s, err := heapsnapshot.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s heapSnapshot
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatal(err)
-	}
-	meta := s.Snapshot.Meta
-	nf, ef := len(meta.NodeFields), len(meta.EdgeFields)
-	idx := func(fs []string, n string) int {
-		i := slices.Index(fs, n)
-		if i < 0 {
-			t.Fatalf("snapshot has no field %q", n)
-		}
-		return i
-	}
-	nType, nName, nSelf, nEdges := idx(meta.NodeFields, "type"), idx(meta.NodeFields, "name"), idx(meta.NodeFields, "self_size"), idx(meta.NodeFields, "edge_count")
-	eType, eName, eTo := idx(meta.EdgeFields, "type"), idx(meta.EdgeFields, "name_or_index"), idx(meta.EdgeFields, "to_node")
-	ntypes := meta.NodeTypes[0].([]any)
-	etypes := meta.EdgeTypes[0].([]any)
-	n := len(s.Nodes) / nf
-	sg := &snapGraph{types: make([]string, n), names: make([]string, n), self: make([]uint64, n), edgeStart: make([]uint32, n+1)}
-	succ := &dominator.CSR{Start: make([]uint32, n+1)}
-	e := 0
-	for i := 0; i < n; i++ {
-		sg.types[i] = ntypes[s.Nodes[i*nf+nType]].(string)
-		sg.names[i] = s.Strings[s.Nodes[i*nf+nName]]
-		sg.self[i] = uint64(s.Nodes[i*nf+nSelf])
-		sg.edgeStart[i] = uint32(len(sg.edgeTo))
-		for k := 0; k < int(s.Nodes[i*nf+nEdges]); k, e = k+1, e+1 {
-			typ := etypes[s.Edges[e*ef+eType]].(string)
-			name := s.Edges[e*ef+eName]
-			to := uint32(s.Edges[e*ef+eTo] / int64(nf))
-			text := ""
-			if typ == "element" || typ == "hidden" {
-				text = itoa(name)
-			} else {
-				text = s.Strings[name]
-			}
-			sg.edgeType = append(sg.edgeType, typ)
-			sg.edgeName = append(sg.edgeName, text)
-			sg.edgeTo = append(sg.edgeTo, to)
-			if typ == "weak" || (typ == "shortcut" && i != 0) {
-				continue
-			}
-			succ.Edges = append(succ.Edges, to)
-		}
-		succ.Start[i+1] = uint32(len(succ.Edges))
-	}
-	sg.edgeStart[n] = uint32(len(sg.edgeTo))
-	sg.tree, err = dominator.Compute(context.Background(), succ, dominator.Transpose(succ, 2), []uint32{0})
+	return s
+}
+
+func snapNode(t *testing.T, s *heapsnapshot.Snapshot, typ, name string) uint32 {
+	t.Helper()
+	v, err := s.Node(typ, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sg.retained = sg.tree.Retained(func(v uint32) uint64 { return sg.self[v] })
-	return sg
+	return v
 }
 
-func itoa(v int64) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-// node returns the only node of this type and name.
-func (sg *snapGraph) node(t *testing.T, typ, name string) uint32 {
+func snapEdge(t *testing.T, s *heapsnapshot.Snapshot, from uint32, typ, name string) uint32 {
 	t.Helper()
-	found := -1
-	for i := range sg.types {
-		if sg.types[i] == typ && sg.names[i] == name {
-			if found >= 0 {
-				t.Fatalf("snapshot: two %s nodes %q", typ, name)
-			}
-			found = i
-		}
+	v, err := s.Edge(from, typ, name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if found < 0 {
-		t.Fatalf("snapshot: no %s node %q", typ, name)
-	}
-	return uint32(found)
-}
-
-// edge follows the edge of this type and name from node v.
-func (sg *snapGraph) edge(t *testing.T, v uint32, typ, name string) uint32 {
-	t.Helper()
-	for k := sg.edgeStart[v]; k < sg.edgeStart[v+1]; k++ {
-		if sg.edgeType[k] == typ && sg.edgeName[k] == name {
-			return sg.edgeTo[k]
-		}
-	}
-	t.Fatalf("snapshot: node %d (%s %q) has no %s edge %q", v, sg.types[v], sg.names[v], typ, name)
-	return 0
-}
-
-// mapOwned is the self size of the maps that node x dominates in the
-// snapshot and of what they hold within x's set (descriptor arrays,
-// prototype-user lists). ndb's graph has no edge from an object to its map
-// (every object would have one): a map only x's objects use, held
-// otherwise only weakly (by a transition tree), is garbage for ndb and
-// retained by x for V8.
-func (sg *snapGraph) mapOwned(x uint32) uint64 {
-	in := dominated(sg.tree.Idom, sg.tree.Order, x)
-	seen := map[uint32]bool{}
-	var queue []uint32
-	for v := range in {
-		if sg.names[v] == "system / Map" {
-			seen[v] = true
-			queue = append(queue, v)
-		}
-	}
-	var n uint64
-	for len(queue) > 0 {
-		v := queue[0]
-		queue = queue[1:]
-		n += sg.self[v]
-		for k := sg.edgeStart[v]; k < sg.edgeStart[v+1]; k++ {
-			if to := sg.edgeTo[k]; sg.edgeType[k] != "weak" && in[to] && !seen[to] && to != x {
-				seen[to] = true
-				queue = append(queue, to)
-			}
-		}
-	}
-	return n
+	return v
 }
 
 // dominated returns the nodes x dominates in a tree, itself included.
@@ -328,17 +212,17 @@ func TestRetainedExactByConstruction(t *testing.T) {
 				fromCensus += uint64(c.Size(i))
 			}
 
-			sg := readSnapGraph(t, rc.snapshot)
-			sh := sg.node(t, "object", "RetainHolder")
-			sa := sg.edge(t, sh, "property", "items")
-			ss := sg.edge(t, sa, "internal", "elements")
-			fromSnap := sg.self[sh] + sg.self[sa] + sg.self[ss]
+			sg := readSnapshot(t, rc.snapshot)
+			sh := snapNode(t, sg, "object", "RetainHolder")
+			sa := snapEdge(t, sg, sh, "property", "items")
+			ss := snapEdge(t, sg, sa, "internal", "elements")
+			fromSnap := sg.Self[sh] + sg.Self[sa] + sg.Self[ss]
 			for k := 0; k < 1000; k++ {
-				si := sg.edge(t, sa, "element", itoa(int64(k)))
-				if sg.names[si] != "RetainItem" {
-					t.Fatalf("snapshot: element %d is %q", k, sg.names[si])
+				si := snapEdge(t, sg, sa, "element", strconv.Itoa(k))
+				if sg.Names[si] != "RetainItem" {
+					t.Fatalf("snapshot: element %d is %q", k, sg.Names[si])
 				}
-				fromSnap += sg.self[si] + sg.self[sg.edge(t, si, "property", "payload")]
+				fromSnap += sg.Self[si] + sg.Self[snapEdge(t, sg, si, "property", "payload")]
 			}
 
 			got, ok := d.Retained(hi)
@@ -370,8 +254,8 @@ func TestRetainedExactByConstruction(t *testing.T) {
 				t.Errorf("retained(RetainHolder) = %d, %d bytes in %d objects escaping it; the census sizes of its objects sum to %d, their snapshot self sizes to %d", got, escaped, escapes, fromCensus, fromSnap)
 			}
 			// V8's snapshot also gives the holder the maps only its objects
-			// use (see mapOwned).
-			if sr, shapes := sg.retained[sh], sg.mapOwned(sh); sr-shapes != fromSnap {
+			// use (see heapsnapshot's MapOwned).
+			if sr, shapes := sg.Retained[sh], sg.MapOwned(sh); sr-shapes != fromSnap {
 				t.Errorf("the snapshot's own dominator tree gives RetainHolder %d, %d of it maps; its objects sum to %d", sr, shapes, fromSnap)
 			}
 			// The group of the 1000 items retains their union, each once;
@@ -439,19 +323,19 @@ func ndbCategories(f *retainFixture, x uint32) categoryTotals {
 	return ct
 }
 
-func snapCategories(sg *snapGraph, x uint32) categoryTotals {
+func snapCategories(sg *heapsnapshot.Snapshot, x uint32) categoryTotals {
 	ct := categoryTotals{}
-	for v := range dominated(sg.tree.Idom, sg.tree.Order, x) {
-		typ, name := sg.types[v], sg.names[v]
+	for v := range sg.Dominated(x) {
+		typ, name := sg.Types[v], sg.Names[v]
 		switch {
 		case typ == "object" && !strings.HasPrefix(name, "system /"):
-			ct.add("object "+name, sg.self[v])
+			ct.add("object "+name, sg.Self[v])
 		case typ == "closure":
-			ct.add("closure "+name, sg.self[v])
+			ct.add("closure "+name, sg.Self[v])
 		case strings.Contains(typ, "string"):
-			ct.add("string", sg.self[v])
+			ct.add("string", sg.Self[v])
 		default:
-			ct.add("internal", sg.self[v])
+			ct.add("internal", sg.Self[v])
 		}
 	}
 	return ct
@@ -465,7 +349,7 @@ func snapCategories(sg *snapGraph, x uint32) categoryTotals {
 //  1. maps, and what only they hold (descriptor arrays, prototype-user
 //     lists): V8's only. ndb has no edge from an object to its map, and a
 //     map that only x's objects use is otherwise held only weakly
-//     (mapOwned);
+//     (heapsnapshot's MapOwned);
 //  2. escapes: objects a stale word in native memory makes roots for ndb,
 //     so that x does not dominate them there. V8's only.
 //
@@ -479,11 +363,11 @@ func TestRetainedMatchesHeapSnapshot(t *testing.T) {
 			t.Parallel()
 			rc := makeRetainCore(t, v)
 			f := openRetain(t, rc)
-			sg := readSnapGraph(t, rc.snapshot)
+			sg := readSnapshot(t, rc.snapshot)
 			holder, box, scope := f.single(t, "RetainHolder"), f.single(t, "RetainBox"), f.single(t, "RetainScope")
 			items := f.prop(t, holder, "items")
-			sh, sb, ss := sg.node(t, "object", "RetainHolder"), sg.node(t, "object", "RetainBox"), sg.node(t, "object", "RetainScope")
-			sItems := sg.edge(t, sh, "property", "items")
+			sh, sb, ss := snapNode(t, sg, "object", "RetainHolder"), snapNode(t, sg, "object", "RetainBox"), snapNode(t, sg, "object", "RetainScope")
+			sItems := snapEdge(t, sg, sh, "property", "items")
 			item500, err := f.h.Elements(v8layout.Value(items), -1, -1)
 			if err != nil || len(item500.Elements) != 1000 {
 				t.Fatalf("items: %v, %v", item500, err)
@@ -494,11 +378,11 @@ func TestRetainedMatchesHeapSnapshot(t *testing.T) {
 			}{
 				{"RetainHolder", f.idx(holder), sh},
 				{"RetainHolder.items", f.idx(items), sItems},
-				{"RetainHolder.items[500]", f.idx(uint64(item500.Elements[500].Value)), sg.edge(t, sItems, "element", "500")},
+				{"RetainHolder.items[500]", f.idx(uint64(item500.Elements[500].Value)), snapEdge(t, sg, sItems, "element", "500")},
 				{"RetainBox", f.idx(box), sb},
-				{"RetainBox.map", f.idx(f.prop(t, box, "map")), sg.edge(t, sb, "property", "map")},
+				{"RetainBox.map", f.idx(f.prop(t, box, "map")), snapEdge(t, sg, sb, "property", "map")},
 				{"RetainScope", f.idx(scope), ss},
-				{"RetainScope.fn", f.idx(f.prop(t, scope, "fn")), sg.edge(t, ss, "property", "fn")},
+				{"RetainScope.fn", f.idx(f.prop(t, scope, "fn")), snapEdge(t, sg, ss, "property", "fn")},
 			}
 			for _, d := range designated {
 				got, ok := f.d.Retained(d.ndb)
@@ -506,8 +390,8 @@ func TestRetainedMatchesHeapSnapshot(t *testing.T) {
 					t.Errorf("%s is not reachable", d.what)
 					continue
 				}
-				shapes := sg.mapOwned(d.snap)
-				want := sg.retained[d.snap] - shapes
+				shapes := sg.MapOwned(d.snap)
+				want := sg.Retained[d.snap] - shapes
 				nc, sc := ndbCategories(f, d.ndb), snapCategories(sg, d.snap)
 				sc["internal"] = struct {
 					count int
@@ -535,9 +419,9 @@ func TestRetainedMatchesHeapSnapshot(t *testing.T) {
 					t.Errorf("%s: %d of %d objects escape", d.what, escapes, objects)
 				}
 				if got+escaped != want {
-					t.Errorf("%s: ndb retains %d, V8 %d less %d map-owned = %d; %d bytes escape", d.what, got, sg.retained[d.snap], shapes, want, escaped)
+					t.Errorf("%s: ndb retains %d, V8 %d less %d map-owned = %d; %d bytes escape", d.what, got, sg.Retained[d.snap], shapes, want, escaped)
 				}
-				t.Logf("%-24s ndb %6d  V8 %6d  map-owned %3d  escaped %d objects, %d bytes", d.what, got, sg.retained[d.snap], shapes, escapes, escaped)
+				t.Logf("%-24s ndb %6d  V8 %6d  map-owned %3d  escaped %d objects, %d bytes", d.what, got, sg.Retained[d.snap], shapes, escapes, escaped)
 			}
 		})
 	}
