@@ -126,7 +126,8 @@ var errTooLarge = errors.New("dominator: too many nodes")
 
 // Compute returns the dominator tree of graph succ from the given roots;
 // pred must be its transpose (Transpose(succ), or an index the caller
-// already has). Roots out of range are an error; repeated roots are fine.
+// already has). Malformed graphs and roots out of range are an error;
+// repeated roots are fine.
 // ctx is checked now and then.
 func Compute(ctx context.Context, succ, pred *CSR, roots []uint32) (*Tree, error) {
 	n := succ.NumNodes()
@@ -135,6 +136,12 @@ func Compute(ctx context.Context, succ, pred *CSR, roots []uint32) (*Tree, error
 	}
 	if pred.NumNodes() != n || len(pred.Edges) != len(succ.Edges) {
 		return nil, errors.New("dominator: pred is not the transpose of succ")
+	}
+	if err := succ.Validate(); err != nil {
+		return nil, err
+	}
+	if err := pred.Validate(); err != nil {
+		return nil, err
 	}
 	for _, r := range roots {
 		if int(r) >= n {

@@ -278,6 +278,14 @@ func TestBadInput(t *testing.T) {
 		if b.Validate() == nil {
 			t.Errorf("%v passed Validate", b)
 		}
+		ok := &CSR{Start: make([]uint32, len(b.Start)), Edges: make([]uint32, len(b.Edges))}
+		ok.Start[len(ok.Start)-1] = uint32(len(ok.Edges))
+		if _, err := Compute(context.Background(), b, ok, []uint32{0}); err == nil {
+			t.Errorf("Compute accepted %v", b)
+		}
+		if _, err := Compute(context.Background(), ok, b, []uint32{0}); err == nil {
+			t.Errorf("Compute accepted %v as pred", b)
+		}
 	}
 	if err := g.Validate(); err != nil {
 		t.Error(err)

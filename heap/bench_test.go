@@ -236,6 +236,16 @@ func BenchmarkRetainedQueries1GB(b *testing.B) {
 		}
 		reportCPU(b, cpu0)
 	})
+	b.Run("GroupsRetained", func(b *testing.B) {
+		cpu0 := cpuTime(b)
+		for i := 0; i < b.N; i++ {
+			if _, err := d.GroupsRetained(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportCPU(b, cpu0)
+		b.ReportMetric(float64(len(g.C.Groups)), "groups")
+	})
 	b.Run("GroupRetainedBigItem", func(b *testing.B) {
 		cpu0 := cpuTime(b)
 		for i := 0; i < b.N; i++ {

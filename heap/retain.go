@@ -273,3 +273,70 @@ func (d *Dominators) unionRetained(forMembers func(fn func(i uint32)), member []
 	})
 	return sum
 }
+
+// GroupsRetained returns the retained size of every census group at once
+// (as GroupRetained gives for one): a walk of the dominator tree that
+// counts, per group, the group's objects on the way down from the
+// super-root; an object adds its retained size when none of its
+// dominators is of its group.
+func (d *Dominators) GroupsRetained(ctx context.Context) (map[*Group]uint64, error) {
+	c := d.g.C
+	n := len(d.idom)
+	gid := make([]uint32, n)
+	for p := range c.Pages {
+		pg := &c.Pages[p]
+		copy(gid[pg.first:], pg.gids)
+	}
+	// The tree's children, in CSR form; the super-root is node n.
+	start := make([]uint32, n+2)
+	for _, p := range d.idom {
+		if p != dominator.None {
+			start[p+1]++
+		}
+	}
+	for v := 0; v <= n; v++ {
+		start[v+1] += start[v]
+	}
+	kids := make([]uint32, start[n+1])
+	// start[p] is p's fill cursor, then shifted back.
+	for _, v := range d.order {
+		p := d.idom[v]
+		kids[start[p]] = v
+		start[p]++
+	}
+	copy(start[1:], start[:n+1])
+	start[0] = 0
+	onPath := make([]uint32, len(c.byID))
+	total := make([]uint64, len(c.byID))
+	// Depth-first; a frame is a node and the position of its next child.
+	type frame struct{ v, next uint32 }
+	stack := []frame{{uint32(n), start[n]}}
+	for steps := 0; len(stack) > 0; steps++ {
+		if steps%(1<<20) == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		top := &stack[len(stack)-1]
+		if top.next == start[top.v+1] {
+			if top.v != uint32(n) {
+				onPath[gid[top.v]]--
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		v := kids[top.next]
+		top.next++
+		g := gid[v]
+		if onPath[g] == 0 {
+			total[g] += d.retained[v]
+		}
+		onPath[g]++
+		stack = append(stack, frame{v, start[v]})
+	}
+	out := make(map[*Group]uint64, len(c.byID))
+	for id, gr := range c.byID {
+		out[gr] = total[id]
+	}
+	return out, nil
+}

@@ -268,6 +268,19 @@ func TestRetainedExactByConstruction(t *testing.T) {
 			if gr := d.GroupRetained(items[0]); gr != itemsSum {
 				t.Errorf("group retained of RetainItem %d, sum of the items %d", gr, itemsSum)
 			}
+			// Every group at once, as one at a time.
+			all, err := d.GroupsRetained(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, gr := range c.byID {
+				if one := d.GroupRetained(gr); all[gr] != one {
+					t.Errorf("group %q: %d from the walk of every group, %d alone", gr.Key, all[gr], one)
+				}
+			}
+			if all[items[0]] != itemsSum {
+				t.Errorf("RetainItem group retains %d, its items %d", all[items[0]], itemsSum)
+			}
 			ra, _ := d.Retained(ai)
 			if u := d.SetRetained(append([]uint32{ai}, set[3:]...)); u != ra+escaped {
 				t.Errorf("the Array with its items retain %d together, the Array alone %d, the escapees %d", u, ra, escaped)
