@@ -18,7 +18,6 @@ import (
 type Dominators struct {
 	g        *Graph
 	idom     []uint32 // per object; the super-root is NumObjects, dominator.None: unreachable
-	order    []uint32 // reachable objects, each after its immediate dominator
 	retained []uint64 // per object
 }
 
@@ -69,7 +68,7 @@ func (g *Graph) buildDominators(ctx context.Context) (*Dominators, error) {
 		return nil, err
 	}
 	tree.Accumulate(ret)
-	return &Dominators{g: g, idom: tree.Idom, order: tree.Order, retained: ret}, nil
+	return &Dominators{g: g, idom: tree.Idom, retained: ret}, nil
 }
 
 func (g *Graph) workers() int { return max(1, g.C.Stats.Workers) }
@@ -299,10 +298,11 @@ func (d *Dominators) GroupsRetained(ctx context.Context) (map[*Group]uint64, err
 	}
 	kids := make([]uint32, start[n+1])
 	// start[p] is p's fill cursor, then shifted back.
-	for _, v := range d.order {
-		p := d.idom[v]
-		kids[start[p]] = v
-		start[p]++
+	for v, p := range d.idom {
+		if p != dominator.None {
+			kids[start[p]] = uint32(v)
+			start[p]++
+		}
 	}
 	copy(start[1:], start[:n+1])
 	start[0] = 0

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ndb-debugger/ndb/dominator"
 	"github.com/ndb-debugger/ndb/internal/heapsnapshot"
 	"github.com/ndb-debugger/ndb/internal/testnode"
 	"github.com/ndb-debugger/ndb/v8layout"
@@ -41,12 +42,32 @@ func snapEdge(t *testing.T, s *heapsnapshot.Snapshot, from uint32, typ, name str
 	return v
 }
 
-// dominated returns the nodes x dominates in a tree, itself included.
-func dominated(idom, order []uint32, x uint32) map[uint32]bool {
+// dominated returns the objects x dominates, itself included: walking up
+// from each object, remembering the answer for every object passed.
+func dominated(d *Dominators, x uint32) map[uint32]bool {
+	const unknown, yes, no = 0, 1, 2
+	state := make([]uint8, len(d.idom))
+	state[x] = yes
 	in := map[uint32]bool{x: true}
-	for _, v := range order {
-		if d := idom[v]; int(d) < len(idom) && in[d] {
-			in[v] = true
+	var path []uint32
+	for v := range d.idom {
+		if d.idom[v] == dominator.None {
+			continue
+		}
+		path = path[:0]
+		ans := uint8(no)
+		for u, ok := uint32(v), true; ok; u, ok = d.Idom(u) {
+			if state[u] != unknown {
+				ans = state[u]
+				break
+			}
+			path = append(path, u)
+		}
+		for _, u := range path {
+			state[u] = ans
+			if ans == yes {
+				in[u] = true
+			}
 		}
 	}
 	return in
@@ -320,7 +341,7 @@ func (ct categoryTotals) add(k string, size uint64) {
 
 func ndbCategories(f *retainFixture, x uint32) categoryTotals {
 	ct := categoryTotals{}
-	for v := range dominated(f.d.idom, f.d.order, x) {
+	for v := range dominated(f.d, x) {
 		size := uint64(f.c.Size(v))
 		switch f.c.Kind(v) {
 		case KindObject, KindArray:
