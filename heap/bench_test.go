@@ -255,3 +255,27 @@ func BenchmarkRetainedQueries1GB(b *testing.B) {
 		b.ReportMetric(float64(items.Count), "objects")
 	})
 }
+
+// BenchmarkDominators1GB: the dominator tree and retained sizes alone,
+// from a graph made beforehand.
+func BenchmarkDominators1GB(b *testing.B) {
+	h := bigHeap(b)
+	c, err := Build(context.Background(), h, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := BuildGraph(context.Background(), c, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime(b)
+	for i := 0; i < b.N; i++ {
+		g.dom = nil
+		if _, err := g.Dominators(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric((cpuTime(b) - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+}
