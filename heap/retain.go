@@ -139,6 +139,7 @@ func (d *Dominators) sortByRetained(s []uint32) {
 // Top returns the n objects with the largest retained sizes among those
 // keep accepts (all when keep is nil), largest first.
 func (d *Dominators) Top(n int, keep func(i uint32) bool) []uint32 {
+	n = min(n, len(d.idom))
 	if n <= 0 {
 		return nil
 	}
