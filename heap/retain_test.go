@@ -1,6 +1,7 @@
 package heap
 
 import (
+	"cmp"
 	"context"
 	"path/filepath"
 	"slices"
@@ -317,6 +318,38 @@ func TestRetainedExactByConstruction(t *testing.T) {
 			}
 			if kids := d.Children(hi); len(kids) != 1 || kids[0] != ai {
 				t.Errorf("the holder immediately dominates %v, want the Array %d", kids, ai)
+			}
+			// The store's children: the items it dominates, largest first.
+			kids := d.Children(store)
+			var under int
+			for k := 3; k < len(set); k += 2 {
+				if p, ok := d.Idom(set[k]); ok && p == store {
+					under++
+				}
+			}
+			if len(kids) != under || under < 990 || !slices.IsSortedFunc(kids, func(a, b uint32) int {
+				ra, _ := d.Retained(a)
+				rb, _ := d.Retained(b)
+				return -cmp.Compare(ra, rb)
+			}) {
+				t.Errorf("the element store has %d children (%d items under it), or they are out of order", len(kids), under)
+			}
+			// Top against a scan of every object.
+			var want []uint64
+			for i := 0; i < c.NumObjects(); i++ {
+				if r, ok := d.Retained(uint32(i)); ok {
+					want = append(want, r)
+				}
+			}
+			slices.Sort(want)
+			slices.Reverse(want)
+			var gotTop []uint64
+			for _, i := range d.Top(20, nil) {
+				r, _ := d.Retained(i)
+				gotTop = append(gotTop, r)
+			}
+			if !slices.Equal(gotTop, want[:20]) {
+				t.Errorf("top 20 retained sizes %v, want %v", gotTop, want[:20])
 			}
 			t.Logf("retained(RetainHolder) = %d bytes over %d objects (%d escaping, %d bytes); %d objects, %d garbage", got, len(set), escapes, escaped, c.NumObjects(), g.Garbage)
 		})
