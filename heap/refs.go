@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -28,6 +29,9 @@ type Graph struct {
 	GarbageBytes uint64
 	RootKinds    []string // which kinds of root were considered
 	FreeNative   uint64   // bytes of free malloc blocks not scanned for roots
+
+	domMu sync.Mutex
+	dom   *Dominators // built on first request
 }
 
 // RootKind says where a root reference lives.
