@@ -61,7 +61,7 @@ func (m *mapping) special() bool {
 func (m *mapping) anonShared() bool {
 	p := m.path
 	return m.inode == 0 || strings.HasSuffix(p, " (deleted)") || strings.HasPrefix(p, "/dev/zero") ||
-		strings.HasPrefix(p, "/SYSV") || strings.HasPrefix(p, "/memfd:") || strings.HasPrefix(p, "anon_inode:")
+		strings.HasPrefix(p, "/SYSV") || strings.HasPrefix(p, "/memfd:")
 }
 
 // parseMaps reads /proc/PID/maps.
