@@ -39,6 +39,9 @@ type Result struct {
 	Size    int64 // length of the core file (holes included)
 }
 
+// whileStopped, when set (by tests), runs while every thread is stopped.
+var whileStopped func()
+
 // errInterrupted is returned when the context ends during a snapshot.
 var errInterrupted = errors.New("interrupted")
 
@@ -142,6 +145,9 @@ func copyStopped(pid int, c *copier, pm *pagemap, cancelled func() bool) (lay *l
 	}
 	defer resume()
 
+	if whileStopped != nil {
+		whileStopped()
+	}
 	threads, err := threadStates(pid, st)
 	if err != nil {
 		return nil, 0, 0, err
