@@ -33,8 +33,9 @@ type Result struct {
 	Path    string
 	Pid     int
 	Threads int
+	Prepare time.Duration // before the stop: checks, and faulting in the copy buffer
 	Paused  time.Duration // how long the process was stopped
-	Total   time.Duration
+	Total   time.Duration // Prepare, Paused, then writing what was kept in the buffer
 	Memory  int64 // bytes of memory read from the process
 	Size    int64 // length of the core file (holes included)
 }
@@ -83,6 +84,7 @@ func Snapshot(ctx context.Context, pid int, path string, opts Options) (*Result,
 	}
 	defer c.free()
 
+	prepare := time.Since(start)
 	cancelled := func() bool { return ctx.Err() != nil }
 	var lay *layout
 	var nthreads int
@@ -108,7 +110,7 @@ func Snapshot(ctx context.Context, pid int, path string, opts Options) (*Result,
 		return nil, err
 	}
 	committed = true
-	return &Result{Path: path, Pid: pid, Threads: nthreads, Paused: paused, Total: time.Since(start),
+	return &Result{Path: path, Pid: pid, Threads: nthreads, Prepare: prepare, Paused: paused, Total: time.Since(start),
 		Memory: c.memory, Size: lay.size}, nil
 }
 
