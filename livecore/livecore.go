@@ -36,8 +36,8 @@ type Result struct {
 	Prepare time.Duration // before the stop: checks, and faulting in the copy buffer
 	Paused  time.Duration // how long the process was stopped
 	Total   time.Duration // Prepare, Paused, then writing what was kept in the buffer
-	Memory  int64 // bytes of memory read from the process
-	Size    int64 // length of the core file (holes included)
+	Memory  int64         // bytes of memory read from the process
+	Size    int64         // length of the core file (holes included)
 }
 
 // whileStopped, when set (by tests), runs while every thread is stopped.
