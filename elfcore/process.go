@@ -234,7 +234,9 @@ func (p *Process) Close() {
 // Signal is the number of the signal that ended the process, 0 if none (a
 // gcore of a live process: its threads only say SIGSTOP).
 func (p *Process) Signal() int {
-	if p.Sig != nil && p.Sig.Signo != 0 {
+	// gdb's gcore records the SIGSTOP it stopped the process with: not a
+	// signal that ended anything.
+	if p.Sig != nil && p.Sig.Signo != 0 && p.Sig.Signo != sigSTOP {
 		return p.Sig.Signo
 	}
 	if t := p.SignalThread(); t != nil && t.Signal != sigSTOP {

@@ -12,7 +12,7 @@ import (
 
 func init() { subcommands["diff"] = runDiff }
 
-const diffUsage = `usage: ndb diff [--json] [-a] [-m] [--exe EXECUTABLE] OLD NEW
+const diffUsage = `usage: ndb diff [--json] [-a] [-m] [--exe EXECUTABLE] OLD NEW|-p PID
 
 Compares the heap censuses of two cores of the same program (OLD taken
 before NEW): per group of objects alike (kind, constructor, property names),
@@ -31,6 +31,7 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	all := fs.Bool("a", false, "also print groups that did not change")
 	internal := fs.Bool("m", false, "include V8-internal kinds")
 	exe := fs.String("exe", "", "the node executable (default: from each core)")
+	pid := fs.Int("p", 0, "the new side is a snapshot of the running node process `PID`")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, diffUsage)
 		fs.PrintDefaults()
@@ -38,6 +39,19 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	pos, rc := parseInterleaved(fs, args)
 	if rc >= 0 {
 		return rc
+	}
+	if *pid != 0 {
+		if len(pos) != 1 {
+			fs.Usage()
+			return 2
+		}
+		path, cleanup, err := snapshotForSession(*pid, "", stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "ndb diff: %v\n", err)
+			return 2
+		}
+		defer cleanup()
+		pos = append(pos, path)
 	}
 	if len(pos) != 2 {
 		fs.Usage()

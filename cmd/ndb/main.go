@@ -35,6 +35,8 @@ func (m *multi) String() string     { return strings.Join(*m, "; ") }
 func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 
 const usage = `usage: ndb [flags] CORE|BUNDLE [EXECUTABLE]
+       ndb [flags] -p PID [--keep FILE]      snapshot a running node process, open the snapshot
+       ndb gcore PID [-o FILE]               write a core of a running node process
        ndb flame [options] [PERF_SCRIPT|-]   flame graphs from perf samples
        ndb diff OLD NEW                      compare the heaps of two cores
        ndb pack CORE [EXECUTABLE] -o NAME.ndb  bundle a core to debug anywhere
@@ -61,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		noColor = fs.Bool("no-color", false, "never use colour")
 		file    = fs.String("f", "", "run the commands of `FILE`, then exit")
 		version = fs.Bool("version", false, "print ndb's version and exit")
+		pid     = fs.Int("p", 0, "snapshot the running node process `PID` (it runs on) and open the snapshot")
+		keep    = fs.String("keep", "", "with -p: keep the snapshot as `FILE`")
 		cmds    multi
 	)
 	fs.Var(&cmds, "e", "run `CMD` (repeatable), then exit")
@@ -75,6 +79,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *version {
 		fmt.Fprintf(stdout, "ndb %s\n", Version)
 		return 0
+	}
+	if *pid != 0 {
+		if len(pos) > 0 {
+			fmt.Fprintln(stderr, "ndb: give either -p PID or a core, not both")
+			return 2
+		}
+		path, cleanup, err := snapshotForSession(*pid, *keep, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "ndb: %v\n", err)
+			return 2
+		}
+		defer cleanup()
+		pos = []string{path}
 	}
 	if len(pos) == 0 || len(pos) > 2 {
 		fs.Usage()
