@@ -170,7 +170,8 @@ func expectedMatch(t *testing.T, re *regexp.Regexp) string {
 
 func TestBrowser(t *testing.T) {
 	chrome, driver := findBrowser(t)
-	r := run(t, nil, recordingPath(t))
+	// every frame, so that the matches equal those of the folds
+	r := run(t, nil, "--minwidth=0", recordingPath(t))
 	if r.status != 0 {
 		t.Fatalf("status %d: %s", r.status, r.stderr)
 	}
