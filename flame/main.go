@@ -18,12 +18,15 @@ import (
 
 const usage = `usage: ndb flame [options] [PERF_SCRIPT_FILE|-]
        ndb flame --diff [options] BEFORE AFTER
+       ndb flame record [options] -- COMMAND [ARGS...]   (see ndb flame record --help)
 
 Reads perf script output (plain, zstd or gzip; "-" or no file: stdin), folded
 stacks or a Node.js .cpuprofile, and writes an interactive SVG flame graph.
+Exit status: 0 done, 1 failed, 2 bad usage or bad input (nothing is written).
 
 Output:
-  -o FILE            write to FILE instead of stdout
+  -o FILE            write to FILE instead of stdout (whole, or not at all)
+  --force            replace FILE if it exists
   --folded           write folded stacks (as stackcollapse-perf.pl) instead of SVG
   --format F         svg (default), folded, pprof, speedscope
 Folding (as stackcollapse-perf.pl):
@@ -36,14 +39,16 @@ Folding (as stackcollapse-perf.pl):
   --input F          auto (default), perf, folded, cpuprofile
 SVG (as flamegraph.pl):
   --title T, --subtitle T, --width PX, --height PX (frame), --fontsize PX
-  --minwidth N[%]    omit frames narrower than N px (or N % of the total); 0.1
+  --minwidth N[%]    omit frames narrower than N px (or N % of the total); 1
   --inverted         icicle graph;   --reverse  reverse the stacks
   --flamechart       keep time order (x is time; stacks are not sorted)
   --countname NAME   unit shown in tooltips (default: from the input)
 Differential (as difffolded.pl + flamegraph.pl):
   --diff             two inputs: widths from AFTER, red grew, blue shrank
   --normalize        scale BEFORE to the total of AFTER
-  --strip-js         drop JS tier markers (JS:*, ~, ^, +) and :line:col
+  --strip-js         drop JS tier markers (JS:*, ~, ^, +), :line:col and perf-map
+                     pids, so a function is one frame in both (default with
+                     --diff; --strip-js=false keeps them)
   --negate           swap red and blue
 `
 
@@ -64,8 +69,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int)
 			fmt.Fprint(stdout, usage)
 			return 0
 		}
-		fmt.Fprintf(stderr, "ndb flame: %v\n", err)
-		fmt.Fprintf(stderr, "Run 'ndb flame --help' for usage.\n")
+		fmt.Fprintf(stderr, "ndb flame: %v (see ndb flame --help)\n", err)
 		return 2
 	}
 	return c.run()

@@ -59,8 +59,7 @@ func (c *cli) record(args []string) int {
 			fmt.Fprint(c.stdout, recordUsage)
 			return 0
 		}
-		fmt.Fprintf(c.stderr, "%s: %v\n", c.prefix, err)
-		fmt.Fprintf(c.stderr, "Run 'ndb flame record --help' for usage.\n")
+		fmt.Fprintf(c.stderr, "%s: %v (see ndb flame record --help)\n", c.prefix, err)
 		return 2
 	}
 	for _, path := range []string{c.out, c.rec.perfData} {
