@@ -171,6 +171,24 @@ func TestDiff(t *testing.T) {
 	if r.status != 0 || strings.Count(frames, `fill="rgb(255,255,255)"`) != strings.Count(frames, "<rect") {
 		t.Errorf("self-diff: status %d, not all white", r.status)
 	}
+	// the recording has churnGarbage in two tiers (JS:^ and JS:*): a diff makes
+	// them one function, unless --strip-js=false
+	tiers := func(svg string) map[string]bool {
+		m := map[string]bool{}
+		for _, ti := range titles(svg) {
+			if strings.Contains(ti, "churnGarbage") {
+				m[ti[:strings.Index(ti, " (")]] = true
+			}
+		}
+		return m
+	}
+	if got := tiers(r.stdout); len(got) != 1 || !got["JS:churnGarbage /work/steering/research/flame-app/app.js"] {
+		t.Errorf("diff frames of churnGarbage: %v", got)
+	}
+	r = run(t, nil, "--diff", "--strip-js=false", path, path)
+	if got := tiers(r.stdout); !got["JS:^churnGarbage /work/steering/research/flame-app/app.js:48:22"] || !got["JS:*churnGarbage /work/steering/research/flame-app/app.js:48:22"] {
+		t.Errorf("diff --strip-js=false frames of churnGarbage: %v", got)
+	}
 }
 
 func TestStripJS(t *testing.T) {
@@ -181,7 +199,14 @@ func TestStripJS(t *testing.T) {
 		"fib /x/app.js:12:13":            "fib /x/app.js",
 		"v8::internal::Heap::Scavenge":   "v8::internal::Heap::Scavenge",
 		"node::Start":                    "node::Start",
-		"LazyCompile:*g file:///a.mjs:2": "LazyCompile:g file:///a.mjs",
+		"LazyCompile:*g file:///a.mjs:2": "JS:g file:///a.mjs",
+		"Function:~h /b.js:1:2+0x1c":     "JS:h /b.js",
+		"[perf-10178.map]_[j]":           "[perf-map]_[j]",
+		"[perf-10178.map <7f0012ab>]":    "[perf-map]",
+		"[libfoo.so.1 <401000>]":         "[libfoo.so.1]",
+		"[unknown]":                      "[unknown]",
+		"[perf-x.map]":                   "[perf-x.map]",
+		"(garbage collector)":            "(garbage collector)",
 	} {
 		if got := stripJS(in); got != want {
 			t.Errorf("stripJS(%q) = %q, want %q", in, got, want)
