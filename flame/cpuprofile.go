@@ -56,6 +56,7 @@ func decodeCPUProfile(r io.Reader) (*cpuProfile, error) {
 		}
 		switch key {
 		case "nodes":
+			cp.nodes, children = cp.nodes[:0], 0 // a repeated key replaces the value
 			err = s.array(func() error {
 				if len(cp.nodes) >= maxProfileNodes {
 					return s.errorf("more than %d nodes", maxProfileNodes)
@@ -131,6 +132,7 @@ func (s *jsonStream) node(children *int) (cpuNode, error) {
 		case "hitCount":
 			n.hitCount, err = s.int()
 		case "children":
+			n.children = n.children[:0]
 			err = s.array(func() error {
 				if *children >= maxProfileNodes {
 					return s.errorf("more than %d children", maxProfileNodes)
@@ -153,6 +155,7 @@ func (s *jsonStream) callFrame(n *cpuNode) error {
 	if err := s.delim('{'); err != nil {
 		return err
 	}
+	n.functionName, n.url, n.line, n.column = "", "", 0, 0
 	for {
 		key, ok, err := s.objectKey()
 		if err != nil || !ok {
@@ -186,6 +189,11 @@ func readCPUProfile(r io.Reader, samples bool) (*Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a .cpuprofile (JSON): %v", err)
 	}
+	return cp.profile(samples)
+}
+
+// profile converts a decoded .cpuprofile.
+func (cp *cpuProfile) profile(samples bool) (*Profile, error) {
 	if len(cp.nodes) == 0 {
 		return nil, fmt.Errorf("not a .cpuprofile: no \"nodes\"")
 	}
