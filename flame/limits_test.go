@@ -182,3 +182,44 @@ func TestCPUProfileLimits(t *testing.T) {
 		}
 	}
 }
+
+// Bad input of any kind, run as a process: status 2, one line, no output
+// file, the input unchanged, bounded memory (issue: binary input exited 1,
+// and input cut inside a sample exited 1 with the SVG written).
+func TestBadInputProcess(t *testing.T) {
+	rec := readTestdata(t, "perf-script.txt.zst")
+	cut := bytes.Index(rec[len(rec)/2:], []byte("\n\n")) + len(rec)/2 + 2
+	for _, c := range []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"empty", nil, "no samples in the input"},
+		{"binary", []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00binary"), "binary data"},
+		{"truncated", rec[:cut+300], "truncated: the input ends inside a sample"},
+		{"bad json", []byte(`{"nodes":[{"id":1,`), ".cpuprofile"},
+		// a zstd frame that asks for a 2 GiB window
+		{"zstd window", append([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa8}, 0x09, 0, 0, 'a'), "zstd"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out.svg")
+			if err := os.WriteFile(in, c.in, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := runChild(t, 1<<30, "-o", out, in)
+			if r.status != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "ndb flame: "+in+": ") || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("status %d, stderr %q; want 2 and one line with %q", r.status, r.stderr, c.want)
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+				t.Errorf("wrote %v", ents)
+			}
+			if got, _ := os.ReadFile(in); !bytes.Equal(got, c.in) {
+				t.Error("the input changed")
+			}
+			if r.maxRSS > 200<<20 {
+				t.Errorf("peak RSS %d MiB", r.maxRSS>>20)
+			}
+		})
+	}
+}

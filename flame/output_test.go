@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/pprof/profile"
@@ -530,4 +531,45 @@ func TestBadInput(t *testing.T) {
 	if r := run(t, z, "--folded"); r.status != 0 || r.stdout != string(readTestdata(t, "expected/perf-script.folded.zst")) {
 		t.Errorf("zstd stdin: status %d", r.status)
 	}
+}
+
+// -o never replaces an input, a device or (without --force) an existing
+// file, and an input that is not a regular file is never opened for reading.
+func TestOutputPath(t *testing.T) {
+	in := recordingPath(t)
+	dir := t.TempDir()
+	before, _ := os.ReadFile(in)
+	one := func(name string, r runResult, contains string) {
+		t.Helper()
+		if r.status != 2 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, contains) {
+			t.Errorf("%s: status %d, stderr %q; want 2 and one line with %q", name, r.status, r.stderr, contains)
+		}
+	}
+	one("input", run(t, nil, "--force", "-o", in, in), "is the input")
+	one("device", run(t, nil, "--force", "-o", "/dev/null", in), "not a regular file")
+	one("directory", run(t, nil, "--force", "-o", dir, in), "not a regular file")
+	if after, _ := os.ReadFile(in); !bytes.Equal(before, after) {
+		t.Fatal("the input changed")
+	}
+	out := filepath.Join(dir, "flame.svg")
+	os.WriteFile(out, []byte("old"), 0o600)
+	one("exists", run(t, nil, "-o", out, in), "exists; use --force to replace it")
+	if b, _ := os.ReadFile(out); string(b) != "old" {
+		t.Error("an existing file was replaced without --force")
+	}
+	r := run(t, nil, "--minwidth=0.1", "--force", "-o", out, in)
+	b, _ := os.ReadFile(out)
+	st, _ := os.Stat(out)
+	if r.status != 0 || r.stdout != "" || !bytes.HasSuffix(b, []byte("</svg>\n")) || st.Mode().Perm() != 0o644 {
+		t.Errorf("--force: status %d, %d bytes, mode %v", r.status, len(b), st.Mode())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left %v in the output directory", ents)
+	}
+	// a FIFO as input is refused at once, not read (the open would block)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	one("fifo", run(t, nil, fifo), "not a regular file")
 }
