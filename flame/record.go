@@ -62,6 +62,12 @@ func (c *cli) record(args []string) int {
 		fmt.Fprintf(c.stderr, "%s: %v (see ndb flame record --help)\n", c.prefix, err)
 		return 2
 	}
+	if len(c.rec.command) > 0 {
+		if _, err := exec.LookPath(c.rec.command[0]); err != nil {
+			fmt.Fprintf(c.stderr, "%s: %s: command not found\n", c.prefix, cut(c.rec.command[0], 200))
+			return 2
+		}
+	}
 	for _, path := range []string{c.out, c.rec.perfData} {
 		if path != "" && path != "-" {
 			if err := checkOutputPath(path, nil, c.force); err != nil {
@@ -204,6 +210,10 @@ func (c *cli) perfRecord(perf, data string) error {
 			runErr = errors.New("no data")
 		}
 		return perfFailure("perf record", runErr, tail.String())
+	}
+	var ee *exec.ExitError
+	if errors.As(runErr, &ee) && r.pid == 0 {
+		c.warnf("the command exited with status %d", ee.ExitCode())
 	}
 	return nil
 }

@@ -184,10 +184,28 @@ func TestRecordErrors(t *testing.T) {
 		t.Error("an existing output was replaced")
 	}
 	one("no process", run(t, nil, "record", "--pid", "999999999", "-o", filepath.Join(dir, "x.svg")), 1, "no such process")
+	one("no command", run(t, nil, "record", "-o", filepath.Join(dir, "x.svg"), "--", "no-such-command-here"), 2, "no-such-command-here: command not found")
+
+	t.Run("command fails", func(t *testing.T) {
+		needPerf(t)
+		// a command that fails after some work still gets its graph
+		out := filepath.Join(t.TempDir(), "flame.svg")
+		r := run(t, nil, "record", "-F", "999", "-o", out, "--", "sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; exit 3")
+		if r.status != 0 || !strings.HasPrefix(r.stderr, "ndb flame record: warning: the command exited with status 3\nndb flame record: wrote "+out) {
+			t.Errorf("status %d, stderr %q", r.status, r.stderr)
+		}
+		if b, err := os.ReadFile(out); err != nil || !bytes.Contains(b, []byte("<title>sh (")) {
+			t.Errorf("no graph of sh: %v", err)
+		}
+	})
 
 	t.Run("perf missing", func(t *testing.T) {
+		truePath, err := exec.LookPath("true")
+		if err != nil {
+			t.Fatal(err)
+		}
 		t.Setenv("PATH", t.TempDir())
-		one("perf missing", run(t, nil, "record", "-o", filepath.Join(dir, "y.svg"), "--", "true"), 1, "perf is not installed")
+		one("perf missing", run(t, nil, "record", "-o", filepath.Join(dir, "y.svg"), "--", truePath), 1, "perf is not installed")
 	})
 
 	t.Run("not permitted", func(t *testing.T) {
