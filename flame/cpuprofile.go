@@ -1,6 +1,7 @@
 package flame
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -86,10 +87,15 @@ func decodeCPUProfile(r io.Reader) (*cpuProfile, error) {
 	return cp, nil
 }
 
-// array calls each for every element of an array.
+// array calls each for every element of an array; null, as for
+// encoding/json, is no elements.
 func (s *jsonStream) array(each func() error) error {
-	if err := s.delim('['); err != nil {
+	t, err := s.token()
+	if err != nil || t == nil {
 		return err
+	}
+	if d, ok := t.(json.Delim); !ok || d != '[' {
+		return s.errorf("want \"[\", got %s", describeToken(t))
 	}
 	for s.more() {
 		if err := each(); err != nil {
@@ -112,71 +118,34 @@ func (s *jsonStream) ints(out []int64, limit int, what string) ([]int64, error) 
 	return out, err
 }
 
+// jsonNode is a call-tree node as the file has it. A node is small (a
+// frame and its callees), so it is decoded whole, which is much faster
+// than token by token; the stream's value limit bounds its size.
+type jsonNode struct {
+	ID        int64 `json:"id"`
+	CallFrame struct {
+		FunctionName string `json:"functionName"`
+		URL          string `json:"url"`
+		LineNumber   int64  `json:"lineNumber"`
+		ColumnNumber int64  `json:"columnNumber"`
+	} `json:"callFrame"`
+	HitCount int64   `json:"hitCount"`
+	Children []int64 `json:"children"`
+}
+
 // node reads one call-tree node; children counts the child ids of all
 // nodes, which cannot exceed the number of nodes in a tree.
 func (s *jsonStream) node(children *int) (cpuNode, error) {
-	var n cpuNode
-	if err := s.delim('{'); err != nil {
-		return n, err
+	var jn jsonNode
+	if err := s.decode(&jn); err != nil {
+		return cpuNode{}, err
 	}
-	for {
-		key, ok, err := s.objectKey()
-		if err != nil || !ok {
-			return n, err
-		}
-		switch key {
-		case "id":
-			n.id, err = s.int()
-		case "callFrame":
-			err = s.callFrame(&n)
-		case "hitCount":
-			n.hitCount, err = s.int()
-		case "children":
-			n.children = n.children[:0]
-			err = s.array(func() error {
-				if *children >= maxProfileNodes {
-					return s.errorf("more than %d children", maxProfileNodes)
-				}
-				*children++
-				c, err := s.int()
-				n.children = append(n.children, c)
-				return err
-			})
-		default:
-			err = s.skip()
-		}
-		if err != nil {
-			return n, fmt.Errorf("node %d: %q: %v", n.id, key, err)
-		}
+	if *children += len(jn.Children); *children > maxProfileNodes {
+		return cpuNode{}, s.errorf("more than %d children", maxProfileNodes)
 	}
-}
-
-func (s *jsonStream) callFrame(n *cpuNode) error {
-	if err := s.delim('{'); err != nil {
-		return err
-	}
-	n.functionName, n.url, n.line, n.column = "", "", 0, 0
-	for {
-		key, ok, err := s.objectKey()
-		if err != nil || !ok {
-			return err
-		}
-		switch key {
-		case "functionName":
-			n.functionName, err = s.str()
-		case "url":
-			n.url, err = s.str()
-		case "lineNumber":
-			n.line, err = s.int()
-		case "columnNumber":
-			n.column, err = s.int()
-		default:
-			err = s.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
+	cf := jn.CallFrame
+	return cpuNode{id: jn.ID, functionName: cf.FunctionName, url: cf.URL, line: cf.LineNumber,
+		column: cf.ColumnNumber, hitCount: jn.HitCount, children: jn.Children}, nil
 }
 
 // readCPUProfile converts a .cpuprofile. Frames are named

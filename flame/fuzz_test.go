@@ -111,7 +111,8 @@ func FuzzFolded(f *testing.F) {
 
 // refDecodeCPUProfile decodes a .cpuprofile with encoding/json in one go,
 // as ndb did before it streamed: for documents within the limits, the
-// streaming decoder must agree with it.
+// streaming decoder must agree with it. As with encoding/json, null leaves
+// the zero value, and the keys of a node match regardless of case.
 func refDecodeCPUProfile(in []byte) (*cpuProfile, error) {
 	dec := json.NewDecoder(bytes.NewReader(in))
 	dec.UseNumber()
@@ -128,78 +129,73 @@ func refDecodeCPUProfile(in []byte) (*cpuProfile, error) {
 	}
 	cp := &cpuProfile{}
 	var err error
-	if v, ok := top["startTime"]; ok {
-		cp.startTime, err = refInt(v, err)
+	cp.startTime, err = refInt(top["startTime"], err)
+	cp.endTime, err = refInt(top["endTime"], err)
+	cp.samples, err = refInts(top["samples"], err)
+	cp.timeDeltas, err = refInts(top["timeDeltas"], err)
+	if err != nil {
+		return nil, err
 	}
-	if v, ok := top["endTime"]; ok {
-		cp.endTime, err = refInt(v, err)
+	nodes, ok := top["nodes"].([]any)
+	if !ok && top["nodes"] != nil {
+		return nil, errors.New("nodes")
 	}
-	cp.samples, err = refInts(top, "samples", err)
-	cp.timeDeltas, err = refInts(top, "timeDeltas", err)
-	if v, ok := top["nodes"]; ok {
-		arr, ok := v.([]any)
-		if !ok {
-			return nil, errors.New("nodes")
+	for _, e := range nodes {
+		m, ok := e.(map[string]any)
+		if !ok && e != nil {
+			return nil, errors.New("node")
 		}
-		for _, e := range arr {
-			m, ok := e.(map[string]any)
-			if !ok {
-				return nil, errors.New("node")
-			}
-			var n cpuNode
-			if v, ok := m["id"]; ok {
-				n.id, err = refInt(v, err)
-			}
-			if v, ok := m["hitCount"]; ok {
-				n.hitCount, err = refInt(v, err)
-			}
-			n.children, err = refInts(m, "children", err)
-			if v, ok := m["callFrame"]; ok {
-				cf, ok := v.(map[string]any)
-				if !ok {
-					return nil, errors.New("callFrame")
-				}
-				n.functionName, err = refStr(cf, "functionName", err)
-				n.url, err = refStr(cf, "url", err)
-				if v, ok := cf["lineNumber"]; ok {
-					n.line, err = refInt(v, err)
-				}
-				if v, ok := cf["columnNumber"]; ok {
-					n.column, err = refInt(v, err)
-				}
-			}
-			cp.nodes = append(cp.nodes, n)
+		var n cpuNode
+		n.id, err = refInt(foldKey(m, "id"), err)
+		n.hitCount, err = refInt(foldKey(m, "hitCount"), err)
+		n.children, err = refInts(foldKey(m, "children"), err)
+		cf, ok := foldKey(m, "callFrame").(map[string]any)
+		if !ok && foldKey(m, "callFrame") != nil {
+			return nil, errors.New("callFrame")
+		}
+		n.functionName, err = refStr(foldKey(cf, "functionName"), err)
+		n.url, err = refStr(foldKey(cf, "url"), err)
+		n.line, err = refInt(foldKey(cf, "lineNumber"), err)
+		n.column, err = refInt(foldKey(cf, "columnNumber"), err)
+		if err != nil {
+			return nil, err
+		}
+		cp.nodes = append(cp.nodes, n)
+	}
+	return cp, nil
+}
+
+// foldKey is m's value for key, the key matched regardless of case.
+func foldKey(m map[string]any, key string) any {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v
 		}
 	}
-	return cp, err
+	return nil
 }
 
 func refInt(v any, err error) (int64, error) {
-	if err != nil {
+	if err != nil || v == nil {
 		return 0, err
 	}
 	n, ok := v.(json.Number)
 	if !ok {
 		return 0, errors.New("not a number")
 	}
-	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
-		return i, nil
-	}
-	f, ferr := strconv.ParseFloat(string(n), 64)
-	if ferr != nil || f != float64(int64(f)) {
-		return 0, errors.New("not an integer")
-	}
-	return int64(f), nil
+	return strconv.ParseInt(string(n), 10, 64)
 }
 
-func refInts(m map[string]any, key string, err error) ([]int64, error) {
-	v, ok := m[key]
-	if !ok || err != nil {
+func refInts(v any, err error) ([]int64, error) {
+	if err != nil || v == nil {
 		return nil, err
 	}
 	arr, ok := v.([]any)
 	if !ok {
-		return nil, errors.New(key)
+		return nil, errors.New("not an array")
 	}
 	var out []int64
 	for _, e := range arr {
@@ -212,14 +208,13 @@ func refInts(m map[string]any, key string, err error) ([]int64, error) {
 	return out, nil
 }
 
-func refStr(m map[string]any, key string, err error) (string, error) {
-	v, ok := m[key]
-	if !ok || err != nil {
+func refStr(v any, err error) (string, error) {
+	if err != nil || v == nil {
 		return "", err
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", errors.New(key)
+		return "", errors.New("not a string")
 	}
 	return s, nil
 }
@@ -283,7 +278,7 @@ func FuzzCPUProfile(f *testing.F) {
 }
 
 // hasRepeatedKey reports whether an object of the JSON document in has a
-// key twice.
+// key twice, regardless of case.
 func hasRepeatedKey(in []byte) bool {
 	dec := json.NewDecoder(bytes.NewReader(in))
 	type frame struct {
@@ -302,6 +297,8 @@ func hasRepeatedKey(in []byte) bool {
 		}
 		if top != nil && top.keys != nil && top.expected {
 			if k, ok := t.(string); ok {
+				// encoding/json matches keys to fields regardless of case
+				k = strings.ToLower(k)
 				if top.keys[k] {
 					return true
 				}

@@ -63,24 +63,38 @@ func (s *jsonStream) token() (json.Token, error) {
 	if err == nil {
 		return t, nil
 	}
+	return nil, s.wrap(err)
+}
+
+// decode reads one value into v, as json.Unmarshal does.
+func (s *jsonStream) decode(v any) error {
+	if err := s.dec.Decode(v); err != nil {
+		return s.wrap(err)
+	}
+	return nil
+}
+
+// wrap describes a decoder error with its offset.
+func (s *jsonStream) wrap(err error) error {
 	if errors.Is(err, errValueTooLong) {
-		return nil, s.errorf("%v", errValueTooLong)
+		return s.errorf("%v", errValueTooLong)
 	}
 	var ie *InputError
 	if errors.As(err, &ie) {
-		return nil, err
+		return err
 	}
-	if err == io.EOF {
-		return nil, s.errorf("unexpected end of input")
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return s.errorf("unexpected end of input")
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return nil, fmt.Errorf("byte %d: %v", se.Offset, se)
+		return fmt.Errorf("byte %d: %v", se.Offset, se)
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, s.errorf("unexpected end of input")
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("byte %d: %q: want %v, got %s", te.Offset, te.Field, te.Type, te.Value)
 	}
-	return nil, err
+	return err
 }
 
 // delim reads the delimiter want.
@@ -131,21 +145,10 @@ func (s *jsonStream) objectKey() (key string, ok bool, err error) {
 // more reports whether the current array or object has another element.
 func (s *jsonStream) more() bool { return s.dec.More() }
 
-func (s *jsonStream) str() (string, error) {
-	t, err := s.token()
-	if err != nil {
-		return "", err
-	}
-	v, ok := t.(string)
-	if !ok {
-		return "", s.errorf("want a string, got %s", describeToken(t))
-	}
-	return v, nil
-}
-
+// int reads an integer; null, as for encoding/json, leaves the zero value.
 func (s *jsonStream) int() (int64, error) {
 	t, err := s.token()
-	if err != nil {
+	if err != nil || t == nil {
 		return 0, err
 	}
 	n, ok := t.(json.Number)
@@ -154,12 +157,7 @@ func (s *jsonStream) int() (int64, error) {
 	}
 	v, err := strconv.ParseInt(string(n), 10, 64)
 	if err != nil {
-		// V8 writes integers; a float that is one is accepted
-		f, ferr := strconv.ParseFloat(string(n), 64)
-		if ferr != nil || f != float64(int64(f)) {
-			return 0, s.errorf("want an integer, got %s", cut(string(n), 40))
-		}
-		v = int64(f)
+		return 0, s.errorf("want an integer, got %s", cut(string(n), 40))
 	}
 	return v, nil
 }

@@ -173,7 +173,7 @@ func TestCPUProfileLimits(t *testing.T) {
 		{"self parent", `{"nodes":[{"id":1,"callFrame":{"functionName":"a"},"children":[1]}],"samples":[1]}`, "two parents"},
 		{"trailing", `{"nodes":[{"id":1,"callFrame":{"functionName":"a"}}],"samples":[1]} {}`, "data after the JSON document"},
 		{"cut", `{"nodes":[{"id":1,"callFrame":{"functionName":"a"}}],"samples":[1`, "unexpected end of input"},
-		{"not an int", `{"nodes":[{"id":1.5}]}`, "want an integer"},
+		{"not an int", `{"nodes":[{"id":1.5}]}`, `"id": want int64, got number 1.5`},
 		{"unknown child", `{"nodes":[{"id":1,"children":[7]}]}`, "unknown child 7"},
 	} {
 		r := run(t, []byte(c.in), "--input=cpuprofile")
