@@ -1,6 +1,7 @@
 package flame
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 const recordUsage = `usage: ndb flame record [options] [--] COMMAND [ARGS...]
@@ -169,6 +171,9 @@ func (c *cli) runRecord() error {
 		return err
 	}
 	p.Source = r.describe()
+	if r.pid == 0 {
+		removePerfMaps(script)
+	}
 	if err := c.writeProfile(p); err != nil {
 		return err
 	}
@@ -301,13 +306,48 @@ func perfScript(perf, data, out string) error {
 		return err
 	}
 	defer f.Close()
-	cmd := exec.Command(perf, "script", "-i", data)
+	// +pid: headers say "comm pid/tid", so that the perf maps of the
+	// recorded processes can be found
+	cmd := exec.Command(perf, "script", "-F", "+pid", "-i", data)
 	var tail tailBuffer
 	cmd.Stdout, cmd.Stderr = f, &tail
 	if err := cmd.Run(); err != nil {
 		return perfFailure("perf script", err, tail.String())
 	}
 	return f.Close()
+}
+
+// removePerfMaps removes the /tmp/perf-PID.map files that node wrote for
+// the processes of a recorded command, once they have exited and perf
+// script has read them: they are of no use after that, and would pile up.
+func removePerfMaps(script string) {
+	f, err := os.Open(script)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	pids := map[int]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var h header
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(line) == 0 || isSpace(line[0]) || line[0] == '#' || !parseHeader(line, &h) || !h.hasTID {
+			continue
+		}
+		if pid, err := strconv.Atoi(string(h.pid)); err == nil && pid > 0 {
+			pids[pid] = true
+		}
+	}
+	for pid := range pids {
+		if syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue // still running: it may still write its map
+		}
+		m := "/tmp/perf-" + strconv.Itoa(pid) + ".map"
+		if st, err := os.Lstat(m); err == nil && st.Mode().IsRegular() {
+			os.Remove(m)
+		}
+	}
 }
 
 // perfFailure turns perf's complaint into one line: why perf may not

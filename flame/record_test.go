@@ -108,6 +108,13 @@ func TestRecordCommand(t *testing.T) {
 	if named == 0 {
 		t.Error("no JavaScript frame is named after a function of app.js")
 	}
+	// node's perf maps are gone once perf script has read them
+	for _, pid := range strings.Fields(perfScriptText(t, perf, data, "pid")) {
+		if _, err := os.Stat("/tmp/perf-" + pid + ".map"); err == nil {
+			t.Errorf("/tmp/perf-%s.map is left behind", pid)
+			os.Remove("/tmp/perf-" + pid + ".map")
+		}
+	}
 	// perf's own text agrees that the interpreted frames are named: fewer
 	// shared trampolines than frames from the perf map
 	text := perfScriptText(t, perf, data)
@@ -138,7 +145,11 @@ func TestRecordAttach(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			defer func() { cmd.Process.Kill(); cmd.Wait() }()
+			defer func() {
+				cmd.Process.Kill()
+				cmd.Wait()
+				os.Remove("/tmp/perf-" + strconv.Itoa(cmd.Process.Pid) + ".map")
+			}()
 			out, data := filepath.Join(t.TempDir(), "flame.svg"), filepath.Join(t.TempDir(), "perf.data")
 			r := run(t, nil, "record", "--pid", strconv.Itoa(cmd.Process.Pid), "--duration", "1.5", "-o", out, "--perf-data", data)
 			if r.status != 0 {
