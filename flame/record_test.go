@@ -151,7 +151,7 @@ func TestRecordAttach(t *testing.T) {
 				os.Remove("/tmp/perf-" + strconv.Itoa(cmd.Process.Pid) + ".map")
 			}()
 			out, data := filepath.Join(t.TempDir(), "flame.svg"), filepath.Join(t.TempDir(), "perf.data")
-			r := run(t, nil, "record", "--pid", strconv.Itoa(cmd.Process.Pid), "--duration", "1.5", "-o", out, "--perf-data", data)
+			r := run(t, nil, "record", "--pid", strconv.Itoa(cmd.Process.Pid), "--duration", "2", "-o", out, "--perf-data", data)
 			if r.status != 0 {
 				t.Fatalf("status %d: %s", r.status, r.stderr)
 			}
