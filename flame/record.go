@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 const recordUsage = `usage: ndb flame record [options] [--] COMMAND [ARGS...]
@@ -156,6 +157,7 @@ func (c *cli) runRecord() error {
 	if data == "" {
 		data = filepath.Join(tmp, "perf.data")
 	}
+	start := time.Now()
 	if err := c.perfRecord(perf, data); err != nil {
 		return err
 	}
@@ -172,7 +174,7 @@ func (c *cli) runRecord() error {
 	}
 	p.Source = r.describe()
 	if r.pid == 0 {
-		removePerfMaps(script)
+		removeLeftovers(script, start)
 	}
 	if err := c.writeProfile(p); err != nil {
 		return err
@@ -317,16 +319,34 @@ func perfScript(perf, data, out string) error {
 	return f.Close()
 }
 
-// removePerfMaps removes the /tmp/perf-PID.map files that node wrote for
-// the processes of a recorded command, once they have exited and perf
-// script has read them: they are of no use after that, and would pile up.
-func removePerfMaps(script string) {
+// removeLeftovers removes what the node flags made the processes of a
+// recorded command write, once they have exited and perf script has read
+// it: the /tmp/perf-PID.map files, and the isolate-*-PID-v8.log files that
+// --perf-basic-prof makes V8 write into the working directory (which
+// NODE_OPTIONS cannot turn off). Logs older than the recording stay.
+func removeLeftovers(script string, start time.Time) {
+	for _, pid := range recordedPids(script) {
+		if syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue // still running: it may still write them
+		}
+		removeRegular("/tmp/perf-"+strconv.Itoa(pid)+".map", time.Time{})
+		logs, _ := filepath.Glob("isolate-0x*-" + strconv.Itoa(pid) + "-v8.log")
+		for _, l := range logs {
+			removeRegular(l, start)
+		}
+	}
+}
+
+// recordedPids are the process ids in perf script text run with -F +pid,
+// whose headers say "comm pid/tid".
+func recordedPids(script string) []int {
 	f, err := os.Open(script)
 	if err != nil {
-		return
+		return nil
 	}
 	defer f.Close()
-	pids := map[int]bool{}
+	seen := map[int]bool{}
+	var pids []int
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var h header
@@ -335,18 +355,19 @@ func removePerfMaps(script string) {
 		if len(line) == 0 || isSpace(line[0]) || line[0] == '#' || !parseHeader(line, &h) || !h.hasTID {
 			continue
 		}
-		if pid, err := strconv.Atoi(string(h.pid)); err == nil && pid > 0 {
-			pids[pid] = true
+		if pid, err := strconv.Atoi(string(h.pid)); err == nil && pid > 0 && !seen[pid] {
+			seen[pid] = true
+			pids = append(pids, pid)
 		}
 	}
-	for pid := range pids {
-		if syscall.Kill(pid, 0) != syscall.ESRCH {
-			continue // still running: it may still write its map
-		}
-		m := "/tmp/perf-" + strconv.Itoa(pid) + ".map"
-		if st, err := os.Lstat(m); err == nil && st.Mode().IsRegular() {
-			os.Remove(m)
-		}
+	return pids
+}
+
+// removeRegular removes path if it is a regular file modified at or after
+// since.
+func removeRegular(path string, since time.Time) {
+	if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() && !st.ModTime().Before(since) {
+		os.Remove(path)
 	}
 }
 

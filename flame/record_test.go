@@ -72,10 +72,14 @@ var jsFrameRE = regexp.MustCompile(`<title>JS:[~^+*]?(\w+) [^<]*app\.js:\d+:\d+ 
 func TestRecordCommand(t *testing.T) {
 	perf := needPerf(t)
 	node := testnode.Binary(t, recordNode)
+	fns := appFunctions(t)
 	dir := t.TempDir()
 	out, data := filepath.Join(dir, "flame.svg"), filepath.Join(dir, "perf.data")
 	app := filepath.Join(dir, "app.js")
 	os.WriteFile(app, mustRead(t, "app.js"), 0o644)
+	// node runs where ndb runs, and V8 writes its log there
+	work := t.TempDir()
+	t.Chdir(work)
 	r := run(t, nil, "record", "-o", out, "--perf-data", data, "--", node, app, "1")
 	if r.status != 0 {
 		t.Fatalf("status %d: %s", r.status, r.stderr)
@@ -97,7 +101,6 @@ func TestRecordCommand(t *testing.T) {
 		t.Errorf("the subtitle does not say %d samples", n)
 	}
 	// JavaScript frames are named after app.js's functions
-	fns := appFunctions(t)
 	named := 0
 	for _, m := range jsFrameRE.FindAllSubmatch(svg, -1) {
 		if !fns[string(m[1])] {
@@ -108,7 +111,10 @@ func TestRecordCommand(t *testing.T) {
 	if named == 0 {
 		t.Error("no JavaScript frame is named after a function of app.js")
 	}
-	// node's perf maps are gone once perf script has read them
+	// V8's logs are gone, and node's perf maps once perf script has read them
+	if ents, _ := os.ReadDir(work); len(ents) != 0 {
+		t.Errorf("left %v in the working directory", ents)
+	}
 	for _, pid := range strings.Fields(perfScriptText(t, perf, data, "pid")) {
 		if _, err := os.Stat("/tmp/perf-" + pid + ".map"); err == nil {
 			t.Errorf("/tmp/perf-%s.map is left behind", pid)
@@ -142,6 +148,7 @@ func TestRecordAttach(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cmd := exec.Command(node, append(c.flags, app, "20")...)
+			cmd.Dir = t.TempDir() // for V8's log
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
