@@ -13,6 +13,8 @@ command -v gdb >/dev/null 2>&1 || need="$need gdb"
 command -v npm >/dev/null 2>&1 || need="$need npm"
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
 command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"
+# perf: ndb flame record runs it on a real node process.
+command -v perf >/dev/null 2>&1 || need="$need linux-perf"
 if [ -n "$need" ]; then
 	sudo=""
 	[ "$(id -u)" = 0 ] || sudo=sudo
