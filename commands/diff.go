@@ -8,7 +8,7 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/heap"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 func init() {
@@ -36,7 +36,7 @@ whose count or size changed, largest growth first:
 				return err
 			}
 			defer p.Close()
-			m, err := v8layout.Load(p)
+			m, err := layout.Load(p)
 			if err != nil {
 				return err
 			}

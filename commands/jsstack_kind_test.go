@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/stack"
+	"github.com/ndb-debugger/ndb/v8/value"
 )
 
 // TestFunctionKinds validates the FunctionKind fallbacks on every version:
@@ -24,15 +26,15 @@ func TestFunctionKinds(t *testing.T) {
 			t.Parallel()
 			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, nil)
 			s := openSession(t, c)
-			h, err := v8layout.NewHeap(s.Proc, s.Meta)
+			h, err := newTestWalker(s)
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := h.WalkThread(context.Background(), s.Proc.SignalThread(), v8layout.WalkOptions{})
+			st := h.WalkThread(context.Background(), s.Proc.SignalThread(), stack.WalkOptions{})
 			seen, method := 0, -1
 			for i := range st.Frames {
 				f := &st.Frames[i]
-				if f.Kind != v8layout.KindJS {
+				if f.Kind != stack.KindJS {
 					continue
 				}
 				sfi, err := h.FrameShared(f)
@@ -79,7 +81,7 @@ func TestDeoptPointAtReturnAddress(t *testing.T) {
 			found := 0
 			for i := range st.Frames {
 				f := &st.Frames[i]
-				if f.Kind != v8layout.KindJS || f.Tier != v8layout.TierTurbofan || f.Inlined > 0 {
+				if f.Kind != stack.KindJS || f.Tier != stack.TierTurbofan || f.Inlined > 0 {
 					continue
 				}
 				ci, err := h.CodeAt(f.PC)
@@ -118,7 +120,7 @@ func TestTranslationsParse(t *testing.T) {
 			found := 0
 			for i := range st.Frames {
 				f := &st.Frames[i]
-				if f.Kind != v8layout.KindJS || f.Tier != v8layout.TierTurbofan || f.Inlined > 0 {
+				if f.Kind != stack.KindJS || f.Tier != stack.TierTurbofan || f.Inlined > 0 {
 					continue
 				}
 				found++
@@ -204,7 +206,7 @@ func TestTranslationReceivers(t *testing.T) {
 			seen, slots := 0, 0
 			for i := range st.Frames {
 				f := &st.Frames[i]
-				if f.Kind != v8layout.KindJS || (f.Tier != v8layout.TierTurbofan && f.Tier != v8layout.TierBuiltin) {
+				if f.Kind != stack.KindJS || (f.Tier != stack.TierTurbofan && f.Tier != stack.TierBuiltin) {
 					continue
 				}
 				name := h.FrameInfo(f).Name
@@ -235,11 +237,11 @@ func TestTranslationReceivers(t *testing.T) {
 				case h.IsHeapObject(f.Receiver):
 					if n, err := h.ConstructorName(f.Receiver); err == nil && n != "" {
 						got = n
-					} else if v8layout.Summary(h, f.Receiver) != "undefined" {
-						got = v8layout.Summary(h, f.Receiver)
+					} else if value.Summary(h.Heap, f.Receiver) != "undefined" {
+						got = value.Summary(h.Heap, f.Receiver)
 					}
 				default:
-					got = v8layout.Summary(h, f.Receiver)
+					got = value.Summary(h.Heap, f.Receiver)
 				}
 				if got != w {
 					t.Errorf("frame %d %s: receiver %s (%s), want %s", i, name, got, f.ReceiverFrom, w)
@@ -258,7 +260,7 @@ func TestTranslationReceivers(t *testing.T) {
 // checkOwnFrame: the outermost interpreted frame of the deopt point's
 // translation is the optimized frame itself, whose function, receiver and
 // arguments are in its slots.
-func checkOwnFrame(t *testing.T, h *v8layout.Heap, f *v8layout.Frame) {
+func checkOwnFrame(t *testing.T, h *stack.Walker, f *stack.Frame) {
 	t.Helper()
 	ci, err := h.CodeAt(f.PC)
 	if err != nil {
@@ -272,7 +274,7 @@ func checkOwnFrame(t *testing.T, h *v8layout.Heap, f *v8layout.Frame) {
 	if err != nil || len(tfs) == 0 || !tfs[0].IsInterpreted() {
 		t.Fatalf("translation: %v %v", tfs, err)
 	}
-	want := append([]v8layout.Value{f.Function, f.Receiver}, f.Args...)
+	want := append([]object.Value{f.Function, f.Receiver}, f.Args...)
 	slots := 0
 	for k := 0; k < 4 && k < len(want); k++ {
 		tv := h.TrFrameValue(ci.Code, f.FP, tfs[0], k)
@@ -294,13 +296,13 @@ func checkOwnFrame(t *testing.T, h *v8layout.Heap, f *v8layout.Frame) {
 
 // warmCrashStack walks the signal thread of a warmed-up crash.js core
 // (Turbofan frames with inlined functions) of Node version v.
-func warmCrashStack(t *testing.T, v string) (*v8layout.Heap, *v8layout.Stack) {
+func warmCrashStack(t *testing.T, v string) (*stack.Walker, *stack.Stack) {
 	t.Helper()
 	c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
 	s := openSession(t, c)
-	h, err := v8layout.NewHeap(s.Proc, s.Meta)
+	h, err := newTestWalker(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h, h.WalkThread(context.Background(), s.Proc.SignalThread(), v8layout.WalkOptions{})
+	return h, h.WalkThread(context.Background(), s.Proc.SignalThread(), stack.WalkOptions{})
 }

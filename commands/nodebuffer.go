@@ -3,7 +3,8 @@ package commands
 import (
 	"fmt"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/value"
 )
 
 func init() {
@@ -21,11 +22,11 @@ memory dumps.`,
 			if err != nil {
 				return err
 			}
-			v := v8layout.Value(inv.Addr)
-			n := v8layout.Describe(h, v, v8layout.Options{Depth: 0, MaxItems: 1})
+			v := object.Value(inv.Addr)
+			n := value.Describe(h, v, value.Options{Depth: 0, MaxItems: 1})
 			switch n.Kind {
-			case v8layout.KTypedArray, v8layout.KArrayBuffer:
-			case v8layout.KError:
+			case value.KTypedArray, value.KArrayBuffer:
+			case value.KError:
 				return fmt.Errorf("%s", n.Err)
 			default:
 				return fmt.Errorf("%#x is not a Buffer, typed array or ArrayBuffer (%s)", inv.Addr, n.Kind)

@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	"github.com/ndb-debugger/ndb/elfcore"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 // AddrMode says whether a dcmd takes an address (ADDR::dcmd).
@@ -95,14 +95,14 @@ func Names() []string {
 // Session is what every dcmd works on: one opened core (or bundle).
 type Session struct {
 	Proc *elfcore.Process
-	Meta *v8layout.Metadata
+	Meta *layout.Metadata
 
 	mu    sync.Mutex
 	cache map[string]any
 }
 
 // NewSession makes a session for an opened process.
-func NewSession(p *elfcore.Process, m *v8layout.Metadata) *Session {
+func NewSession(p *elfcore.Process, m *layout.Metadata) *Session {
 	return &Session{Proc: p, Meta: m, cache: map[string]any{}}
 }
 

@@ -3,7 +3,7 @@ package commands
 import (
 	"fmt"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 func init() {
@@ -19,7 +19,7 @@ func init() {
 			if err != nil {
 				return err
 			}
-			v := v8layout.Value(inv.Addr)
+			v := object.Value(inv.Addr)
 			if h.IsSmi(v) {
 				if inv.JSON {
 					return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "smi": h.SmiValue(v)})
@@ -62,7 +62,7 @@ func runV8Print(inv *Invocation) error {
 	if err != nil {
 		return err
 	}
-	v := v8layout.Value(inv.Addr)
+	v := object.Value(inv.Addr)
 	if !h.IsHeapObject(v) {
 		return fmt.Errorf("%#x is not a heap object", inv.Addr)
 	}
@@ -109,9 +109,9 @@ func runV8Print(inv *Invocation) error {
 			}
 			seen[f.Offset] = true
 			val := "?"
-			if w, err := h.P.ReadU64(h.Untag(v) + uint64(f.Offset)); err == nil {
+			if w, err := h.Proc.ReadU64(h.Untag(v) + uint64(f.Offset)); err == nil {
 				val = fmt.Sprintf("%#x", w)
-				if wv := v8layout.Value(w); h.IsHeapObject(wv) && isTaggedType(f.Type) {
+				if wv := object.Value(w); h.IsHeapObject(wv) && isTaggedType(f.Type) {
 					if t, err := h.InstanceType(wv); err == nil {
 						val += " (" + h.TypeNameOf(t) + ")"
 					}

@@ -6,7 +6,8 @@ import (
 	"sync"
 	"unicode/utf16"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 // Kind classifies objects for the census.
@@ -34,7 +35,7 @@ type MapInfo struct {
 	Ctor     string   // constructor name (KindObject, KindArray)
 	Props    []string // own named properties in order (fast mode)
 	InObject int      // in-object property slots
-	size     v8layout.SizeRule
+	size     layout.SizeRule
 	seq      int // order of discovery: index of per-worker tables
 }
 
@@ -60,69 +61,33 @@ type namer struct {
 	sfis map[uint64]string
 }
 
-func field(m *v8layout.Metadata, c, f string, def int64) int64 {
-	if v, ok := m.Field(c, f); ok {
-		return v
-	}
-	return def
-}
-
-func cnst(m *v8layout.Metadata, n string, def int64) int64 {
-	if v, ok := m.Const(n); ok {
-		return v
-	}
-	return def
-}
-
-func typ(m *v8layout.Metadata, n string) int {
-	if v, ok := m.Type(n); ok {
-		return v
-	}
-	return -1
-}
-
 func newNamer(w *walker) *namer {
-	m := w.m
+	l := w.l
 	n := &namer{w: w, sfis: map[uint64]string{}}
-	n.ctorOff = field(m, "Map", "constructor_or_back_pointer", 32)
-	n.descOff = field(m, "Map", "instance_descriptors", 40)
-	n.bf3Off = field(m, "Map", "bit_field3", 16)
-	n.isz = field(m, "Map", "instance_size_in_words", 8)
-	n.inobjStart = field(m, "Map", "inobject_properties_start_or_constructor_function_index", 9)
-	n.descHeader = field(m, "DescriptorArray", "header_size", 24)
-	n.sfiOff = field(m, "JSFunction", "shared", 24)
-	n.nameOff = field(m, "SharedFunctionInfo", "name_or_scope_info", 16)
-	n.propsOff = field(m, "JSReceiver", "raw_properties_or_hash", 8)
-	n.firstVars = cnst(m, "scopeinfo_idx_first_vars", 3)
-	n.nlocIdx = cnst(m, "scopeinfo_idx_ncontextlocals", 2)
-	n.dictShift = cnst(m, "bit_field3_is_dictionary_map_shift", 21)
-	n.ownMask = cnst(m, "bit_field3_number_of_own_descriptors_mask", 0xffc00)
-	n.ownShift = cnst(m, "bit_field3_number_of_own_descriptors_shift", 10)
-	n.protoBit = cnst(m, "bit_field3_is_prototype_map_shift", -1)
-	n.dictPrefix = cnst(m, "namedictionary_prefix_start_index", 3) + cnst(m, "namedictionaryshape_prefix_size", 3)
-	n.dictES = cnst(m, "namedictionaryshape_entry_size", 3)
-	n.firstFn = int(cnst(m, "FirstJSFunctionType", -1))
-	n.lastFn = int(cnst(m, "LastJSFunctionType", -1))
-	if n.firstFn < 0 {
-		if t := typ(m, "JS_FUNCTION_TYPE"); t >= 0 {
-			n.firstFn, n.lastFn = t, t+functionSubtypes(m)
-		}
-	}
-	n.arrayType = typ(m, "JS_ARRAY_TYPE")
-	n.proxy = typ(m, "JS_PROXY_TYPE")
-	n.scopeInfo = typ(m, "SCOPE_INFO_TYPE")
-	n.symbol = typ(m, "SYMBOL_TYPE")
-	n.firstNonString = int(cnst(m, "FirstNonstringType", 128))
+	n.ctorOff = l.Map.ConstructorOrBackPointer
+	n.descOff = l.Map.InstanceDescriptors
+	n.bf3Off = l.Map.BitField3
+	n.isz = l.Map.InstanceSizeInWords
+	n.inobjStart = l.Map.InObjectPropertiesStart
+	n.descHeader = l.DescriptorArray.HeaderSize
+	n.sfiOff = l.JSFunction.Shared
+	n.nameOff = l.SharedFunctionInfo.NameOrScopeInfo
+	n.propsOff = l.JSReceiver.PropertiesOrHash
+	n.firstVars = l.ScopeInfo.FirstVarsIndex
+	n.nlocIdx = l.ScopeInfo.ContextLocalCountIndex
+	n.dictShift = l.Map.IsDictionaryMapShift
+	n.ownMask = l.Map.NumberOfOwnDescriptorsMask
+	n.ownShift = l.Map.NumberOfOwnDescriptorsShift
+	n.protoBit = l.Map.IsPrototypeMapShift
+	n.dictPrefix = l.Dictionary.NamePrefixStart + l.Dictionary.NamePrefixSize
+	n.dictES = l.Dictionary.NameEntrySize
+	n.firstFn, n.lastFn = l.Types.FirstJSFunction, l.Types.LastJSFunction
+	n.arrayType = l.Types.JSArray
+	n.proxy = l.Types.JSProxy
+	n.scopeInfo = l.Types.ScopeInfo
+	n.symbol = l.Types.Symbol
+	n.firstNonString = l.Types.FirstNonString
 	return n
-}
-
-// functionSubtypes is how many unnamed JSFunction subclass types follow
-// JS_FUNCTION_TYPE when the metadata gives no range (V8 ≤ 11).
-func functionSubtypes(m *v8layout.Metadata) int {
-	if v, ok := m.Const("fallback_js_function_subtypes"); ok {
-		return int(v)
-	}
-	return 0
 }
 
 func (w *walker) word(a uint64) uint64 {
@@ -161,7 +126,7 @@ func (w *walker) describeMap(a uint64) *MapInfo {
 		mi.Kind = KindObject
 	default:
 		mi.Kind = KindInternal
-		mi.Ctor = w.m.TypeName(t)
+		mi.Ctor = w.l.Meta.TypeName(t)
 		if mi.Ctor == "" {
 			mi.Ctor = "(internal)"
 		}
@@ -343,7 +308,7 @@ func (w *walker) readSFIName(sfi uint64) string {
 	if sfi&3 != 1 {
 		return ""
 	}
-	s, err := w.h.SFIName(v8layout.Value(sfi))
+	s, err := w.h.SFIName(object.Value(sfi))
 	if err != nil {
 		return ""
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/ndb-debugger/ndb/bundle"
 	"github.com/ndb-debugger/ndb/commands"
 	"github.com/ndb-debugger/ndb/repl"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 var update = flag.Bool("update", false, "record the golden files again")
@@ -132,7 +132,7 @@ func session(t *testing.T, path string) *commands.Session {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	m, err := v8layout.Load(p)
+	m, err := layout.Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}

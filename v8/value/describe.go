@@ -1,9 +1,9 @@
-package v8layout
+package value
 
 import (
 	"fmt"
+	"github.com/ndb-debugger/ndb/v8/object"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 )
@@ -104,9 +104,9 @@ type Node struct {
 	Sparse  bool
 	More    int // elements or entries not shown
 	Entries []NodeEntry
-	Slots   []NodeProp // internal slots: [[PromiseState]], [[Target]], ...
+	Slots   []NodeProp // internal slots: [[object.PromiseState]], [[Target]], ...
 	Bytes   []byte     // buffers (at most MaxItems bytes)
-	Fn      *FunctionInfo
+	Fn      *object.FunctionInfo
 	Data    uint64 // buffers: address of the bytes
 	Kind2   string // typed arrays: the element type ("Uint8"); errors: the message
 }
@@ -130,7 +130,7 @@ type NodeElem struct {
 type NodeEntry struct{ Key, Val *Node }
 
 type describer struct {
-	h       *Heap
+	h       *object.Heap
 	o       Options
 	stack   map[Value]bool
 	nodes   int
@@ -140,7 +140,7 @@ type describer struct {
 // Describe decodes value v into a Node tree, bounded by the options.
 // Failures to decode a part become KError nodes; it never panics on bad
 // memory (every read is checked).
-func Describe(h *Heap, v Value, o Options) *Node {
+func Describe(h *object.Heap, v Value, o Options) *Node {
 	o.norm()
 	d := &describer{h: h, o: o, stack: map[Value]bool{}, ctorMap: map[Value]string{}}
 	return d.value(v, 0)
@@ -170,7 +170,7 @@ func (d *describer) value(v Value, level int) *Node {
 		return errNode(v, err)
 	}
 	t := mi.InstanceType
-	md := h.model()
+	md := h.Layout
 	switch {
 	case h.IsStringType(t):
 		s, n, err := h.ReadString(v, d.o.MaxString)
@@ -178,32 +178,32 @@ func (d *describer) value(v Value, level int) *Node {
 			return errNode(v, err)
 		}
 		return &Node{Kind: KString, Addr: v, Str: s, StrLen: n}
-	case t == md.tHeapNumber:
+	case t == md.Types.HeapNumber:
 		f, _ := h.Number(v)
 		return &Node{Kind: KNumber, Addr: v, Num: f}
-	case t == md.tBigInt:
+	case t == md.Types.BigInt:
 		s, err := h.BigInt(v)
 		if err != nil {
 			return errNode(v, err)
 		}
 		return &Node{Kind: KBigInt, Addr: v, Str: s}
-	case t == md.tSymbol:
+	case t == md.Types.Symbol:
 		s, _, err := h.SymbolDescription(v)
 		if err != nil {
 			return errNode(v, err)
 		}
 		return &Node{Kind: KSymbol, Addr: v, Str: s}
-	case t == md.tOddball || (t == md.tHole && md.tHole >= 0):
+	case t == md.Types.Oddball || (t == md.Types.Hole && md.Types.Hole >= 0):
 		switch h.OddballOf(v) {
-		case Undefined:
+		case object.Undefined:
 			return &Node{Kind: KUndefined, Addr: v}
-		case Null:
+		case object.Null:
 			return &Node{Kind: KNull, Addr: v}
-		case True:
+		case object.True:
 			return &Node{Kind: KBool, Addr: v, Bool: true}
-		case False:
+		case object.False:
 			return &Node{Kind: KBool, Addr: v}
-		case TheHole:
+		case object.TheHole:
 			return &Node{Kind: KHole, Addr: v}
 		}
 		return &Node{Kind: KInternal, Addr: v, Str: "oddball"}
@@ -218,7 +218,7 @@ func (d *describer) value(v Value, level int) *Node {
 	n.Ctor = d.ctorName(v, mi)
 	if level > d.o.Depth && !d.leafObject(t) {
 		n.Kind = KTruncated
-		if h.IsFunctionType(t) || t == md.tBoundFunction {
+		if h.IsFunctionType(t) || t == md.Types.JSBoundFunction {
 			n.Kind = KFunction
 			n.Fn, _ = h.Function(v)
 		}
@@ -232,11 +232,11 @@ func (d *describer) value(v Value, level int) *Node {
 
 // leafObject: kinds printed in full whatever the depth.
 func (d *describer) leafObject(t int) bool {
-	md := d.h.model()
-	return t == md.tDate || t == md.tRegExp
+	md := d.h.Layout
+	return t == md.Types.JSDate || t == md.Types.JSRegExp
 }
 
-func (d *describer) ctorName(v Value, mi *MapInfo) string {
+func (d *describer) ctorName(v Value, mi *object.MapInfo) string {
 	if s, ok := d.ctorMap[mi.Addr]; ok {
 		return s
 	}
@@ -245,14 +245,14 @@ func (d *describer) ctorName(v Value, mi *MapInfo) string {
 	return s
 }
 
-func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
+func (d *describer) object(n *Node, v Value, mi *object.MapInfo, level int) {
 	h := d.h
-	md := h.model()
+	md := h.Layout
 	t := mi.InstanceType
 	n.Kind = KObject
 	withProps := true
 	switch {
-	case h.IsFunctionType(t) || t == md.tBoundFunction:
+	case h.IsFunctionType(t) || t == md.Types.JSBoundFunction:
 		n.Kind = KFunction
 		fi, err := h.Function(v)
 		if err != nil {
@@ -268,7 +268,7 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 			}
 		}
 		withProps = false
-	case t == md.tJSArray:
+	case t == md.Types.JSArray:
 		n.Kind = KArray
 		ln, err := h.ArrayLength(v)
 		if err != nil {
@@ -276,10 +276,10 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 			return
 		}
 		n.Length = ln
-		d.elements(n, v, int(min(ln, MaxElements)), level)
-	case t == md.tMap2 || t == md.tSet:
+		d.elements(n, v, int(min(ln, object.MaxElements)), level)
+	case t == md.Types.JSMap || t == md.Types.JSSet:
 		n.Kind = KMap
-		if t == md.tSet {
+		if t == md.Types.JSSet {
 			n.Kind = KSet
 		}
 		keys, vals, total, err := h.CollectionEntries(v, d.o.MaxItems)
@@ -288,9 +288,9 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 			return
 		}
 		d.entries(n, keys, vals, total, level)
-	case t == md.tWeakMap || t == md.tWeakSet:
+	case t == md.Types.JSWeakMap || t == md.Types.JSWeakSet:
 		n.Kind = KWeakMap
-		if t == md.tWeakSet {
+		if t == md.Types.JSWeakSet {
 			n.Kind = KWeakSet
 		}
 		keys, vals, total, err := h.WeakCollectionEntries(v, d.o.MaxItems)
@@ -302,15 +302,15 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 			vals = nil
 		}
 		d.entries(n, keys, vals, total, level)
-	case t == md.tDate:
+	case t == md.Types.JSDate:
 		n.Kind = KDate
 		ms, err := h.DateValue(v)
 		if err != nil {
 			n.Kind, n.Err = KError, err.Error()
 			return
 		}
-		n.Num, n.Str = ms, FormatDate(ms)
-	case t == md.tRegExp:
+		n.Num, n.Str = ms, object.FormatDate(ms)
+	case t == md.Types.JSRegExp:
 		n.Kind = KRegExp
 		src, flags, err := h.RegExp(v)
 		if err != nil {
@@ -319,7 +319,7 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 		}
 		n.Str = "/" + src + "/" + flags
 		withProps = false
-	case t == md.tArrayBuffer:
+	case t == md.Types.JSArrayBuffer:
 		n.Kind = KArrayBuffer
 		data, ln, err := h.ArrayBuffer(v)
 		if err != nil {
@@ -329,7 +329,7 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 		n.Data, n.Length = data, int64(ln)
 		n.Bytes, n.More = d.bytes(data, ln)
 		withProps = false
-	case t == md.tTypedArray:
+	case t == md.Types.JSTypedArray:
 		n.Kind = KTypedArray
 		ta, err := h.ReadTypedArray(v)
 		if err != nil {
@@ -340,18 +340,18 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 		n.Bytes, n.More = d.bytes(ta.Data, ta.ByteLength)
 		n.Kind2 = typedElementType(n.Ctor)
 		withProps = false
-	case t == md.tPromise:
+	case t == md.Types.JSPromise:
 		n.Kind = KPromise
 		st, res, err := h.Promise(v)
 		if err != nil {
 			n.Kind, n.Err = KError, err.Error()
 			return
 		}
-		n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseState]]", Val: &Node{Kind: KString, Str: st.String(), StrLen: len(st.String())}})
-		if st != Pending {
+		n.Slots = append(n.Slots, NodeProp{Name: "[[object.PromiseState]]", Val: &Node{Kind: KString, Str: st.String(), StrLen: len(st.String())}})
+		if st != object.Pending {
 			n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseResult]]", Val: d.value(res, level+1)})
 		}
-	case t == md.tPrimitiveWrapper:
+	case t == md.Types.JSPrimitiveWrapper:
 		n.Kind = KBoxed
 		pv, err := h.PrimitiveValue(v)
 		if err != nil {
@@ -360,7 +360,7 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 		}
 		n.Slots = append(n.Slots, NodeProp{Name: "[[PrimitiveValue]]", Val: d.value(pv, level+1)})
 		withProps = false
-	case t == md.tProxy:
+	case t == md.Types.JSProxy:
 		n.Kind = KProxy
 		tg, hd, err := h.Proxy(v)
 		if err != nil {
@@ -371,7 +371,7 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 		n.Slots = append(n.Slots, NodeProp{Name: "[[Target]]", Val: d.value(tg, level+1)},
 			NodeProp{Name: "[[Handler]]", Val: d.value(hd, level+1)})
 		withProps = false
-	case t == md.tWeakRef:
+	case t == md.Types.JSWeakRef:
 		n.Kind = KWeakRef
 		tg, err := h.WeakRefTarget(v)
 		if err != nil {
@@ -379,27 +379,27 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 			return
 		}
 		n.Slots = append(n.Slots, NodeProp{Name: "[[Target]]", Val: d.value(tg, level+1)})
-	case t == md.tGlobalProxy:
+	case t == md.Types.JSGlobalProxy:
 		// The proxy's hidden prototype is the JSGlobalObject that holds
 		// the globals.
 		n.Kind = KGlobal
 		n.Ctor = "global"
 		withProps = false
 		if g := mi.Prototype; h.IsHeapObject(g) {
-			if gt, err := h.InstanceType(g); err == nil && gt == md.tGlobalObj {
+			if gt, err := h.InstanceType(g); err == nil && gt == md.Types.JSGlobalObject {
 				if gm, err := h.MapOf(g); err == nil {
 					d.object(n, g, gm, level)
 					n.Ctor = "global"
 				}
 			}
 		}
-	case t == md.tGlobalObj:
+	case t == md.Types.JSGlobalObject:
 		n.Kind = KGlobal
 		if n.Ctor == "" {
 			n.Ctor = "global"
 		}
 	}
-	if n.Kind == KObject && t != md.tJSArray {
+	if n.Kind == KObject && t != md.Types.JSArray {
 		// Elements of plain objects ({0: 'a'}) and arguments objects.
 		if els, err := h.Elements(v, -1, d.o.MaxItems); err == nil && len(els.Elements) > 0 {
 			for _, e := range els.Elements {
@@ -427,12 +427,12 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 			if p.Private {
 				// Errors keep their materialized stack string under a private
 				// symbol (error_stack_symbol).
-				if t == md.tError && stack == 0 && p.Value != message && h.IsString(p.Value) {
+				if t == md.Types.JSError && stack == 0 && p.Value != message && h.IsString(p.Value) {
 					stack = p.Value
 				}
 				continue
 			}
-			if p.Native || (t == md.tError && p.Name == "stack" && p.Accessor) {
+			if p.Native || (t == md.Types.JSError && p.Name == "stack" && p.Accessor) {
 				continue
 			}
 			np := NodeProp{Name: p.Name, Symbol: p.IsSymbol}
@@ -455,7 +455,7 @@ func (d *describer) object(n *Node, v Value, mi *MapInfo, level int) {
 	}
 }
 
-func (d *describer) element(e Element, level int) *Node {
+func (d *describer) element(e object.Element, level int) *Node {
 	switch {
 	case e.Hole:
 		return &Node{Kind: KHole}
@@ -505,7 +505,7 @@ func (d *describer) bytes(addr, n uint64) ([]byte, int) {
 	if show == 0 {
 		return []byte{}, 0
 	}
-	b, err := d.h.P.Slice(addr, show)
+	b, err := d.h.Proc.Slice(addr, show)
 	if err != nil {
 		return nil, int(n)
 	}
@@ -549,13 +549,4 @@ func FormatNumber(f float64) string {
 		return mant + "e" + sign + strconv.Itoa(e)
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
-func bigDecimal(digits []uint64) string {
-	x := new(big.Int)
-	for i := len(digits) - 1; i >= 0; i-- {
-		x.Lsh(x, 64)
-		x.Or(x, new(big.Int).SetUint64(digits[i]))
-	}
-	return x.String()
 }

@@ -1,10 +1,9 @@
-package v8layout
+package object
 
 import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 )
 
 // Limits on what one object read enumerates, so that a corrupted length
@@ -16,18 +15,18 @@ const (
 
 // TypeNameOf names an instance type ("JS_OBJECT_TYPE"), or "type N".
 func (h *Heap) TypeNameOf(t int) string {
-	if n := h.M.TypeName(t); n != "" {
+	if n := h.Layout.Meta.TypeName(t); n != "" {
 		return n
 	}
-	m := h.model()
+	m := h.Layout
 	switch {
-	case t == m.tBigInt:
+	case t == m.Types.BigInt:
 		return "BIGINT_TYPE"
-	case t == m.tHole:
+	case t == m.Types.Hole:
 		return "HOLE_TYPE"
-	case m.tFirstCtx >= 0 && t >= m.tFirstCtx && t <= m.tLastCtx:
+	case m.Types.FirstContext >= 0 && t >= m.Types.FirstContext && t <= m.Types.LastContext:
 		return "CONTEXT_TYPE"
-	case m.tFirstFn >= 0 && t >= m.tFirstFn && t <= m.tLastFn:
+	case m.Types.FirstJSFunction >= 0 && t >= m.Types.FirstJSFunction && t <= m.Types.LastJSFunction:
 		return "JS_FUNCTION_TYPE"
 	}
 	return fmt.Sprintf("type %d", t)
@@ -60,27 +59,27 @@ func (h *Heap) OddballOf(v Value) Oddball {
 	if err != nil {
 		return NotOddball
 	}
-	m := h.model()
-	if t == m.tHole && m.tHole >= 0 {
+	m := h.Layout
+	if t == m.Types.Hole && m.Types.Hole >= 0 {
 		return TheHole
 	}
-	if t != m.tOddball || m.oddKind < 0 {
+	if t != m.Types.Oddball || m.Oddball.Kind < 0 {
 		return NotOddball
 	}
-	k, err := h.Word(v, m.oddKind)
+	k, err := h.Word(v, m.Oddball.Kind)
 	if err != nil || !h.IsSmi(k) {
 		return OtherOddball
 	}
 	switch kind := h.SmiValue(k); kind {
-	case m.oddUndefined:
+	case m.Oddball.Undefined:
 		return Undefined
-	case m.oddNull:
+	case m.Oddball.Null:
 		return Null
-	case m.oddTrue:
+	case m.Oddball.True:
 		return True
-	case m.oddFalse:
+	case m.Oddball.False:
 		return False
-	case m.oddHole:
+	case m.Oddball.TheHole:
 		return TheHole
 	}
 	return OtherOddball
@@ -92,10 +91,10 @@ func (h *Heap) Number(v Value) (float64, bool) {
 		return float64(h.SmiValue(v)), true
 	}
 	t, err := h.InstanceType(v)
-	if err != nil || t != h.model().tHeapNumber {
+	if err != nil || t != h.Layout.Types.HeapNumber {
 		return 0, false
 	}
-	bits, err := h.P.ReadU64(h.Untag(v) + uint64(h.model().numValue))
+	bits, err := h.Proc.ReadU64(h.Untag(v) + uint64(h.Layout.HeapNumber.Value))
 	if err != nil {
 		return 0, false
 	}
@@ -125,13 +124,13 @@ func (mi *MapInfo) InObjectCount() int {
 
 // ReadMap decodes map m.
 func (h *Heap) ReadMap(m Value) (*MapInfo, error) {
-	md := h.model()
-	if err := need("Map.bit_field2", md.mapBitField2, "Map.bit_field3", md.mapBitField3, "Map.instance_size_in_words", md.mapInstanceSize,
-		"Map.inobject_properties_start", md.mapInObjStart, "Map.prototype", md.mapPrototype, "Map.constructor_or_back_pointer", md.mapConstructor); err != nil {
+	md := h.Layout
+	if err := need("Map.bit_field2", md.Map.BitField2, "Map.bit_field3", md.Map.BitField3, "Map.instance_size_in_words", md.Map.InstanceSizeInWords,
+		"Map.inobject_properties_start", md.Map.InObjectPropertiesStart, "Map.prototype", md.Map.Prototype, "Map.constructor_or_back_pointer", md.Map.ConstructorOrBackPointer); err != nil {
 		return nil, err
 	}
 	base := h.Untag(m)
-	b, err := h.P.Slice(base, uint64(md.mapConstructor)+8)
+	b, err := h.Proc.Slice(base, uint64(md.Map.ConstructorOrBackPointer)+8)
 	if err != nil {
 		return nil, err
 	}
@@ -140,27 +139,27 @@ func (h *Heap) ReadMap(m Value) (*MapInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if md.tMap >= 0 {
-		if mt, err := h.InstanceType(m); err != nil || mt != md.tMap {
+	if md.Types.Map >= 0 {
+		if mt, err := h.InstanceType(m); err != nil || mt != md.Types.Map {
 			return nil, fmt.Errorf("%#x is not a Map (corrupted map word?)", uint64(m))
 		}
 	}
 	mi.InstanceType = t
-	mi.InstanceWords = int(b[md.mapInstanceSize])
-	mi.InObjectStart = int(b[md.mapInObjStart])
-	b2 := int64(b[md.mapBitField2])
-	if md.ekMask > 0 {
-		mi.ElementsKind = int((b2 & md.ekMask) >> md.ekShift)
+	mi.InstanceWords = int(b[md.Map.InstanceSizeInWords])
+	mi.InObjectStart = int(b[md.Map.InObjectPropertiesStart])
+	b2 := int64(b[md.Map.BitField2])
+	if md.Map.ElementsKindMask > 0 {
+		mi.ElementsKind = int((b2 & md.Map.ElementsKindMask) >> md.Map.ElementsKindShift)
 	}
-	b3 := int64(le32(b[md.mapBitField3:]))
-	if md.dictShift >= 0 {
-		mi.Dictionary = b3>>md.dictShift&1 == 1
+	b3 := int64(le32(b[md.Map.BitField3:]))
+	if md.Map.IsDictionaryMapShift >= 0 {
+		mi.Dictionary = b3>>md.Map.IsDictionaryMapShift&1 == 1
 	}
-	if md.nodMask > 0 {
-		mi.OwnDescriptors = int((b3 & md.nodMask) >> md.nodShift)
+	if md.Map.NumberOfOwnDescriptorsMask > 0 {
+		mi.OwnDescriptors = int((b3 & md.Map.NumberOfOwnDescriptorsMask) >> md.Map.NumberOfOwnDescriptorsShift)
 	}
-	mi.Prototype = Value(le64(b[md.mapPrototype:]))
-	mi.Constructor = Value(le64(b[md.mapConstructor:]))
+	mi.Prototype = Value(le64(b[md.Map.Prototype:]))
+	mi.Constructor = Value(le64(b[md.Map.ConstructorOrBackPointer:]))
 	return mi, nil
 }
 
@@ -181,14 +180,14 @@ func (h *Heap) MapOf(v Value) (*MapInfo, error) {
 // IsJSReceiverType reports whether t is a JavaScript object type (anything
 // a property can be set on), including proxies and the global objects.
 func (h *Heap) IsJSReceiverType(t int) bool {
-	m := h.model()
-	return t >= 1024 || t == m.tProxy || t == m.tGlobalObj || t == m.tGlobalProxy
+	m := h.Layout
+	return t >= 1024 || t == m.Types.JSProxy || t == m.Types.JSGlobalObject || t == m.Types.JSGlobalProxy
 }
 
 // IsFunctionType reports whether t is one of the JSFunction types.
 func (h *Heap) IsFunctionType(t int) bool {
-	m := h.model()
-	return m.tFirstFn >= 0 && t >= m.tFirstFn && t <= m.tLastFn
+	m := h.Layout
+	return m.Types.FirstJSFunction >= 0 && t >= m.Types.FirstJSFunction && t <= m.Types.LastJSFunction
 }
 
 // ConstructorOf returns the constructor JSFunction of a JS object: its
@@ -200,13 +199,13 @@ func (h *Heap) ConstructorOf(v Value) (fn Value, ok bool, err error) {
 	if err != nil {
 		return 0, false, err
 	}
-	md := h.model()
-	if err := need("Map.constructor_or_back_pointer", md.mapConstructor); err != nil {
+	md := h.Layout
+	if err := need("Map.constructor_or_back_pointer", md.Map.ConstructorOrBackPointer); err != nil {
 		return 0, false, err
 	}
 	cur := mp
 	for i := 0; i < 1000; i++ {
-		c, err := h.Word(cur, md.mapConstructor)
+		c, err := h.Word(cur, md.Map.ConstructorOrBackPointer)
 		if err != nil {
 			return 0, false, err
 		}
@@ -218,7 +217,7 @@ func (h *Heap) ConstructorOf(v Value) (fn Value, ok bool, err error) {
 			return 0, false, err
 		}
 		switch {
-		case t == md.tMap:
+		case t == md.Types.Map:
 			cur = c
 			continue
 		case h.IsFunctionType(t):
@@ -237,30 +236,23 @@ func (h *Heap) ConstructorName(v Value) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	key := ctorKey{h, m}
-	if s, ok := ctorNames.Load(key); ok {
+	key := m
+	if s, ok := h.ctorNames.Load(key); ok {
 		return s.(string), nil
 	}
 	s, err := h.constructorName(v, m)
 	if err == nil {
-		ctorNames.Store(key, s)
+		h.ctorNames.Store(key, s)
 	}
 	return s, err
 }
-
-type ctorKey struct {
-	h *Heap
-	m Value
-}
-
-var ctorNames sync.Map // ctorKey → string
 
 // constructorName prefers the "constructor" property of the prototype (as
 // util.inspect does: Node's Buffers are FastBuffer instances whose
 // prototype says Buffer), then the map's constructor function.
 func (h *Heap) constructorName(v Value, m Value) (string, error) {
 	if mi, err := h.ReadMap(m); err == nil && h.IsHeapObject(mi.Prototype) {
-		if pt, err := h.InstanceType(mi.Prototype); err == nil && h.IsJSReceiverType(pt) && pt != h.model().tProxy {
+		if pt, err := h.InstanceType(mi.Prototype); err == nil && h.IsJSReceiverType(pt) && pt != h.Layout.Types.JSProxy {
 			if props, err := h.Properties(mi.Prototype); err == nil {
 				for _, p := range props {
 					if p.Name == "constructor" && !p.IsSymbol && !p.Accessor && h.IsFunction(p.Value) {
@@ -296,16 +288,18 @@ const (
 func IsDoubleElements(k int) bool { return k == PackedDoubleElements || k == HoleyDoubleElements }
 
 // IsDictionaryElements reports whether kind k is DICTIONARY_ELEMENTS.
-func (h *Heap) IsDictionaryElements(k int) bool { return int64(k) == h.model().ekDictionary }
+func (h *Heap) IsDictionaryElements(k int) bool {
+	return int64(k) == h.Layout.Map.DictionaryElementsKind
+}
 
 // FixedArrayLength reads the length of a FixedArrayBase (FixedArray,
 // FixedDoubleArray, PropertyArray, hash tables...).
 func (h *Heap) FixedArrayLength(a Value) (int, error) {
-	md := h.model()
+	md := h.Layout
 	if !h.IsHeapObject(a) {
 		return 0, fmt.Errorf("%#x is not a heap object", uint64(a))
 	}
-	w, err := h.Word(a, md.fixedLen)
+	w, err := h.Word(a, md.FixedArray.Length)
 	if err != nil {
 		return 0, err
 	}
@@ -318,7 +312,7 @@ func (h *Heap) FixedArrayLength(a Value) (int, error) {
 // PropertyArrayLength reads a PropertyArray's length (it shares the slot
 // with the hash: the low 10 bits of the Smi).
 func (h *Heap) propertyArrayLength(a Value) (int, error) {
-	w, err := h.Word(a, h.model().fixedLen)
+	w, err := h.Word(a, h.Layout.FixedArray.Length)
 	if err != nil {
 		return 0, err
 	}
@@ -330,8 +324,8 @@ func (h *Heap) propertyArrayLength(a Value) (int, error) {
 
 // FixedArrayGet reads element i of a FixedArray-shaped object.
 func (h *Heap) FixedArrayGet(a Value, i int) (Value, error) {
-	md := h.model()
-	return h.Word(a, md.fixedData+int64(i)*8)
+	md := h.Layout
+	return h.Word(a, md.FixedArray.Data+int64(i)*8)
 }
 
 // fixedSlots reads n tagged slots starting at element i, with one bounds
@@ -340,8 +334,8 @@ func (h *Heap) fixedSlots(a Value, i, n int) ([]Value, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	md := h.model()
-	b, err := h.P.Slice(h.Untag(a)+uint64(md.fixedData)+uint64(i)*8, uint64(n)*8)
+	md := h.Layout
+	b, err := h.Proc.Slice(h.Untag(a)+uint64(md.FixedArray.Data)+uint64(i)*8, uint64(n)*8)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package v8layout_test
+package layout_test
 
 import (
 	"bufio"
@@ -11,10 +11,10 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
-func loadAbort(t *testing.T, version string) (*elfcore.Process, *v8layout.Metadata) {
+func loadAbort(t *testing.T, version string) (*elfcore.Process, *layout.Metadata) {
 	t.Helper()
 	c := testnode.MakeCore(t, version, "abort.js", nil, nil)
 	p, err := elfcore.Open(c.Path, elfcore.Options{Exe: c.Exe})
@@ -22,7 +22,7 @@ func loadAbort(t *testing.T, version string) (*elfcore.Process, *v8layout.Metada
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	m, err := v8layout.Load(p)
+	m, err := layout.Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +36,10 @@ func TestConstantsMatchReference(t *testing.T) {
 	for _, v := range []string{"18.20.8", "20.20.2", "26.10.0"} {
 		t.Run(v, func(t *testing.T) {
 			_, m := loadAbort(t, v)
-			want := readReference(t, filepath.Join("..", "testdata", "v8dbg-symbols", "node-"+v+".txt"))
+			want := readReference(t, filepath.Join("..", "..", "testdata", "v8dbg-symbols", "node-"+v+".txt"))
 			got := map[string]string{}
 			for _, c := range m.All() {
-				if c.Source != v8layout.SourceFallback && !strings.HasPrefix(c.Name, "fallback:") {
+				if c.Source != layout.SourceFallback && !strings.HasPrefix(c.Name, "fallback:") {
 					got[c.Name] = fmt.Sprint(c.Value)
 				}
 			}
@@ -125,7 +125,7 @@ func TestLookupsAcrossVersions(t *testing.T) {
 // TestNotNode checks a core of a process that is not Node is refused by
 // name.
 func TestNotNode(t *testing.T) {
-	_, err := v8layout.FromConstants(nil, "", "/bin/sleep")
+	_, err := layout.FromConstants(nil, "", "/bin/sleep")
 	if err == nil || !strings.Contains(err.Error(), "not a Node.js process") {
 		t.Fatalf("err = %v", err)
 	}

@@ -1,4 +1,4 @@
-package v8layout
+package stack
 
 import (
 	"fmt"
@@ -44,7 +44,7 @@ func isFrameOp(name string) bool {
 // TranslationFrames decodes the translation of a deopt point into its
 // frames, outermost first, checked against the counts its BEGIN states
 // (frames, JavaScript frames).
-func (h *Heap) TranslationFrames(dp DeoptPoint) ([]TrFrame, error) {
+func (h *Walker) TranslationFrames(dp DeoptPoint) ([]TrFrame, error) {
 	ops, err := h.Translation(dp)
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func (h *Heap) TranslationFrames(dp DeoptPoint) ([]TrFrame, error) {
 	if err != nil {
 		return nil, err
 	}
-	return splitFrames(ops, t.vlqOpcodes)
+	return splitFrames(ops, t.VLQOpcodes)
 }
 
 func splitFrames(ops []TrOp, vlqOpcodes bool) ([]TrFrame, error) {
@@ -112,11 +112,11 @@ func (v TrValue) Known() bool { return v.Note == "" }
 // i, as V8's deoptimizer reads it: slots count down from the caller's sp
 // (fp + off_fp_args, where the receiver is), slot 0 being the caller's
 // pc; slots -1, -2, ... are the receiver and the arguments.
-func (h *Heap) StackSlotFP(i int) int64 { return h.frames().fpArgs - int64(i+1)*8 }
+func (h *Walker) StackSlotFP(i int) int64 { return h.Layout.Frame.Args - int64(i+1)*8 }
 
 // TrFrameValue reads value k of translation frame tf of the optimized
 // frame at fp (code: its Code object, for the literal array).
-func (h *Heap) TrFrameValue(code Value, fp uint64, tf TrFrame, k int) TrValue {
+func (h *Walker) TrFrameValue(code Value, fp uint64, tf TrFrame, k int) TrValue {
 	// Find value k at the top level: a CAPTURED_OBJECT's fields follow
 	// it; skip them.
 	i := 0
@@ -144,7 +144,7 @@ func (h *Heap) TrFrameValue(code Value, fp uint64, tf TrFrame, k int) TrValue {
 	case "STACK_SLOT", "TAGGED_STACK_SLOT":
 		s := op.Signed(0)
 		off := h.StackSlotFP(s)
-		w, err := h.P.ReadU64(uint64(int64(fp) + off))
+		w, err := h.Proc.ReadU64(uint64(int64(fp) + off))
 		if err != nil {
 			return TrValue{Note: fmt.Sprintf("stack slot %d (fp%+d): %v", s, off, err)}
 		}
@@ -159,7 +159,7 @@ func (h *Heap) TrFrameValue(code Value, fp uint64, tf TrFrame, k int) TrValue {
 		if i+1 < len(tf.Values) && tf.Values[i+1].Name == "LITERAL" {
 			m, err := h.deoptLiteral(code, tf.Values[i+1].Signed(0))
 			if err == nil && h.IsHeapObject(m) {
-				if t, ok := h.M.Type("MAP_TYPE"); ok {
+				if t := h.Layout.Types.Map; t >= 0 {
 					if it, err := h.InstanceType(m); err == nil && it == t {
 						return TrValue{Map: m, From: "captured object (not allocated; map from literal " + fmt.Sprint(tf.Values[i+1].Signed(0)) + ")"}
 					}
@@ -195,16 +195,16 @@ func skipValue(vs []TrOp, i int) int {
 
 // deoptLiteral is entry id of the literal array of optimized code's
 // DeoptimizationData (weak references made strong).
-func (h *Heap) deoptLiteral(code Value, id int) (Value, error) {
-	l := h.code()
-	dd, err := h.Word(code, l.codeDeopt)
+func (h *Walker) deoptLiteral(code Value, id int) (Value, error) {
+	l := h.Layout
+	dd, err := h.Word(code, l.Code.DeoptimizationData)
 	if err != nil {
 		return 0, err
 	}
 	if !h.IsHeapObject(dd) {
 		return 0, fmt.Errorf("no deoptimization data")
 	}
-	lits, err := h.FixedArrayGet(dd, l.ddLiterals)
+	lits, err := h.FixedArrayGet(dd, l.Code.DeoptLiteralsIndex)
 	if err != nil {
 		return 0, err
 	}
@@ -220,7 +220,7 @@ func (h *Heap) deoptLiteral(code Value, id int) (Value, error) {
 
 // translationFrames decodes the translation of an optimized frame's deopt
 // point at its return address.
-func (h *Heap) translationFrames(f *Frame) ([]TrFrame, error) {
+func (h *Walker) translationFrames(f *Frame) ([]TrFrame, error) {
 	ci, err := h.CodeAt(f.PC)
 	if err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func (h *Heap) translationFrames(f *Frame) ([]TrFrame, error) {
 // with JS linkage that were inlined. The translation's interpreted frames
 // must be the frame's functions (the inlined ones and itself) one for one;
 // otherwise nothing changes and TranslationNote says why.
-func (h *Heap) inlineFromTranslation(f *Frame) {
+func (h *Walker) inlineFromTranslation(f *Frame) {
 	if f.Tier != TierTurbofan && f.Tier != TierMaglev || f.Code == 0 {
 		return
 	}
@@ -308,7 +308,7 @@ func (h *Heap) inlineFromTranslation(f *Frame) {
 	f.InlinedFrames = out
 }
 
-func (h *Heap) setReceiver(in *InlinedFrame, f *Frame, tf TrFrame) {
+func (h *Walker) setReceiver(in *InlinedFrame, f *Frame, tf TrFrame) {
 	if fv := h.TrFrameValue(f.Code, f.FP, tf, 0); fv.Known() && h.isJSFunction(fv.Value) {
 		in.Function = fv.Value
 	}
@@ -322,7 +322,7 @@ func (h *Heap) setReceiver(in *InlinedFrame, f *Frame, tf TrFrame) {
 
 // mapConstructorName is the type name of objects of map m as the
 // prototype's constructor property gives it ("Array"); "" when unknown.
-func (h *Heap) mapConstructorName(m Value) string {
+func (h *Walker) mapConstructorName(m Value) string {
 	mi, err := h.ReadMap(m)
 	if err != nil || !h.IsHeapObject(mi.Prototype) {
 		return ""

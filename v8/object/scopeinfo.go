@@ -1,4 +1,4 @@
-package v8layout
+package object
 
 import (
 	"fmt"
@@ -19,8 +19,8 @@ type ScopeInfo struct {
 const MaxContextLocals = 1 << 14
 
 func (h *Heap) scopeSlotBase() (int64, error) {
-	v, ok := h.M.Field("ScopeInfo", "flags")
-	if !ok {
+	v := h.Layout.ScopeInfo.Flags
+	if v < 0 {
 		return 0, fmt.Errorf("V8 metadata lacks ScopeInfo.flags")
 	}
 	return v, nil
@@ -36,12 +36,12 @@ func (h *Heap) scopeSlot(si Value, base int64, i int) (Value, error) {
 // context locals (function variable, inferred name, and before V8 12.8 the
 // position info) are told apart by their types.
 func (h *Heap) ReadScopeInfo(si Value) (*ScopeInfo, error) {
-	md := h.model()
-	if err := need("scopeinfo_idx_nparams", md.siNParams, "scopeinfo_idx_ncontextlocals", md.siNLocals,
-		"scopeinfo_idx_first_vars", md.siFirstVars); err != nil {
+	md := h.Layout
+	if err := need("scopeinfo_idx_nparams", md.ScopeInfo.ParameterCountIndex, "scopeinfo_idx_ncontextlocals", md.ScopeInfo.ContextLocalCountIndex,
+		"scopeinfo_idx_first_vars", md.ScopeInfo.FirstVarsIndex); err != nil {
 		return nil, err
 	}
-	if t, err := h.InstanceType(si); err != nil || t != md.tScopeInfo {
+	if t, err := h.InstanceType(si); err != nil || t != md.Types.ScopeInfo {
 		return nil, fmt.Errorf("%#x is not a ScopeInfo", uint64(si))
 	}
 	base, err := h.scopeSlotBase()
@@ -49,11 +49,11 @@ func (h *Heap) ReadScopeInfo(si Value) (*ScopeInfo, error) {
 		return nil, err
 	}
 	out := &ScopeInfo{Addr: si, Start: -1, End: -1}
-	np, err := h.scopeSlot(si, base, int(md.siNParams))
+	np, err := h.scopeSlot(si, base, int(md.ScopeInfo.ParameterCountIndex))
 	if err != nil {
 		return nil, err
 	}
-	nl, err := h.scopeSlot(si, base, int(md.siNLocals))
+	nl, err := h.scopeSlot(si, base, int(md.ScopeInfo.ContextLocalCountIndex))
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (h *Heap) ReadScopeInfo(si Value) (*ScopeInfo, error) {
 	}
 	out.NParams = int(h.SmiValue(np))
 	n := int(h.SmiValue(nl))
-	first := int(md.siFirstVars)
+	first := int(md.ScopeInfo.FirstVarsIndex)
 	after := first + 2*n
 	if n > 0 {
 		s0, err := h.scopeSlot(si, base, first)
@@ -153,18 +153,18 @@ type Context struct {
 
 // ReadContext reads a Context: its scope info, previous context and slots.
 func (h *Heap) ReadContext(ctx Value) (*Context, error) {
-	md := h.model()
+	md := h.Layout
 	t, err := h.InstanceType(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if md.tFirstCtx < 0 || t < md.tFirstCtx || t > md.tLastCtx {
+	if md.Types.FirstContext < 0 || t < md.Types.FirstContext || t > md.Types.LastContext {
 		return nil, fmt.Errorf("%#x is not a Context (%s)", uint64(ctx), h.TypeNameOf(t))
 	}
-	if err := need("Context.length", h.ctxField("length"), "Context.elements", h.ctxField("elements")); err != nil {
+	if err := need("Context.length", h.Layout.Context.Length, "Context.elements", h.Layout.Context.Slots); err != nil {
 		return nil, err
 	}
-	lw, err := h.Word(ctx, h.ctxField("length"))
+	lw, err := h.Word(ctx, h.Layout.Context.Length)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (h *Heap) ReadContext(ctx Value) (*Context, error) {
 		return nil, fmt.Errorf("context %#x: bad length %#x", uint64(ctx), uint64(lw))
 	}
 	n := int(h.SmiValue(lw))
-	b, err := h.P.Slice(h.Untag(ctx)+uint64(h.ctxField("elements")), uint64(n)*8)
+	b, err := h.Proc.Slice(h.Untag(ctx)+uint64(h.Layout.Context.Slots), uint64(n)*8)
 	if err != nil {
 		return nil, err
 	}
@@ -180,16 +180,9 @@ func (h *Heap) ReadContext(ctx Value) (*Context, error) {
 	for i := 0; i < n; i++ {
 		c.Slots = append(c.Slots, Value(le64(b[8*i:])))
 	}
-	c.ScopeInfo = c.Slots[md.ctxScope]
-	c.Previous = c.Slots[md.ctxPrev]
+	c.ScopeInfo = c.Slots[md.Context.ScopeInfoIndex]
+	c.Previous = c.Slots[md.Context.PreviousIndex]
 	return c, nil
-}
-
-func (h *Heap) ctxField(f string) int64 {
-	if v, ok := h.M.Field("Context", f); ok {
-		return v
-	}
-	return -1
 }
 
 // ContextVariable is one captured variable of a closure.

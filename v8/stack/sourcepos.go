@@ -1,4 +1,4 @@
-package v8layout
+package stack
 
 import (
 	"fmt"
@@ -90,14 +90,11 @@ func positionAt(es []PosEntry, off int) (PosEntry, bool) {
 
 // byteArray returns the bytes of a (Trusted)ByteArray: a Smi length at the
 // FixedArrayBase length offset, the bytes after the header.
-func (h *Heap) byteArray(v Value) ([]byte, error) {
+func (h *Walker) byteArray(v Value) ([]byte, error) {
 	if !h.IsHeapObject(v) {
 		return nil, fmt.Errorf("%#x is not a byte array", uint64(v))
 	}
-	lenOff, ok := h.M.Field("FixedArrayBase", "length")
-	if !ok {
-		lenOff = 8
-	}
+	lenOff := h.Layout.FixedArray.Length
 	n, err := h.Word(v, lenOff)
 	if err != nil {
 		return nil, err
@@ -105,14 +102,14 @@ func (h *Heap) byteArray(v Value) ([]byte, error) {
 	if !h.IsSmi(n) || h.SmiValue(n) < 0 || h.SmiValue(n) > 64<<20 {
 		return nil, fmt.Errorf("byte array %#x: bad length", uint64(v))
 	}
-	return h.P.Slice(h.Untag(v)+uint64(lenOff)+8, uint64(h.SmiValue(n)))
+	return h.Proc.Slice(h.Untag(v)+uint64(lenOff)+8, uint64(h.SmiValue(n)))
 }
 
 // bytecodePosition maps a bytecode offset to a script offset through the
 // BytecodeArray's source position table.
-func (h *Heap) bytecodePosition(ba Value, off int) (int, string) {
-	l := h.frames()
-	spt, err := h.Word(ba, l.baSPT)
+func (h *Walker) bytecodePosition(ba Value, off int) (int, string) {
+	l := h.Layout
+	spt, err := h.Word(ba, l.Frame.BytecodeArraySourcePositions)
 	if err != nil {
 		return -1, err.Error()
 	}
@@ -120,7 +117,7 @@ func (h *Heap) bytecodePosition(ba Value, off int) (int, string) {
 	if err != nil {
 		return -1, "no source positions: " + err.Error()
 	}
-	es, err := DecodePositions(b, l.posFormat)
+	es, err := DecodePositions(b, l.Frame.SourcePositionFormat)
 	if err != nil && len(es) == 0 {
 		return -1, err.Error()
 	}

@@ -1,10 +1,9 @@
-package v8layout
+package stack
 
 import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/ndb-debugger/ndb/elfcore"
 )
@@ -95,80 +94,6 @@ type Stack struct {
 // MaxFrames bounds a walk.
 const MaxFrames = 4096
 
-// frameLayout holds what the walker needs, resolved once per Heap.
-type frameLayout struct {
-	err                                    error
-	fpContext, fpFunction, fpArgc, fpArgs  int64
-	fpBytecodeArray, fpBytecodeOffset      int64
-	maxMarker                              uint64
-	firstFn, lastFn                        int
-	tBytecodeArray                         int
-	bcBias, baSPT                          int64
-	posFormat                              int
-	kindOf                                 map[int]FrameKind
-	tierFrame                              map[Tier]string
-	sfi                                    int64
-	sfiName, sfiScript                     int64
-	scriptName, scriptSource, scriptLineEn int64
-}
-
-var frameLayouts sync.Map // *Metadata → *frameLayout
-
-func (h *Heap) frames() *frameLayout {
-	if l, ok := frameLayouts.Load(h.M); ok {
-		return l.(*frameLayout)
-	}
-	l := newFrameLayout(h.M)
-	frameLayouts.Store(h.M, l)
-	return l
-}
-
-func newFrameLayout(m *Metadata) *frameLayout {
-	l := &frameLayout{kindOf: map[int]FrameKind{}, tierFrame: map[Tier]string{}}
-	l.err = m.Require("const:off_fp_context_or_frame_type", "const:off_fp_function", "const:off_fp_argc",
-		"const:off_fp_args", "const:off_fp_bytecode_array", "const:off_fp_bytecode_offset",
-		"const:FirstJSFunctionType", "const:LastJSFunctionType", "type:BYTECODE_ARRAY_TYPE",
-		"const:ndb_bytecode_offset_bias", "const:ndb_source_position_format", "BytecodeArray.source_position_table", "JSFunction.shared",
-		"SharedFunctionInfo.name_or_scope_info", "SharedFunctionInfo.script",
-		"Script.name", "Script.source", "Script.line_ends")
-	c := func(n string) int64 { v, _ := m.Const(n); return v }
-	f := func(cls, n string) int64 { v, _ := m.Field(cls, n); return v }
-	l.fpContext = c("off_fp_context_or_frame_type")
-	l.fpFunction = c("off_fp_function")
-	l.fpArgc = c("off_fp_argc")
-	l.fpArgs = c("off_fp_args")
-	l.fpBytecodeArray = c("off_fp_bytecode_array")
-	l.fpBytecodeOffset = c("off_fp_bytecode_offset")
-	l.maxMarker = uint64(m.MaxFrameType()) << 1
-	l.firstFn, l.lastFn = int(c("FirstJSFunctionType")), int(c("LastJSFunctionType"))
-	l.tBytecodeArray, _ = m.Type("BYTECODE_ARRAY_TYPE")
-	l.bcBias = c("ndb_bytecode_offset_bias")
-	l.posFormat = int(c("ndb_source_position_format"))
-	l.baSPT = f("BytecodeArray", "source_position_table")
-	l.sfi = f("JSFunction", "shared")
-	l.sfiName = f("SharedFunctionInfo", "name_or_scope_info")
-	l.sfiScript = f("SharedFunctionInfo", "script")
-	l.scriptName = f("Script", "name")
-	l.scriptSource = f("Script", "source")
-	l.scriptLineEn = f("Script", "line_ends")
-	for name, v := range m.frameTypes {
-		l.kindOf[v] = markerKind(name)
-	}
-	for tier, names := range map[Tier][]string{
-		TierInterpreted: {"InterpretedFrame"}, TierBaseline: {"BaselineFrame"}, TierMaglev: {"MaglevFrame"},
-		TierTurbofan:  {"TurbofanJSFrame", "TurbofanFrame", "OptimizedFrame"},
-		TierOptimized: {"TurbofanJSFrame", "TurbofanFrame", "OptimizedFrame"}, TierBuiltin: {"BuiltinFrame"},
-	} {
-		for _, n := range names {
-			if _, ok := m.FrameType(n); ok {
-				l.tierFrame[tier] = n
-				break
-			}
-		}
-	}
-	return l
-}
-
 // markerKind classifies a V8 frame type by its name.
 func markerKind(name string) FrameKind {
 	switch {
@@ -190,7 +115,7 @@ func markerKind(name string) FrameKind {
 
 // Err reports why frames cannot be decoded with this metadata (nil if they
 // can).
-func (h *Heap) FramesErr() error { return h.frames().err }
+func (h *Walker) FramesErr() error { return h.Layout.Frame.Err }
 
 // WalkOptions controls a stack walk.
 type WalkOptions struct {
@@ -201,13 +126,13 @@ type WalkOptions struct {
 // outwards, and classifies each frame. It never fails: a frame pointer that
 // leaves the core, goes backwards or loops ends the walk with a note in
 // Stack.End.
-func (h *Heap) WalkThread(ctx context.Context, t *elfcore.Thread, opts WalkOptions) *Stack {
+func (h *Walker) WalkThread(ctx context.Context, t *elfcore.Thread, opts WalkOptions) *Stack {
 	return h.WalkFrom(ctx, t.TID, t.Regs.RIP, t.Regs.RBP, t.Regs.RSP, opts)
 }
 
 // WalkFrom walks from an explicit pc and frame pointer (sp bounds the first
 // frame pointer; 0 = no bound).
-func (h *Heap) WalkFrom(ctx context.Context, tid int, pc, fp, sp uint64, opts WalkOptions) *Stack {
+func (h *Walker) WalkFrom(ctx context.Context, tid int, pc, fp, sp uint64, opts WalkOptions) *Stack {
 	st := h.walk(ctx, tid, pc, fp, sp, opts)
 	// A JS frame called by a construct frame runs a constructor.
 	for i := range st.Frames {
@@ -221,13 +146,13 @@ func (h *Heap) WalkFrom(ctx context.Context, tid int, pc, fp, sp uint64, opts Wa
 	return st
 }
 
-func (h *Heap) walk(ctx context.Context, tid int, pc, fp, sp uint64, opts WalkOptions) *Stack {
+func (h *Walker) walk(ctx context.Context, tid int, pc, fp, sp uint64, opts WalkOptions) *Stack {
 	st := &Stack{TID: tid}
 	limit := opts.MaxFrames
 	if limit <= 0 {
 		limit = MaxFrames
 	}
-	p := h.P
+	p := h.Proc
 	if sp != 0 && (fp < sp || fp-sp > maxFrameSize) && fp != 0 {
 		// The innermost code does not keep a frame pointer (libc): the
 		// register holds a stale or reused value.
@@ -315,8 +240,8 @@ func expandInlined(f Frame) []Frame {
 // maxFrameSize bounds the distance between two consecutive frame pointers.
 const maxFrameSize = 64 << 20
 
-func (h *Heap) symbol(pc uint64) string {
-	if loc, ok := h.P.Symbolize(pc); ok {
+func (h *Walker) symbol(pc uint64) string {
+	if loc, ok := h.Proc.Symbolize(pc); ok {
 		return loc.String()
 	}
 	return ""
@@ -324,37 +249,37 @@ func (h *Heap) symbol(pc uint64) string {
 
 // isBuiltinPC reports whether pc lies in V8's embedded builtins (in the
 // binary's text or its remapped copy), with the symbol name.
-func (h *Heap) pcSymbol(pc uint64) (loc elfcore.Location, inFile bool) {
-	loc, ok := h.P.Symbolize(pc)
+func (h *Walker) pcSymbol(pc uint64) (loc elfcore.Location, inFile bool) {
+	loc, ok := h.Proc.Symbolize(pc)
 	return loc, ok
 }
 
 // classify decodes the frame at fp executing pc (fp 0: only the pc is known).
-func (h *Heap) classify(idx int, pc, fp uint64) Frame {
-	l := h.frames()
+func (h *Walker) classify(idx int, pc, fp uint64) Frame {
+	l := h.Layout
 	f := Frame{Index: idx, FP: fp, PC: pc, Position: -1, BytecodeOffset: -1}
 	loc, fileBacked := h.pcSymbol(pc)
 	if fileBacked {
 		f.Symbol = loc.String()
 	}
 	builtin := fileBacked && strings.HasPrefix(loc.Symbol, "Builtins_")
-	if fp == 0 || l.err != nil || (fileBacked && !builtin) {
+	if fp == 0 || l.Frame.Err != nil || (fileBacked && !builtin) {
 		// C/C++ code: its frame slots are its own locals.
 		f.Kind = KindNative
 		return f
 	}
 	slot := func(off int64) uint64 {
-		v, err := h.P.ReadU64(uint64(int64(fp) + off))
+		v, err := h.Proc.ReadU64(uint64(int64(fp) + off))
 		if err != nil {
 			return 0
 		}
 		return v
 	}
-	marker := slot(l.fpContext)
-	if marker&1 == 0 && marker != 0 && marker <= l.maxMarker {
+	marker := slot(l.Frame.ContextOrFrameType)
+	if marker&1 == 0 && marker != 0 && marker <= l.Frame.MaxMarker {
 		t := int(marker >> 1)
-		f.Type = h.M.FrameTypeName(t)
-		if k, ok := l.kindOf[t]; ok {
+		f.Type = h.Meta().FrameTypeName(t)
+		if k, ok := h.kindOf[t]; ok {
 			f.Kind = k
 		} else {
 			f.Kind = KindInternal
@@ -364,7 +289,7 @@ func (h *Heap) classify(idx int, pc, fp uint64) Frame {
 		}
 		return f
 	}
-	fn := Value(slot(l.fpFunction))
+	fn := Value(slot(l.Frame.Function))
 	if !h.isJSFunction(fn) {
 		switch {
 		case builtin:
@@ -378,25 +303,25 @@ func (h *Heap) classify(idx int, pc, fp uint64) Frame {
 	}
 	f.Kind = KindJS
 	f.Function = fn
-	argc := slot(l.fpArgc)
+	argc := slot(l.Frame.Argc)
 	if argc >= 1 && argc < 1<<16 {
-		f.Receiver = Value(slot(l.fpArgs))
+		f.Receiver = Value(slot(l.Frame.Args))
 		for k := uint64(1); k < argc; k++ {
-			f.Args = append(f.Args, Value(slot(l.fpArgs+int64(8*k))))
+			f.Args = append(f.Args, Value(slot(l.Frame.Args+int64(8*k))))
 		}
 	}
-	ba := Value(slot(l.fpBytecodeArray))
+	ba := Value(slot(l.Frame.BytecodeArray))
 	isBA := false
 	if h.IsHeapObject(ba) {
-		if it, err := h.InstanceType(ba); err == nil && it == l.tBytecodeArray {
+		if it, err := h.InstanceType(ba); err == nil && it == l.Types.BytecodeArray {
 			isBA = true
 		}
 	}
 	switch {
-	case isBA && h.IsSmi(Value(slot(l.fpBytecodeOffset))):
+	case isBA && h.IsSmi(Value(slot(l.Frame.BytecodeOffset))):
 		f.Tier = TierInterpreted
 		f.BytecodeArray = ba
-		f.BytecodeOffset = int(h.SmiValue(Value(slot(l.fpBytecodeOffset))) - l.bcBias)
+		f.BytecodeOffset = int(h.SmiValue(Value(slot(l.Frame.BytecodeOffset))) - l.Frame.BytecodeOffsetBias)
 		f.Position, f.PositionNote = h.bytecodePosition(ba, f.BytecodeOffset)
 	case builtin:
 		f.Tier = TierBuiltin
@@ -408,13 +333,13 @@ func (h *Heap) classify(idx int, pc, fp uint64) Frame {
 		}
 		h.compiledPosition(&f, isBA)
 	}
-	f.Type = l.tierFrame[f.Tier]
+	f.Type = h.tierFrame[f.Tier]
 	return f
 }
 
 // isJSFunction reports whether v points to a JSFunction (of any of its
 // instance types: class constructors, async functions, ...).
-func (h *Heap) isJSFunction(v Value) bool {
+func (h *Walker) isJSFunction(v Value) bool {
 	if !h.IsHeapObject(v) {
 		return false
 	}
@@ -422,6 +347,6 @@ func (h *Heap) isJSFunction(v Value) bool {
 	if err != nil {
 		return false
 	}
-	l := h.frames()
-	return it >= l.firstFn && it <= l.lastFn
+	l := h.Layout
+	return it >= l.Types.FirstJSFunction && it <= l.Types.LastJSFunction
 }

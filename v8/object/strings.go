@@ -1,4 +1,4 @@
-package v8layout
+package object
 
 import (
 	"encoding/binary"
@@ -16,7 +16,7 @@ const MaxStringDepth = 4096
 const MaxStringLength = 1<<29 - 24
 
 // IsString reports whether an instance type is a string type.
-func (h *Heap) IsStringType(t int) bool { return t < h.model().tFirstNonString }
+func (h *Heap) IsStringType(t int) bool { return t < h.Layout.Types.FirstNonString }
 
 // IsString reports whether v is a heap object that is a string.
 func (h *Heap) IsString(v Value) bool {
@@ -71,25 +71,21 @@ func (h *Heap) StringShape(v Value) (StringInfo, error) {
 	if !h.IsStringType(t) {
 		return StringInfo{}, fmt.Errorf("%#x is not a string (%s)", uint64(v), h.TypeNameOf(t))
 	}
-	m := h.model()
-	if err := need("String.length", m.strLength); err != nil {
+	m := h.Layout
+	if err := need("String.length", m.String.Length); err != nil {
 		return StringInfo{}, err
 	}
-	n, err := h.P.ReadU32(h.Untag(v) + uint64(m.strLength))
+	n, err := h.Proc.ReadU32(h.Untag(v) + uint64(m.String.Length))
 	if err != nil {
 		return StringInfo{}, err
 	}
 	if int32(n) < 0 || n > MaxStringLength {
 		return StringInfo{}, fmt.Errorf("string %#x has a bad length %d", uint64(v), int32(n))
 	}
-	repMask, _ := h.M.Const("StringRepresentationMask")
-	encMask, _ := h.M.Const("StringEncodingMask")
-	oneTag, _ := h.M.Const("OneByteStringTag")
-	if repMask == 0 {
-		repMask = 7
-	}
-	if encMask == 0 {
-		encMask, oneTag = 8, 8
+	sl := &h.Layout.String
+	repMask, encMask, oneTag := sl.RepresentationMask, sl.EncodingMask, sl.OneByteTag
+	if err := need("StringRepresentationMask", repMask, "StringEncodingMask", encMask, "OneByteStringTag", oneTag); err != nil {
+		return StringInfo{}, err
 	}
 	// kNotInternalizedTag is 0x20 in every V8 since 2013; the metadata
 	// names only the internalized/not-internalized type values.
@@ -144,7 +140,7 @@ func decodeUTF16(u []uint16) string {
 
 // appendString appends characters [start, start+n) of string v.
 func (h *Heap) appendString(out []uint16, v Value, start, n int, steps int) ([]uint16, error) {
-	m := h.model()
+	m := h.Layout
 	// An explicit stack of pending (string, start, n) pieces replaces
 	// recursion over cons trees.
 	type piece struct {
@@ -172,10 +168,10 @@ func (h *Heap) appendString(out []uint16, v Value, start, n int, steps int) ([]u
 		base := h.Untag(p.v)
 		switch info.Rep {
 		case RepSeq:
-			if err := need("SeqString.chars", m.seqChars); err != nil {
+			if err := need("SeqString.chars", m.String.SeqChars); err != nil {
 				return out, err
 			}
-			out, err = h.appendChars(out, base+uint64(m.seqChars), info.OneByte, p.start, p.n)
+			out, err = h.appendChars(out, base+uint64(m.String.SeqChars), info.OneByte, p.start, p.n)
 			if err != nil {
 				return out, err
 			}
@@ -189,14 +185,14 @@ func (h *Heap) appendString(out []uint16, v Value, start, n int, steps int) ([]u
 				return out, err
 			}
 		case RepCons:
-			if err := need("ConsString.first", m.consFirst, "ConsString.second", m.consSecond); err != nil {
+			if err := need("ConsString.first", m.String.ConsFirst, "ConsString.second", m.String.ConsSecond); err != nil {
 				return out, err
 			}
-			first, err := h.Word(p.v, m.consFirst)
+			first, err := h.Word(p.v, m.String.ConsFirst)
 			if err != nil {
 				return out, err
 			}
-			second, err := h.Word(p.v, m.consSecond)
+			second, err := h.Word(p.v, m.String.ConsSecond)
 			if err != nil {
 				return out, err
 			}
@@ -214,14 +210,14 @@ func (h *Heap) appendString(out []uint16, v Value, start, n int, steps int) ([]u
 				stack = append(stack, piece{first, p.start, min(p.n, fl-p.start)})
 			}
 		case RepSliced:
-			if err := need("SlicedString.parent", m.slicedParent, "SlicedString.offset", m.slicedOffset); err != nil {
+			if err := need("SlicedString.parent", m.String.SlicedParent, "SlicedString.offset", m.String.SlicedOffset); err != nil {
 				return out, err
 			}
-			parent, err := h.Word(p.v, m.slicedParent)
+			parent, err := h.Word(p.v, m.String.SlicedParent)
 			if err != nil {
 				return out, err
 			}
-			off, err := h.Word(p.v, m.slicedOffset)
+			off, err := h.Word(p.v, m.String.SlicedOffset)
 			if err != nil {
 				return out, err
 			}
@@ -230,10 +226,10 @@ func (h *Heap) appendString(out []uint16, v Value, start, n int, steps int) ([]u
 			}
 			stack = append(stack, piece{parent, p.start + int(h.SmiValue(off)), p.n})
 		case RepThin:
-			if err := need("ThinString.actual", m.thinActual); err != nil {
+			if err := need("ThinString.actual", m.String.ThinActual); err != nil {
 				return out, err
 			}
-			actual, err := h.Word(p.v, m.thinActual)
+			actual, err := h.Word(p.v, m.String.ThinActual)
 			if err != nil {
 				return out, err
 			}
@@ -247,7 +243,7 @@ func (h *Heap) appendString(out []uint16, v Value, start, n int, steps int) ([]u
 
 func (h *Heap) appendChars(out []uint16, addr uint64, oneByte bool, start, n int) ([]uint16, error) {
 	if oneByte {
-		b, err := h.P.Slice(addr+uint64(start), uint64(n))
+		b, err := h.Proc.Slice(addr+uint64(start), uint64(n))
 		if err != nil {
 			return out, err
 		}
@@ -256,7 +252,7 @@ func (h *Heap) appendChars(out []uint16, addr uint64, oneByte bool, start, n int
 		}
 		return out, nil
 	}
-	b, err := h.P.Slice(addr+2*uint64(start), 2*uint64(n))
+	b, err := h.Proc.Slice(addr+2*uint64(start), 2*uint64(n))
 	if err != nil {
 		return out, err
 	}
@@ -300,25 +296,25 @@ func QuoteString(s string) string {
 // the data pointer V8 caches in the string, or for uncached external
 // strings the one in Node's resource object (nodedbg offset).
 func (h *Heap) externalData(v Value) (uint64, error) {
-	m := h.model()
+	m := h.Layout
 	t, err := h.InstanceType(v)
 	if err != nil {
 		return 0, err
 	}
 	// kUncachedExternalStringTag (0x10) is a V8 encoding stable since 2019.
 	if t&0x10 == 0 {
-		if off, ok := h.M.Field("ExternalString", "resource_data"); ok {
-			return h.P.ReadU64(h.Untag(v) + uint64(off))
+		if off := h.Layout.String.ExternalResourceData; off >= 0 {
+			return h.Proc.ReadU64(h.Untag(v) + uint64(off))
 		}
 	}
-	if err := need("ExternalString.resource", m.extResource, "nodedbg ExternalString data offset", m.extDataOff); err != nil {
+	if err := need("ExternalString.resource", m.String.ExternalResource, "nodedbg ExternalString data offset", m.String.ExternalDataInResource); err != nil {
 		return 0, err
 	}
-	res, err := h.P.ReadU64(h.Untag(v) + uint64(m.extResource))
+	res, err := h.Proc.ReadU64(h.Untag(v) + uint64(m.String.ExternalResource))
 	if err != nil {
 		return 0, err
 	}
-	data, err := h.P.ReadU64(res + uint64(m.extDataOff))
+	data, err := h.Proc.ReadU64(res + uint64(m.String.ExternalDataInResource))
 	if err != nil {
 		return 0, fmt.Errorf("external string %#x: resource %#x: %w", uint64(v), res, err)
 	}

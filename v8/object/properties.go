@@ -1,4 +1,4 @@
-package v8layout
+package object
 
 import (
 	"fmt"
@@ -37,7 +37,7 @@ func (h *Heap) KeyName(k Value) (name string, isSymbol, private bool, err error)
 		s, err := h.StringValue(k)
 		return s, false, false, err
 	}
-	if t == h.model().tSymbol {
+	if t == h.Layout.Types.Symbol {
 		d, priv, err := h.SymbolDescription(k)
 		return "Symbol(" + d + ")", true, priv, err
 	}
@@ -47,14 +47,14 @@ func (h *Heap) KeyName(k Value) (name string, isSymbol, private bool, err error)
 // SymbolDescription returns a symbol's description ("" when it has none)
 // and whether it is private.
 func (h *Heap) SymbolDescription(s Value) (string, bool, error) {
-	m := h.model()
+	m := h.Layout
 	private := false
-	if m.symFlags >= 0 {
-		if f, err := h.P.ReadU32(h.Untag(s) + uint64(m.symFlags)); err == nil {
+	if m.Symbol.Flags >= 0 {
+		if f, err := h.Proc.ReadU32(h.Untag(s) + uint64(m.Symbol.Flags)); err == nil {
 			private = f&1 == 1
 		}
 	}
-	d, err := h.Word(s, m.symName)
+	d, err := h.Word(s, m.Symbol.Description)
 	if err != nil {
 		return "", private, err
 	}
@@ -74,17 +74,17 @@ func (h *Heap) Properties(obj Value) ([]Property, error) {
 	if err != nil {
 		return nil, err
 	}
-	md := h.model()
+	md := h.Layout
 	if !h.IsJSReceiverType(mi.InstanceType) {
 		return nil, fmt.Errorf("%#x is not a JS object (%s)", uint64(obj), h.TypeNameOf(mi.InstanceType))
 	}
-	if mi.InstanceType == md.tProxy {
+	if mi.InstanceType == md.Types.JSProxy {
 		return nil, nil
 	}
-	if err := need("JSReceiver.raw_properties_or_hash", md.propsOrHash); err != nil {
+	if err := need("JSReceiver.raw_properties_or_hash", md.JSReceiver.PropertiesOrHash); err != nil {
 		return nil, err
 	}
-	props, err := h.Word(obj, md.propsOrHash)
+	props, err := h.Word(obj, md.JSReceiver.PropertiesOrHash)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (h *Heap) Properties(obj Value) ([]Property, error) {
 		if !h.IsHeapObject(props) {
 			return nil, fmt.Errorf("dictionary-mode object %#x has no property dictionary", uint64(obj))
 		}
-		if mi.InstanceType == md.tGlobalObj {
+		if mi.InstanceType == md.Types.JSGlobalObject {
 			return h.globalDictionary(props)
 		}
 		t, err := h.InstanceType(props)
@@ -107,17 +107,12 @@ func (h *Heap) Properties(obj Value) ([]Property, error) {
 	return h.fastProperties(obj, mi, props)
 }
 
-func (h *Heap) swissType() int {
-	if v, ok := h.M.Type("SWISS_NAME_DICTIONARY_TYPE"); ok {
-		return v
-	}
-	return -2
-}
+func (h *Heap) swissType() int { return h.Layout.Types.SwissNameDictionary }
 
 func (h *Heap) fastProperties(obj Value, mi *MapInfo, props Value) ([]Property, error) {
-	md := h.model()
-	if err := need("Map.instance_descriptors", md.mapDescriptors, "DescriptorArray.header_size", md.descHeader,
-		"prop_desc_size", md.descEntry, "prop_index_mask", md.pdIndexMask); err != nil {
+	md := h.Layout
+	if err := need("Map.instance_descriptors", md.Map.InstanceDescriptors, "DescriptorArray.header_size", md.DescriptorArray.HeaderSize,
+		"prop_desc_size", md.DescriptorArray.EntrySize, "prop_index_mask", md.PropertyDetails.IndexMask); err != nil {
 		return nil, err
 	}
 	n := mi.OwnDescriptors
@@ -127,14 +122,14 @@ func (h *Heap) fastProperties(obj Value, mi *MapInfo, props Value) ([]Property, 
 	if n > MaxProperties {
 		return nil, fmt.Errorf("map %#x claims %d descriptors", uint64(mi.Addr), n)
 	}
-	descs, err := h.Word(mi.Addr, md.mapDescriptors)
+	descs, err := h.Word(mi.Addr, md.Map.InstanceDescriptors)
 	if err != nil {
 		return nil, err
 	}
 	if !h.IsHeapObject(descs) {
 		return nil, fmt.Errorf("map %#x has no descriptor array", uint64(mi.Addr))
 	}
-	raw, err := h.P.Slice(h.Untag(descs)+uint64(md.descHeader), uint64(n)*uint64(md.descEntry)*8)
+	raw, err := h.Proc.Slice(h.Untag(descs)+uint64(md.DescriptorArray.HeaderSize), uint64(n)*uint64(md.DescriptorArray.EntrySize)*8)
 	if err != nil {
 		return nil, fmt.Errorf("descriptor array %#x: %w", uint64(descs), err)
 	}
@@ -142,10 +137,10 @@ func (h *Heap) fastProperties(obj Value, mi *MapInfo, props Value) ([]Property, 
 	var outOfObject []Value
 	out := make([]Property, 0, n)
 	for i := 0; i < n; i++ {
-		e := raw[i*int(md.descEntry)*8:]
-		key := Value(le64(e[md.descKey*8:]))
-		det := Value(le64(e[md.descDetails*8:]))
-		val := Value(le64(e[md.descValue*8:]))
+		e := raw[i*int(md.DescriptorArray.EntrySize)*8:]
+		key := Value(le64(e[md.DescriptorArray.KeyIndex*8:]))
+		det := Value(le64(e[md.DescriptorArray.DetailsIndex*8:]))
+		val := Value(le64(e[md.DescriptorArray.ValueIndex*8:]))
 		if !h.IsSmi(det) {
 			return out, fmt.Errorf("descriptor %d of %#x: bad details %#x", i, uint64(descs), uint64(det))
 		}
@@ -155,12 +150,12 @@ func (h *Heap) fastProperties(obj Value, mi *MapInfo, props Value) ([]Property, 
 		if err != nil {
 			return out, fmt.Errorf("descriptor %d: %w", i, err)
 		}
-		p.Enumerable = (d&md.pdAttrMask)>>md.pdAttrShift&2 == 0
-		accessor := d&md.pdKindMask == md.pdKindAccessor
-		if (d&md.pdLocMask)>>md.pdLocShift == md.pdLocDescriptor {
+		p.Enumerable = (d&md.PropertyDetails.AttributesMask)>>md.PropertyDetails.AttributesShift&2 == 0
+		accessor := d&md.PropertyDetails.KindMask == md.PropertyDetails.KindAccessor
+		if (d&md.PropertyDetails.LocationMask)>>md.PropertyDetails.LocationShift == md.PropertyDetails.LocationDescriptor {
 			p.Value = val
 		} else {
-			idx := int((d & md.pdIndexMask) >> md.pdIndexShift)
+			idx := int((d & md.PropertyDetails.IndexMask) >> md.PropertyDetails.IndexShift)
 			if idx < inobj {
 				p.Value, err = h.Word(obj, int64(mi.InObjectStart+idx)*8)
 			} else {
@@ -201,17 +196,17 @@ func (h *Heap) propertyArray(props Value) ([]Value, error) {
 // setAccessor fills the accessor fields from an AccessorPair or notes an
 // AccessorInfo (a C++ accessor).
 func (h *Heap) setAccessor(p *Property) {
-	md := h.model()
+	md := h.Layout
 	p.Accessor = true
 	t, err := h.InstanceType(p.Value)
 	if err != nil {
 		return
 	}
 	switch t {
-	case md.tAccessorPair:
-		p.Getter, _ = h.Word(p.Value, md.accGetter)
-		p.Setter, _ = h.Word(p.Value, md.accSetter)
-	case md.tAccessorInfo:
+	case md.Types.AccessorPair:
+		p.Getter, _ = h.Word(p.Value, md.AccessorPair.Getter)
+		p.Setter, _ = h.Word(p.Value, md.AccessorPair.Setter)
+	case md.Types.AccessorInfo:
 		p.Native = true
 	}
 }
@@ -263,20 +258,15 @@ func (h *Heap) hashEntries(table Value, start, entrySize int) ([]dictEntry, erro
 	return out, nil
 }
 
-func (h *Heap) dictStorageShift() int64 {
-	if v, ok := h.M.Const("prop_dictionary_storage_shift"); ok {
-		return v
-	}
-	return -1
-}
+func (h *Heap) dictStorageShift() int64 { return h.Layout.PropertyDetails.DictionaryStorageShift }
 
 func (h *Heap) nameDictionary(dict Value) ([]Property, error) {
-	md := h.model()
-	if err := need("namedictionary_prefix_start_index", md.ndPrefixStart, "namedictionaryshape_prefix_size", md.ndPrefix,
-		"namedictionaryshape_entry_size", md.ndEntry); err != nil {
+	md := h.Layout
+	if err := need("namedictionary_prefix_start_index", md.Dictionary.NamePrefixStart, "namedictionaryshape_prefix_size", md.Dictionary.NamePrefixSize,
+		"namedictionaryshape_entry_size", md.Dictionary.NameEntrySize); err != nil {
 		return nil, err
 	}
-	es, err := h.hashEntries(dict, int(md.ndPrefixStart+md.ndPrefix), int(md.ndEntry))
+	es, err := h.hashEntries(dict, int(md.Dictionary.NamePrefixStart+md.Dictionary.NamePrefixSize), int(md.Dictionary.NameEntrySize))
 	if err != nil {
 		return nil, err
 	}
@@ -291,8 +281,8 @@ func (h *Heap) nameDictionary(dict Value) ([]Property, error) {
 		if err != nil {
 			return out, err
 		}
-		p.Enumerable = (e.details&md.pdAttrMask)>>md.pdAttrShift&2 == 0
-		if e.details&md.pdKindMask == md.pdKindAccessor {
+		p.Enumerable = (e.details&md.PropertyDetails.AttributesMask)>>md.PropertyDetails.AttributesShift&2 == 0
+		if e.details&md.PropertyDetails.KindMask == md.PropertyDetails.KindAccessor {
 			h.setAccessor(&p)
 		}
 		out = append(out, p)
@@ -301,15 +291,15 @@ func (h *Heap) nameDictionary(dict Value) ([]Property, error) {
 }
 
 func (h *Heap) globalDictionary(dict Value) ([]Property, error) {
-	md := h.model()
-	if err := need("PropertyCell.value", md.cellValue, "PropertyCell.name", h.cellField("name"), "PropertyCell.property_details_raw", h.cellField("property_details_raw")); err != nil {
+	md := h.Layout
+	if err := need("PropertyCell.value", md.PropertyCell.Value, "PropertyCell.name", md.PropertyCell.Name, "PropertyCell.property_details_raw", md.PropertyCell.DetailsRaw); err != nil {
 		return nil, err
 	}
-	gp := h.constant("globaldictionaryshape_prefix_size")
+	gp := md.Dictionary.GlobalPrefixSize
 	if err := need("globaldictionaryshape_prefix_size", gp); err != nil {
 		return nil, err
 	}
-	es, err := h.hashEntries(dict, int(md.ndPrefixStart+gp), 1)
+	es, err := h.hashEntries(dict, int(md.Dictionary.NamePrefixStart+gp), 1)
 	if err != nil {
 		return nil, err
 	}
@@ -321,12 +311,12 @@ func (h *Heap) globalDictionary(dict Value) ([]Property, error) {
 	shift := h.dictStorageShift()
 	for _, e := range es {
 		cell := e.key
-		name, err := h.Word(cell, h.cellField("name"))
+		name, err := h.Word(cell, md.PropertyCell.Name)
 		if err != nil {
 			return nil, err
 		}
-		det, _ := h.Word(cell, h.cellField("property_details_raw"))
-		val, err := h.Word(cell, md.cellValue)
+		det, _ := h.Word(cell, md.PropertyCell.DetailsRaw)
+		val, err := h.Word(cell, md.PropertyCell.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -342,8 +332,8 @@ func (h *Heap) globalDictionary(dict Value) ([]Property, error) {
 		if h.IsSmi(det) {
 			d = h.SmiValue(det)
 		}
-		p.Enumerable = (d&md.pdAttrMask)>>md.pdAttrShift&2 == 0
-		if d&md.pdKindMask == md.pdKindAccessor {
+		p.Enumerable = (d&md.PropertyDetails.AttributesMask)>>md.PropertyDetails.AttributesShift&2 == 0
+		if d&md.PropertyDetails.KindMask == md.PropertyDetails.KindAccessor {
 			h.setAccessor(&p)
 		}
 		order := int64(0)
@@ -358,13 +348,6 @@ func (h *Heap) globalDictionary(dict Value) ([]Property, error) {
 		out[i] = cps[i].p
 	}
 	return out, nil
-}
-
-func (h *Heap) cellField(f string) int64 {
-	if v, ok := h.M.Field("PropertyCell", f); ok {
-		return v
-	}
-	return -1
 }
 
 // Element is one element of a JS object's elements backing store.
@@ -393,8 +376,8 @@ func (h *Heap) Elements(obj Value, used, limit int) (*ElementsInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	md := h.model()
-	els, err := h.Word(obj, md.elements)
+	md := h.Layout
+	els, err := h.Word(obj, md.JSObject.Elements)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +390,7 @@ func (h *Heap) Elements(obj Value, used, limit int) (*ElementsInfo, error) {
 	}
 	if h.IsDictionaryElements(mi.ElementsKind) {
 		ei.Dictionary = true
-		es, err := h.hashEntries(els, int(3+md.numdPrefix), int(md.numdEntry))
+		es, err := h.hashEntries(els, int(3+md.Dictionary.NumberPrefixSize), int(md.Dictionary.NumberEntrySize))
 		if err != nil {
 			return nil, err
 		}
@@ -446,7 +429,7 @@ func (h *Heap) Elements(obj Value, used, limit int) (*ElementsInfo, error) {
 		return ei, nil
 	}
 	if IsDoubleElements(k) {
-		b, err := h.P.Slice(h.Untag(els)+uint64(md.fixedData), uint64(used)*8)
+		b, err := h.Proc.Slice(h.Untag(els)+uint64(md.FixedArray.Data), uint64(used)*8)
 		if err != nil {
 			return nil, err
 		}
@@ -474,11 +457,11 @@ const holeNaN = 0xFFF7FFFF_FFF7FFFF
 
 // ArrayLength reads a JSArray's length (a Smi, or a HeapNumber above 2^31).
 func (h *Heap) ArrayLength(arr Value) (int64, error) {
-	md := h.model()
-	if err := need("JSArray.length", md.arrayLength); err != nil {
+	md := h.Layout
+	if err := need("JSArray.length", md.JSArray.Length); err != nil {
 		return 0, err
 	}
-	w, err := h.Word(arr, md.arrayLength)
+	w, err := h.Word(arr, md.JSArray.Length)
 	if err != nil {
 		return 0, err
 	}

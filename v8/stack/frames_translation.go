@@ -1,10 +1,9 @@
-package v8layout
+package stack
 
 import (
 	"fmt"
-	"strconv"
+	"github.com/ndb-debugger/ndb/v8/layout"
 	"strings"
-	"sync"
 )
 
 // Deoptimization translations: for each deopt point, the frames optimized
@@ -12,43 +11,13 @@ import (
 // where each frame's values live. ndb reads them for the frames they
 // describe and their receivers.
 
-// opTable is one V8 line's translation opcodes (see translationOpcodes).
-type opTable struct {
-	names      []string
-	counts     []int
-	vlqOpcodes bool
-	byName     map[string]int
-}
+type opTable = layout.TranslationOpcodes
 
-var opTables sync.Map // *Metadata → *opTable or error
-
-func (h *Heap) translationOps() (*opTable, error) {
-	if v, ok := opTables.Load(h.M); ok {
-		if t, ok := v.(*opTable); ok {
-			return t, nil
-		}
-		return nil, v.(error)
+func (h *Walker) translationOps() (*opTable, error) {
+	t := &h.Layout.Translation
+	if t.Err != nil {
+		return nil, t.Err
 	}
-	var t *opTable
-	for _, e := range translationOpcodes {
-		if !inWindow(h.M.Major, h.M.Minor, e.from, e.to) {
-			continue
-		}
-		t = &opTable{vlqOpcodes: e.vlqOpcodes, byName: map[string]int{}}
-		for _, f := range strings.Fields(e.list) {
-			name, n, _ := strings.Cut(f, "/")
-			c, _ := strconv.Atoi(n)
-			t.byName[name] = len(t.names)
-			t.names = append(t.names, name)
-			t.counts = append(t.counts, c)
-		}
-	}
-	if t == nil {
-		err := fmt.Errorf("no translation opcodes known for V8 %d.%d", h.M.Major, h.M.Minor)
-		opTables.Store(h.M, err)
-		return nil, err
-	}
-	opTables.Store(h.M, t)
 	return t, nil
 }
 
@@ -89,10 +58,10 @@ func vlq(b []byte, p int) (uint32, int, error) {
 // parseOp decodes the instruction at p. From V8 11 an opcode byte past
 // the last opcode is MATCH_PREVIOUS_TRANSLATION with the byte's excess as
 // its operand.
-func (t *opTable) parseOp(b []byte, p int) (TrOp, int, error) {
+func parseOp(t *opTable, b []byte, p int) (TrOp, int, error) {
 	op := TrOp{Pos: p}
 	var code int
-	if t.vlqOpcodes {
+	if t.VLQOpcodes {
 		u, np, err := vlq(b, p)
 		if err != nil {
 			return op, np, err
@@ -107,19 +76,19 @@ func (t *opTable) parseOp(b []byte, p int) (TrOp, int, error) {
 		}
 		code = int(b[p])
 		p++
-		if code >= len(t.names) {
-			if _, ok := t.byName["MATCH_PREVIOUS_TRANSLATION"]; !ok {
+		if code >= len(t.Names) {
+			if _, ok := t.ByName["MATCH_PREVIOUS_TRANSLATION"]; !ok {
 				return op, p, fmt.Errorf("opcode %d at %d out of range", code, op.Pos)
 			}
-			op.Name, op.Operands = "MATCH_PREVIOUS_TRANSLATION", []uint32{uint32(code - len(t.names))}
+			op.Name, op.Operands = "MATCH_PREVIOUS_TRANSLATION", []uint32{uint32(code - len(t.Names))}
 			return op, p, nil
 		}
 	}
-	if code >= len(t.names) {
+	if code >= len(t.Names) {
 		return op, p, fmt.Errorf("opcode %d at %d out of range", code, op.Pos)
 	}
-	op.Name = t.names[code]
-	for i := 0; i < t.counts[code]; i++ {
+	op.Name = t.Names[code]
+	for i := 0; i < t.Operands[code]; i++ {
 		u, np, err := vlq(b, p)
 		if err != nil {
 			return op, np, err
@@ -134,7 +103,7 @@ func isBegin(name string) bool { return strings.HasPrefix(name, "BEGIN") }
 
 // TranslationBegins decodes a whole translation array instruction by
 // instruction and returns where each translation (a BEGIN) starts.
-func (h *Heap) TranslationBegins(tr Value) ([]int, error) {
+func (h *Walker) TranslationBegins(tr Value) ([]int, error) {
 	t, err := h.translationOps()
 	if err != nil {
 		return nil, err
@@ -145,7 +114,7 @@ func (h *Heap) TranslationBegins(tr Value) ([]int, error) {
 	}
 	var out []int
 	for p := 0; p < len(b); {
-		op, np, err := t.parseOp(b, p)
+		op, np, err := parseOp(t, b, p)
 		if err != nil {
 			return out, err
 		}
@@ -171,7 +140,7 @@ func (h *Heap) TranslationBegins(tr Value) ([]int, error) {
 // opcode) stands for the next max(n, 1) instructions of the earlier
 // translation, after skipping there as many instructions as were written
 // out since the last match (or since the BEGIN, counting the BEGIN).
-func (h *Heap) Translation(dp DeoptPoint) ([]TrOp, error) {
+func (h *Walker) Translation(dp DeoptPoint) ([]TrOp, error) {
 	t, err := h.translationOps()
 	if err != nil {
 		return nil, err
@@ -181,21 +150,21 @@ func (h *Heap) Translation(dp DeoptPoint) ([]TrOp, error) {
 		return nil, err
 	}
 	p := dp.TranslationIndex
-	first, p, err := t.parseOp(b, p)
+	first, p, err := parseOp(t, b, p)
 	if err != nil {
 		return nil, err
 	}
 	if !isBegin(first.Name) {
 		return nil, fmt.Errorf("translation at %d starts with %s, not BEGIN", dp.TranslationIndex, first.Name)
 	}
-	_, sharing := t.byName["MATCH_PREVIOUS_TRANSLATION"]
+	_, sharing := t.ByName["MATCH_PREVIOUS_TRANSLATION"]
 	prev := -1 // where the earlier translation is read
 	if sharing && len(first.Operands) > 0 && first.Operands[0] != 0 {
 		prev = first.Pos - int(first.Operands[0])
 		if prev < 0 {
 			return nil, fmt.Errorf("translation at %d: shares with one %d bytes back, before the array", first.Pos, first.Operands[0])
 		}
-		pb, _, err := t.parseOp(b, prev)
+		pb, _, err := parseOp(t, b, prev)
 		if err != nil || !isBegin(pb.Name) || len(pb.Operands) == 0 || pb.Operands[0] != 0 {
 			return nil, fmt.Errorf("translation at %d: no BEGIN sharing with none at %d", first.Pos, prev)
 		}
@@ -203,7 +172,7 @@ func (h *Heap) Translation(dp DeoptPoint) ([]TrOp, error) {
 	since := 1 // instructions written out since prev was last lined up
 	out := []TrOp{first}
 	for p < len(b) && len(out) < 1<<16 {
-		op, np, err := t.parseOp(b, p)
+		op, np, err := parseOp(t, b, p)
 		if err != nil {
 			return out, err
 		}
@@ -220,12 +189,12 @@ func (h *Heap) Translation(dp DeoptPoint) ([]TrOp, error) {
 			return out, fmt.Errorf("translation at %d: MATCH_PREVIOUS_TRANSLATION at %d without an earlier translation", first.Pos, op.Pos)
 		}
 		for ; since > 0; since-- {
-			if _, prev, err = t.parseOp(b, prev); err != nil {
+			if _, prev, err = parseOp(t, b, prev); err != nil {
 				return out, fmt.Errorf("earlier translation: %v", err)
 			}
 		}
 		for n := max(int(op.Operands[0]), 1); n > 0; n-- {
-			m, np, err := t.parseOp(b, prev)
+			m, np, err := parseOp(t, b, prev)
 			if err != nil {
 				return out, fmt.Errorf("earlier translation: %v", err)
 			}

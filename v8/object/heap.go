@@ -1,9 +1,11 @@
-package v8layout
+package object
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 // Value is a tagged V8 word: a Smi or a pointer to a heap object. Node's
@@ -12,38 +14,35 @@ import (
 type Value uint64
 
 // Heap reads V8 objects out of a process with the layout of its metadata.
+// It holds the caches of what it has read (one Heap per core).
 type Heap struct {
-	P *elfcore.Process
-	M *Metadata
+	Proc   *elfcore.Process
+	Layout *layout.Layout
 
 	smiShift uint   // SmiShiftSize + SmiTagSize: 32 on x86-64
 	tagMask  uint64 // HeapObjectTagMask
 	heapTag  uint64 // HeapObjectTag
 	mapOff   uint64 // HeapObject::map
 	typeOff  uint64 // Map::instance_type
+
+	lineEnds  sync.Map // Script address → []int
+	ctorNames sync.Map // map address → constructor name
 }
 
 // NewHeap prepares object reading; it fails only when the tagging
 // constants themselves are missing.
-func NewHeap(p *elfcore.Process, m *Metadata) (*Heap, error) {
-	if err := m.Require("const:SmiShiftSize", "const:HeapObjectTag", "const:HeapObjectTagMask", "HeapObject.map", "Map.instance_type"); err != nil {
-		return nil, err
+func NewHeap(p *elfcore.Process, m *layout.Metadata) (*Heap, error) {
+	l := layout.New(m)
+	t := l.Tagging
+	if t.Err != nil {
+		return nil, t.Err
 	}
-	if ts, ok := m.Const("TaggedSize"); ok && ts != 8 {
-		return nil, fmt.Errorf("this node was built with pointer compression (TaggedSize %d): not supported", ts)
-	}
-	shift, _ := m.Const("SmiShiftSize")
-	tagSize, ok := m.Const("SmiValueShift")
-	if !ok {
-		tagSize = 1
-	}
-	tag, _ := m.Const("HeapObjectTag")
-	mask, _ := m.Const("HeapObjectTagMask")
-	mapOff, _ := m.Field("HeapObject", "map")
-	typeOff, _ := m.Field("Map", "instance_type")
-	return &Heap{P: p, M: m, smiShift: uint(shift + tagSize), tagMask: uint64(mask), heapTag: uint64(tag),
-		mapOff: uint64(mapOff), typeOff: uint64(typeOff)}, nil
+	return &Heap{Proc: p, Layout: l, smiShift: t.SmiShift, tagMask: t.TagMask, heapTag: t.HeapTag,
+		mapOff: uint64(l.HeapObject.Map), typeOff: uint64(l.Map.InstanceType)}, nil
 }
+
+// Meta is the postmortem metadata the layout was read from.
+func (h *Heap) Meta() *layout.Metadata { return h.Layout.Meta }
 
 // IsSmi reports whether v is a small integer.
 func (h *Heap) IsSmi(v Value) bool { return uint64(v)&1 == 0 }
@@ -65,7 +64,7 @@ func (h *Heap) Tag(addr uint64) Value { return Value(addr&^h.tagMask | h.heapTag
 
 // Word reads the tagged field at byte offset off of object v.
 func (h *Heap) Word(v Value, off int64) (Value, error) {
-	w, err := h.P.ReadU64(h.Untag(v) + uint64(off))
+	w, err := h.Proc.ReadU64(h.Untag(v) + uint64(off))
 	return Value(w), err
 }
 
@@ -86,7 +85,7 @@ func (h *Heap) Map(v Value) (Value, error) {
 
 // MapInstanceType reads a map's instance type.
 func (h *Heap) MapInstanceType(m Value) (int, error) {
-	t, err := h.P.ReadU16(h.Untag(m) + h.typeOff)
+	t, err := h.Proc.ReadU16(h.Untag(m) + h.typeOff)
 	return int(t), err
 }
 
@@ -97,4 +96,22 @@ func (h *Heap) InstanceType(v Value) (int, error) {
 		return 0, err
 	}
 	return h.MapInstanceType(m)
+}
+
+// need returns an error naming the first unknown offset among the given
+// (name, value) pairs.
+func need(pairs ...any) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		switch v := pairs[i+1].(type) {
+		case int64:
+			if v < 0 {
+				return fmt.Errorf("V8 metadata lacks %s", pairs[i])
+			}
+		case int:
+			if v < 0 {
+				return fmt.Errorf("V8 metadata lacks %s", pairs[i])
+			}
+		}
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package v8layout
+package stack
 
 import "fmt"
 
@@ -19,15 +19,14 @@ type DeoptPoint struct {
 // return address minus the first instruction). Entries follow the data's
 // fixed header, three Smis each: bytecode offset, translation index, pc
 // (-1 for eager deopts, which have no return address).
-func (h *Heap) DeoptPointAt(code Value, pcOff int) (DeoptPoint, error) {
-	if err := h.M.Require("const:ndb_deopt_first_entry_index", "const:ndb_deopt_entry_size",
+func (h *Walker) DeoptPointAt(code Value, pcOff int) (DeoptPoint, error) {
+	if err := h.Meta().Require("const:ndb_deopt_first_entry_index", "const:ndb_deopt_entry_size",
 		"const:ndb_deopt_translation_array_index"); err != nil {
 		return DeoptPoint{}, err
 	}
-	first, _ := h.M.Const("ndb_deopt_first_entry_index")
-	size, _ := h.M.Const("ndb_deopt_entry_size")
-	trIdx, _ := h.M.Const("ndb_deopt_translation_array_index")
-	dd, err := h.Word(code, h.code().codeDeopt)
+	l := &h.Layout.Code
+	first, size, trIdx := l.DeoptFirstEntryIndex, l.DeoptEntrySize, l.DeoptTranslationArrayIndex
+	dd, err := h.Word(code, h.Layout.Code.DeoptimizationData)
 	if err != nil {
 		return DeoptPoint{}, err
 	}
@@ -75,9 +74,4 @@ func (h *Heap) DeoptPointAt(code Value, pcOff int) (DeoptPoint, error) {
 	return DeoptPoint{}, fmt.Errorf("no deopt point at pc offset %#x", pcOff)
 }
 
-func (h *Heap) fixedArrayLengthOffset() int64 {
-	if o, ok := h.M.Field("FixedArray", "length"); ok {
-		return o
-	}
-	return 8
-}
+func (h *Walker) fixedArrayLengthOffset() int64 { return h.Layout.FixedArray.Length }

@@ -1,4 +1,4 @@
-package v8layout
+package object
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ func (h *Heap) ScriptLines(fn Value, from, to int) ([]string, error) {
 // ScriptLinesOf returns lines from..to of the script of a
 // SharedFunctionInfo.
 func (h *Heap) ScriptLinesOf(sfi Value, from, to int) ([]string, error) {
-	script, ok := h.scriptOf(sfi)
+	script, ok := h.ScriptOf(sfi)
 	if !ok {
 		return nil, fmt.Errorf("no script")
 	}
@@ -31,7 +31,7 @@ func (h *Heap) ScriptLinesOf(sfi Value, from, to int) ([]string, error) {
 		return nil, err
 	}
 	src := utf16.Encode([]rune(text))
-	ends := computeLineEnds(src)
+	ends := ComputeLineEnds(src)
 	from = max(from, 1)
 	to = min(to, len(ends))
 	var out []string

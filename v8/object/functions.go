@@ -1,9 +1,8 @@
-package v8layout
+package object
 
 import (
 	"fmt"
 	"sort"
-	"sync"
 )
 
 // FunctionInfo describes a JSFunction or a bound function.
@@ -58,7 +57,7 @@ func (h *Heap) IsFunction(v Value) bool {
 		return false
 	}
 	t, err := h.InstanceType(v)
-	return err == nil && (h.IsFunctionType(t) || t == h.model().tBoundFunction)
+	return err == nil && (h.IsFunctionType(t) || t == h.Layout.Types.JSBoundFunction)
 }
 
 // SharedInfo returns the SharedFunctionInfo of a JSFunction.
@@ -70,15 +69,15 @@ func (h *Heap) SharedInfo(fn Value) (Value, error) {
 	if !h.IsFunctionType(t) {
 		return 0, fmt.Errorf("%#x is not a JSFunction (%s)", uint64(fn), h.TypeNameOf(t))
 	}
-	md := h.model()
-	if err := need("JSFunction.shared", md.fnShared); err != nil {
+	md := h.Layout
+	if err := need("JSFunction.shared", md.JSFunction.Shared); err != nil {
 		return 0, err
 	}
-	sfi, err := h.Word(fn, md.fnShared)
+	sfi, err := h.Word(fn, md.JSFunction.Shared)
 	if err != nil {
 		return 0, err
 	}
-	if st, err := h.InstanceType(sfi); err != nil || st != md.tSFI {
+	if st, err := h.InstanceType(sfi); err != nil || st != md.Types.SharedFunctionInfo {
 		return 0, fmt.Errorf("function %#x: shared %#x is not a SharedFunctionInfo", uint64(fn), uint64(sfi))
 	}
 	return sfi, nil
@@ -91,17 +90,17 @@ func (h *Heap) FunctionName(fn Value) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if t == h.model().tBoundFunction {
-		target, err := h.Word(fn, h.model().bfTarget)
+	if t == h.Layout.Types.JSBoundFunction {
+		target, err := h.Word(fn, h.Layout.JSBoundFunction.Target)
 		if err != nil {
 			return "", err
 		}
 		for i := 0; i < 16 && h.IsHeapObject(target); i++ {
 			tt, err := h.InstanceType(target)
-			if err != nil || tt != h.model().tBoundFunction {
+			if err != nil || tt != h.Layout.Types.JSBoundFunction {
 				break
 			}
-			target, _ = h.Word(target, h.model().bfTarget)
+			target, _ = h.Word(target, h.Layout.JSBoundFunction.Target)
 		}
 		n, err := h.FunctionName(target)
 		return "bound " + n, err
@@ -116,11 +115,11 @@ func (h *Heap) FunctionName(fn Value) (string, error) {
 // SFIName returns the name of a SharedFunctionInfo: the String in
 // name_or_scope_info, or the function name recorded in its ScopeInfo.
 func (h *Heap) SFIName(sfi Value) (string, error) {
-	md := h.model()
-	if err := need("SharedFunctionInfo.name_or_scope_info", md.sfiName); err != nil {
+	md := h.Layout
+	if err := need("SharedFunctionInfo.name_or_scope_info", md.SharedFunctionInfo.NameOrScopeInfo); err != nil {
 		return "", err
 	}
-	n, err := h.Word(sfi, md.sfiName)
+	n, err := h.Word(sfi, md.SharedFunctionInfo.NameOrScopeInfo)
 	if err != nil {
 		return "", err
 	}
@@ -134,7 +133,7 @@ func (h *Heap) SFIName(sfi Value) (string, error) {
 	if h.IsStringType(t) {
 		return h.StringValue(n)
 	}
-	if t == md.tScopeInfo {
+	if t == md.Types.ScopeInfo {
 		si, err := h.ReadScopeInfo(n)
 		if err != nil {
 			return "", err
@@ -146,11 +145,11 @@ func (h *Heap) SFIName(sfi Value) (string, error) {
 
 // SFIScript returns the Script of a SharedFunctionInfo, or 0.
 func (h *Heap) SFIScript(sfi Value) (Value, error) {
-	md := h.model()
-	if err := need("SharedFunctionInfo.script", md.sfiScript); err != nil {
+	md := h.Layout
+	if err := need("SharedFunctionInfo.script", md.SharedFunctionInfo.Script); err != nil {
 		return 0, err
 	}
-	s, err := h.Word(sfi, md.sfiScript)
+	s, err := h.Word(sfi, md.SharedFunctionInfo.Script)
 	if err != nil {
 		return 0, err
 	}
@@ -159,7 +158,7 @@ func (h *Heap) SFIScript(sfi Value) (Value, error) {
 	if !h.IsHeapObject(s) {
 		return 0, nil
 	}
-	if t, err := h.InstanceType(s); err != nil || t != md.tScript {
+	if t, err := h.InstanceType(s); err != nil || t != md.Types.Script {
 		return 0, nil
 	}
 	return s, nil
@@ -167,8 +166,8 @@ func (h *Heap) SFIScript(sfi Value) (Value, error) {
 
 // ScriptName returns a Script's name ("" when it has none).
 func (h *Heap) ScriptName(script Value) (string, error) {
-	md := h.model()
-	n, err := h.Word(script, md.scriptName)
+	md := h.Layout
+	n, err := h.Word(script, md.Script.Name)
 	if err != nil {
 		return "", err
 	}
@@ -180,7 +179,7 @@ func (h *Heap) ScriptName(script Value) (string, error) {
 
 // ScriptSourceString returns the String object of a Script's source.
 func (h *Heap) ScriptSourceString(script Value) (Value, error) {
-	src, err := h.Word(script, h.model().scriptSource)
+	src, err := h.Word(script, h.Layout.Script.Source)
 	if err != nil {
 		return 0, err
 	}
@@ -190,24 +189,17 @@ func (h *Heap) ScriptSourceString(script Value) (Value, error) {
 	return src, nil
 }
 
-type lineKey struct {
-	h      *Heap
-	script Value
-}
-
-var lineEndsCache sync.Map // lineKey → []int
-
 // LineEnds returns the positions of the line ends of a script: from its
 // line_ends array when V8 computed it, else from its source.
 func (h *Heap) LineEnds(script Value) ([]int, error) {
-	key := lineKey{h, script}
-	if v, ok := lineEndsCache.Load(key); ok {
+	key := script
+	if v, ok := h.lineEnds.Load(key); ok {
 		return v.([]int), nil
 	}
-	md := h.model()
+	md := h.Layout
 	var ends []int
-	if le, err := h.Word(script, md.scriptLineEnds); err == nil && h.IsHeapObject(le) {
-		if t, _ := h.InstanceType(le); t == md.tFixedArray {
+	if le, err := h.Word(script, md.Script.LineEnds); err == nil && h.IsHeapObject(le) {
+		if t, _ := h.InstanceType(le); t == md.Types.FixedArray {
 			if n, err := h.FixedArrayLength(le); err == nil {
 				if slots, err := h.fixedSlots(le, 0, n); err == nil {
 					for _, s := range slots {
@@ -241,7 +233,7 @@ func (h *Heap) LineEnds(script Value) ([]int, error) {
 		}
 		ends = append(ends, pos)
 	}
-	lineEndsCache.Store(key, ends)
+	h.lineEnds.Store(key, ends)
 	return ends, nil
 }
 
@@ -266,11 +258,11 @@ func (h *Heap) Function(fn Value) (*FunctionInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	md := h.model()
+	md := h.Layout
 	fi := &FunctionInfo{Addr: fn, Start: -1, End: -1, Token: -1}
-	if t == md.tBoundFunction {
-		if err := need("JSBoundFunction.bound_target_function", md.bfTarget, "JSBoundFunction.bound_this", md.bfThis,
-			"JSBoundFunction.bound_arguments", md.bfArgs); err != nil {
+	if t == md.Types.JSBoundFunction {
+		if err := need("JSBoundFunction.bound_target_function", md.JSBoundFunction.Target, "JSBoundFunction.bound_this", md.JSBoundFunction.This,
+			"JSBoundFunction.bound_arguments", md.JSBoundFunction.Arguments); err != nil {
 			return nil, err
 		}
 		fi.Bound = true
@@ -278,9 +270,9 @@ func (h *Heap) Function(fn Value) (*FunctionInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		fi.BoundTarget, _ = h.Word(fn, md.bfTarget)
-		fi.BoundThis, _ = h.Word(fn, md.bfThis)
-		if args, err := h.Word(fn, md.bfArgs); err == nil && h.IsHeapObject(args) {
+		fi.BoundTarget, _ = h.Word(fn, md.JSBoundFunction.Target)
+		fi.BoundThis, _ = h.Word(fn, md.JSBoundFunction.This)
+		if args, err := h.Word(fn, md.JSBoundFunction.Arguments); err == nil && h.IsHeapObject(args) {
 			if n, err := h.FixedArrayLength(args); err == nil && n <= MaxProperties {
 				fi.BoundArgs, _ = h.fixedSlots(args, 0, n)
 			}
@@ -292,7 +284,7 @@ func (h *Heap) Function(fn Value) (*FunctionInfo, error) {
 		return nil, err
 	}
 	fi.SFI = sfi
-	fi.Context, _ = h.Word(fn, md.fnContext)
+	fi.Context, _ = h.Word(fn, md.JSFunction.Context)
 	if err := h.fillSFI(fi); err != nil {
 		return fi, err
 	}
@@ -306,7 +298,7 @@ func (h *Heap) SharedFunction(sfi Value) (*FunctionInfo, error) {
 }
 
 func (h *Heap) fillSFI(fi *FunctionInfo) error {
-	md := h.model()
+	md := h.Layout
 	var err error
 	fi.Name, err = h.SFIName(fi.SFI)
 	if err != nil {
@@ -320,8 +312,8 @@ func (h *Heap) fillSFI(fi *FunctionInfo) error {
 		fi.ScriptName, _ = h.ScriptName(fi.Script)
 	}
 	h.positions(fi)
-	if fi.Start >= 0 && md.sfiTokenOffset >= 0 {
-		if off, err := h.P.ReadU16(h.Untag(fi.SFI) + uint64(md.sfiTokenOffset)); err == nil && off != 0xffff && int(off) <= fi.Start {
+	if fi.Start >= 0 && md.SharedFunctionInfo.FunctionTokenOffset >= 0 {
+		if off, err := h.Proc.ReadU16(h.Untag(fi.SFI) + uint64(md.SharedFunctionInfo.FunctionTokenOffset)); err == nil && off != 0xffff && int(off) <= fi.Start {
 			fi.Token = fi.Start - int(off)
 		}
 	}
@@ -338,17 +330,17 @@ func (h *Heap) fillSFI(fi *FunctionInfo) error {
 // positions finds the start and end position of a function: in the
 // UncompiledData of a function not compiled yet, else in its ScopeInfo.
 func (h *Heap) positions(fi *FunctionInfo) {
-	md := h.model()
-	if md.sfiData >= 0 {
-		if d, err := h.Word(fi.SFI, md.sfiData); err == nil && h.IsHeapObject(d) {
-			if t, err := h.InstanceType(d); err == nil && (t == md.tUncomp1 || t == md.tUncomp2) {
-				s, err1 := h.P.ReadU32(h.Untag(d) + uint64(md.uncStart))
-				e, err2 := h.P.ReadU32(h.Untag(d) + uint64(md.uncEnd))
+	md := h.Layout
+	if md.SharedFunctionInfo.FunctionData >= 0 {
+		if d, err := h.Word(fi.SFI, md.SharedFunctionInfo.FunctionData); err == nil && h.IsHeapObject(d) {
+			if t, err := h.InstanceType(d); err == nil && (t == md.Types.UncompiledDataWithoutPreparseData || t == md.Types.UncompiledDataWithPreparseData) {
+				s, err1 := h.Proc.ReadU32(h.Untag(d) + uint64(md.UncompiledData.StartPosition))
+				e, err2 := h.Proc.ReadU32(h.Untag(d) + uint64(md.UncompiledData.EndPosition))
 				if err1 == nil && err2 == nil && int32(s) >= 0 && int32(e) >= int32(s) {
 					fi.Start, fi.End = int(int32(s)), int(int32(e))
 				}
-				if fi.Name == "" && md.uncInferred >= 0 {
-					if n, err := h.Word(d, md.uncInferred); err == nil && h.IsString(n) {
+				if fi.Name == "" && md.UncompiledData.InferredName >= 0 {
+					if n, err := h.Word(d, md.UncompiledData.InferredName); err == nil && h.IsString(n) {
 						fi.InferredName, _ = h.StringValue(n)
 					}
 				}
@@ -356,11 +348,11 @@ func (h *Heap) positions(fi *FunctionInfo) {
 			}
 		}
 	}
-	n, err := h.Word(fi.SFI, md.sfiName)
+	n, err := h.Word(fi.SFI, md.SharedFunctionInfo.NameOrScopeInfo)
 	if err != nil || !h.IsHeapObject(n) {
 		return
 	}
-	if t, err := h.InstanceType(n); err != nil || t != md.tScopeInfo {
+	if t, err := h.InstanceType(n); err != nil || t != md.Types.ScopeInfo {
 		return
 	}
 	si, err := h.ReadScopeInfo(n)

@@ -1,4 +1,4 @@
-package v8layout
+package layout
 
 import "fmt"
 

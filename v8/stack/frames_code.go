@@ -1,9 +1,8 @@
-package v8layout
+package stack
 
 import (
 	"encoding/binary"
 	"fmt"
-	"sync"
 )
 
 // Positions of baseline and optimized frames: through the Code object that
@@ -17,75 +16,6 @@ import (
 // instance type, the Code and InstructionStream point at each other, and
 // the pc lies within the instructions; the scan never guesses past the
 // first header it meets.
-
-// codeLayout is what finding and decoding Code objects needs.
-type codeLayout struct {
-	err                                    error
-	tCode, tIS                             int   // instance types; tIS 0 on V8 10 (instructions inline in Code)
-	isCode, isBody                         int64 // InstructionStream: back pointer to Code, start of instructions
-	codeBody                               int64 // V8 10: start of instructions in Code
-	codeIS, codeDeopt, codeSPT             int64
-	codeSize, codeFlags                    int64
-	kindMask, kindShift                    int64
-	kindBaseline, kindMaglev, kindTurbofan int64
-	ddInlinedCount, ddLiterals, ddInlining int
-	ipSize, ipPos, ipFn                    int64
-	posFormat                              int
-}
-
-var codeLayouts sync.Map // *Metadata → *codeLayout
-
-func (h *Heap) code() *codeLayout {
-	if l, ok := codeLayouts.Load(h.M); ok {
-		return l.(*codeLayout)
-	}
-	l := newCodeLayout(h.M)
-	codeLayouts.Store(h.M, l)
-	return l
-}
-
-func newCodeLayout(m *Metadata) *codeLayout {
-	l := &codeLayout{}
-	req := []string{"type:CODE_TYPE", "Code.deoptimization_data", "Code.source_position_table",
-		"Code.instruction_size", "Code.flags", "const:CodeKindFieldMask", "const:CodeKindFieldShift",
-		"const:CodeKindBaseline", "const:CodeKindMaglev", "const:CodeKindTurbofan",
-		"const:DeoptimizationDataInlinedFunctionCountIndex", "const:DeoptimizationDataLiteralArrayIndex",
-		"const:DeoptimizationDataInliningPositionsIndex", "const:ndb_inlining_position_size",
-		"const:ndb_inlining_position_function_offset", "const:ndb_source_position_format"}
-	if _, ok := m.Type("INSTRUCTION_STREAM_TYPE"); ok {
-		req = append(req, "InstructionStream.code", "InstructionStream.instruction_start", "Code.instruction_stream")
-	} else {
-		req = append(req, "Code.instruction_start")
-	}
-	if l.err = m.Require(req...); l.err != nil {
-		return l
-	}
-	c := func(n string) int64 { v, _ := m.Const(n); return v }
-	f := func(cls, n string) int64 { v, _ := m.Field(cls, n); return v }
-	l.tCode, _ = m.Type("CODE_TYPE")
-	l.tIS, _ = m.Type("INSTRUCTION_STREAM_TYPE")
-	if l.tIS != 0 {
-		l.isCode = f("InstructionStream", "code")
-		l.isBody = f("InstructionStream", "instruction_start")
-		l.codeIS = f("Code", "instruction_stream")
-	} else {
-		l.codeBody = f("Code", "instruction_start")
-	}
-	l.codeDeopt = f("Code", "deoptimization_data")
-	l.codeSPT = f("Code", "source_position_table")
-	l.codeSize = f("Code", "instruction_size")
-	l.codeFlags = f("Code", "flags")
-	l.kindMask, l.kindShift = c("CodeKindFieldMask"), c("CodeKindFieldShift")
-	l.kindBaseline, l.kindMaglev, l.kindTurbofan = c("CodeKindBaseline"), c("CodeKindMaglev"), c("CodeKindTurbofan")
-	l.ddInlinedCount = int(c("DeoptimizationDataInlinedFunctionCountIndex"))
-	l.ddLiterals = int(c("DeoptimizationDataLiteralArrayIndex"))
-	l.ddInlining = int(c("DeoptimizationDataInliningPositionsIndex"))
-	l.ipSize = c("ndb_inlining_position_size")
-	l.ipFn = c("ndb_inlining_position_function_offset")
-	l.ipPos = 0
-	l.posFormat = int(c("ndb_source_position_format"))
-	return l
-}
 
 // maxCodeScan bounds the backwards scan for a code header: V8 allocates
 // code objects on pages of 256 KiB; large ones (their own page) are rarer
@@ -101,17 +31,17 @@ type CodeInfo struct {
 }
 
 // CodeAt finds the Code object whose instructions contain pc.
-func (h *Heap) CodeAt(pc uint64) (CodeInfo, error) {
-	l := h.code()
-	if l.err != nil {
-		return CodeInfo{}, l.err
+func (h *Walker) CodeAt(pc uint64) (CodeInfo, error) {
+	l := h.Layout
+	if l.Code.Err != nil {
+		return CodeInfo{}, l.Code.Err
 	}
-	want := l.tIS
-	if want == 0 {
-		want = l.tCode
+	want := l.Types.InstructionStream
+	if want < 0 { // V8 10: the instructions are in the Code object
+		want = l.Types.Code
 	}
 	for a := pc &^ 7; a+maxCodeScan > pc && a > 0; a -= 8 {
-		w, err := h.P.ReadU64(a)
+		w, err := h.Proc.ReadU64(a)
 		if err != nil {
 			return CodeInfo{}, fmt.Errorf("no code object header below pc %#x (memory ends at %#x)", pc, a)
 		}
@@ -143,49 +73,50 @@ func (h *Heap) CodeAt(pc uint64) (CodeInfo, error) {
 }
 
 // codeFromHeader reads the Code object of the code-space object at addr.
-func (h *Heap) codeFromHeader(addr uint64) (CodeInfo, error) {
-	l := h.code()
+func (h *Walker) codeFromHeader(addr uint64) (CodeInfo, error) {
+	l := h.Layout
 	var ci CodeInfo
 	obj := h.Tag(addr)
-	if l.tIS == 0 {
+	if l.Types.InstructionStream < 0 {
 		ci.Code = obj
-		ci.Start = addr + uint64(l.codeBody)
+		ci.Start = addr + uint64(l.Code.Body)
 	} else {
-		code, err := h.Word(obj, l.isCode)
+		code, err := h.Word(obj, l.Code.StreamCode)
 		if err != nil {
 			return ci, err
 		}
-		if it, err := h.InstanceType(code); err != nil || it != l.tCode {
+		if it, err := h.InstanceType(code); err != nil || it != l.Types.Code {
 			return ci, fmt.Errorf("instruction stream %#x: its code pointer %#x is not a Code object", uint64(obj), uint64(code))
 		}
-		back, err := h.Word(code, l.codeIS)
+		back, err := h.Word(code, l.Code.InstructionStream)
 		if err != nil || back != obj {
 			return ci, fmt.Errorf("code %#x does not point back to instruction stream %#x", uint64(code), uint64(obj))
 		}
 		ci.Code = code
-		ci.Start = addr + uint64(l.isBody)
+		ci.Start = addr + uint64(l.Code.StreamBody)
 	}
-	size, err := h.P.ReadU32(h.Untag(ci.Code) + uint64(l.codeSize))
+	size, err := h.Proc.ReadU32(h.Untag(ci.Code) + uint64(l.Code.InstructionSize))
 	if err != nil {
 		return ci, err
 	}
-	flags, err := h.P.ReadU32(h.Untag(ci.Code) + uint64(l.codeFlags))
+	flags, err := h.Proc.ReadU32(h.Untag(ci.Code) + uint64(l.Code.Flags))
 	if err != nil {
 		return ci, err
 	}
 	ci.Size = uint64(size)
-	ci.Kind = (int64(flags) >> l.kindShift) & l.kindMask
+	ci.Kind = (int64(flags) >> l.Code.KindShift) & l.Code.KindMask
 	return ci, nil
 }
 
 // tierOf maps a CodeKind to the frame tier.
-func (l *codeLayout) tierOf(kind int64) (Tier, bool) {
+func (h *Walker) tierOf(kind int64) (Tier, bool) {
+	l := &h.Layout.Code
 	switch kind {
-	case l.kindBaseline:
+	case l.KindBaseline:
 		return TierBaseline, true
-	case l.kindMaglev:
+	case l.KindMaglev:
 		return TierMaglev, true
-	case l.kindTurbofan:
+	case l.KindTurbofan:
 		return TierTurbofan, true
 	}
 	return "", false
@@ -206,7 +137,7 @@ func codeOffset(f *Frame, start uint64) int {
 // compiledPosition decodes a JS frame that runs compiled code: its Code
 // object's kind gives the tier (a BytecodeArray in the frame's bytecode
 // slot marks a baseline frame when the Code is not found).
-func (h *Heap) compiledPosition(f *Frame, hasBytecode bool) {
+func (h *Walker) compiledPosition(f *Frame, hasBytecode bool) {
 	ci, err := h.CodeAt(f.PC)
 	if err != nil {
 		f.Tier = TierOptimized
@@ -217,7 +148,7 @@ func (h *Heap) compiledPosition(f *Frame, hasBytecode bool) {
 		return
 	}
 	f.Code = ci.Code
-	t, ok := h.code().tierOf(ci.Kind)
+	t, ok := h.tierOf(ci.Kind)
 	switch {
 	case !ok:
 		f.Tier = TierOptimized
@@ -237,7 +168,7 @@ func (h *Heap) compiledPosition(f *Frame, hasBytecode bool) {
 // bytecode in order, the length of its machine code (unsigned VLQ), the
 // first one that of the prologue; walking it needs each bytecode's length,
 // which the binary's own table (Bytecodes::kBytecodeSizes) gives.
-func (h *Heap) baselinePosition(f *Frame, ci CodeInfo) {
+func (h *Walker) baselinePosition(f *Frame, ci CodeInfo) {
 	if f.BytecodeArray == 0 {
 		f.PositionNote = "baseline frame without a BytecodeArray"
 		return
@@ -255,13 +186,13 @@ func (h *Heap) baselinePosition(f *Frame, ci CodeInfo) {
 	f.Position, f.PositionNote = h.bytecodePosition(f.BytecodeArray, off)
 }
 
-func (h *Heap) baselineBytecodeOffset(ba Value, ci CodeInfo, pcOff int) (int, error) {
-	l := h.code()
+func (h *Walker) baselineBytecodeOffset(ba Value, ci CodeInfo, pcOff int) (int, error) {
+	l := h.Layout
 	sizes, err := h.bytecodeSizes()
 	if err != nil {
 		return -1, err
 	}
-	tv, err := h.Word(ci.Code, l.codeSPT)
+	tv, err := h.Word(ci.Code, l.Code.SourcePositions)
 	if err != nil {
 		return -1, err
 	}
@@ -291,8 +222,7 @@ func (h *Heap) baselineBytecodeOffset(ba Value, ci CodeInfo, pcOff int) (int, er
 		return -1, fmt.Errorf("empty bytecode offset table")
 	}
 	bc := -1 // the prologue has no bytecode
-	wide, _ := h.M.Const("ndb_bytecode_wide")
-	extra, _ := h.M.Const("ndb_bytecode_extra_wide")
+	wide, extra := h.Layout.Frame.BytecodeWide, h.Layout.Frame.BytecodeExtraWide
 	// Offsets count as interpreted frames do here (the bias, the source
 	// position decoding): one more than V8's own, the first bytecode at 1.
 	for at := 1; end < pcOff; {
@@ -338,36 +268,24 @@ func (t *bytecodeSizeTable) size(scale, b int) int {
 	return int(t.b[scale*t.count+b])
 }
 
-var bytecodeSizeTables sync.Map // *Heap → *bytecodeSizeTable or error
-
-// bytecodeSizes reads V8's table of bytecode lengths from the node binary.
-func (h *Heap) bytecodeSizes() (*bytecodeSizeTable, error) {
-	if v, ok := bytecodeSizeTables.Load(h); ok {
-		if t, ok := v.(*bytecodeSizeTable); ok {
-			return t, nil
-		}
-		return nil, v.(error)
-	}
-	t, err := h.readBytecodeSizes()
-	if err != nil {
-		bytecodeSizeTables.Store(h, err)
-		return nil, err
-	}
-	bytecodeSizeTables.Store(h, t)
-	return t, nil
+// bytecodeSizes reads V8's table of bytecode lengths from the node binary,
+// once.
+func (h *Walker) bytecodeSizes() (*bytecodeSizeTable, error) {
+	h.sizesOnce.Do(func() { h.sizes, h.sizesErr = h.readBytecodeSizes() })
+	return h.sizes, h.sizesErr
 }
 
 const bytecodeSizesSymbol = "_ZN2v88internal11interpreter9Bytecodes14kBytecodeSizesE"
 
-func (h *Heap) readBytecodeSizes() (*bytecodeSizeTable, error) {
-	if h.P.Exe == nil {
+func (h *Walker) readBytecodeSizes() (*bytecodeSizeTable, error) {
+	if h.Proc.Exe == nil {
 		return nil, fmt.Errorf("bytecode lengths need the node binary (Bytecodes::kBytecodeSizes)")
 	}
-	s, ok := h.P.ExeSymbol(bytecodeSizesSymbol)
+	s, ok := h.Proc.ExeSymbol(bytecodeSizesSymbol)
 	if !ok || s.Size == 0 || s.Size%3 != 0 || s.Size > 3*1024 {
 		return nil, fmt.Errorf("the node binary has no usable Bytecodes::kBytecodeSizes symbol")
 	}
-	b, err := h.P.Slice(s.Addr, s.Size)
+	b, err := h.Proc.Slice(s.Addr, s.Size)
 	if err != nil {
 		return nil, err
 	}
@@ -377,11 +295,8 @@ func (h *Heap) readBytecodeSizes() (*bytecodeSizeTable, error) {
 // bytecodes returns the bytes of a BytecodeArray from the interpreted
 // frames' offset bias on: one byte before the first bytecode, then the
 // bytecodes (their count a Smi at the FixedArrayBase length offset).
-func (h *Heap) bytecodes(ba Value) ([]byte, error) {
-	lenOff, ok := h.M.Field("FixedArrayBase", "length")
-	if !ok {
-		lenOff = 8
-	}
+func (h *Walker) bytecodes(ba Value) ([]byte, error) {
+	lenOff := h.Layout.FixedArray.Length
 	n, err := h.Word(ba, lenOff)
 	if err != nil {
 		return nil, err
@@ -389,16 +304,16 @@ func (h *Heap) bytecodes(ba Value) ([]byte, error) {
 	if !h.IsSmi(n) || h.SmiValue(n) <= 0 || h.SmiValue(n) > 16<<20 {
 		return nil, fmt.Errorf("bytecode array %#x: bad length", uint64(ba))
 	}
-	return h.P.Slice(uint64(ba)+uint64(h.frames().bcBias), uint64(h.SmiValue(n))+1)
+	return h.Proc.Slice(uint64(ba)+uint64(h.Layout.Frame.BytecodeOffsetBias), uint64(h.SmiValue(n))+1)
 }
 
 // optimizedPosition finds the Code of an optimized frame, its tier, and
 // decodes the position at the pc: the physical function's own position and
 // one InlinedFrame for each function the compiler inlined there,
 // innermost first.
-func (h *Heap) optimizedPosition(f *Frame, ci CodeInfo) {
-	l := h.code()
-	spt, err := h.Word(ci.Code, l.codeSPT)
+func (h *Walker) optimizedPosition(f *Frame, ci CodeInfo) {
+	l := h.Layout
+	spt, err := h.Word(ci.Code, l.Code.SourcePositions)
 	if err != nil {
 		f.PositionNote = err.Error()
 		return
@@ -408,7 +323,7 @@ func (h *Heap) optimizedPosition(f *Frame, ci CodeInfo) {
 		f.PositionNote = "no source positions: " + err.Error()
 		return
 	}
-	es, err := DecodePositions(b, l.posFormat)
+	es, err := DecodePositions(b, l.Code.SourcePositionFormat)
 	if err != nil && len(es) == 0 {
 		f.PositionNote = err.Error()
 		return
@@ -461,9 +376,9 @@ type inlining struct {
 // inliningPositions reads the DeoptimizationData of optimized code: for
 // each inlined function its SharedFunctionInfo (from the literal array)
 // and the position of the call it was inlined at.
-func (h *Heap) inliningPositions(code Value) ([]inlining, error) {
-	l := h.code()
-	dd, err := h.Word(code, l.codeDeopt)
+func (h *Walker) inliningPositions(code Value) ([]inlining, error) {
+	l := h.Layout
+	dd, err := h.Word(code, l.Code.DeoptimizationData)
 	if err != nil {
 		return nil, err
 	}
@@ -471,15 +386,15 @@ func (h *Heap) inliningPositions(code Value) ([]inlining, error) {
 		return nil, fmt.Errorf("no deoptimization data")
 	}
 	get := func(i int) (Value, error) { return h.FixedArrayGet(dd, i) }
-	nv, err := get(l.ddInlinedCount)
+	nv, err := get(l.Code.DeoptInlinedCountIndex)
 	if err != nil || !h.IsSmi(nv) {
 		return nil, fmt.Errorf("deoptimization data %#x: no inlined function count", uint64(dd))
 	}
-	lits, err := get(l.ddLiterals)
+	lits, err := get(l.Code.DeoptLiteralsIndex)
 	if err != nil {
 		return nil, err
 	}
-	ipv, err := get(l.ddInlining)
+	ipv, err := get(l.Code.DeoptInliningIndex)
 	if err != nil {
 		return nil, err
 	}
@@ -487,13 +402,13 @@ func (h *Heap) inliningPositions(code Value) ([]inlining, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inlining positions: %v", err)
 	}
-	n := len(ipb) / int(l.ipSize)
-	sfiType, _ := h.M.Type("SHARED_FUNCTION_INFO_TYPE")
+	n := len(ipb) / int(l.Code.InliningPositionSize)
+	sfiType := h.Layout.Types.SharedFunctionInfo
 	out := make([]inlining, n)
 	for i := range out {
-		rec := ipb[i*int(l.ipSize):]
-		raw := int64(binary.LittleEndian.Uint64(rec[l.ipPos:]))
-		fnID := int(int32(binary.LittleEndian.Uint32(rec[l.ipFn:])))
+		rec := ipb[i*int(l.Code.InliningPositionSize):]
+		raw := int64(binary.LittleEndian.Uint64(rec[l.Code.InliningPositionPosition:]))
+		fnID := int(int32(binary.LittleEndian.Uint32(rec[l.Code.InliningPositionFunction:])))
 		p := PosEntry{Raw: raw}
 		out[i].callerPos, out[i].callerID = p.ScriptOffset(), p.InliningID()
 		s, err := h.FixedArrayGet(lits, fnID)

@@ -1,8 +1,8 @@
-// Package v8layout describes V8's object model and frame layout as the
+// Package layout describes V8's object model and frame layout as the
 // postmortem metadata (v8dbg_* symbols) of a node binary gives it, filled in
 // where the metadata has holes by one per-version fallback table
 // (fallbacks.go). No other package holds a V8 offset.
-package v8layout
+package layout
 
 import (
 	"fmt"

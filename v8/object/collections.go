@@ -1,40 +1,33 @@
-package v8layout
+package object
 
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"time"
 )
-
-// constant returns a misc constant of the metadata or its fallback, or -1.
-func (h *Heap) constant(name string) int64 {
-	if v, ok := h.M.Const(name); ok {
-		return v
-	}
-	return -1
-}
 
 // CollectionEntries returns the live entries of a JSMap (key, value pairs)
 // or JSSet (keys only; values are 0) in insertion order, up to limit.
 func (h *Heap) CollectionEntries(coll Value, limit int) (keys, values []Value, total int, err error) {
-	md := h.model()
+	md := h.Layout
 	t, err := h.InstanceType(coll)
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	isMap := t == md.tMap2
-	if !isMap && t != md.tSet {
+	isMap := t == md.Types.JSMap
+	if !isMap && t != md.Types.JSSet {
 		return nil, nil, 0, fmt.Errorf("%#x is not a Map or Set", uint64(coll))
 	}
-	start := h.constant("OrderedHashTableStartIndex")
-	esize := h.constant("OrderedHashSetEntrySize")
+	start := md.HashTable.OrderedStart
+	esize := md.HashTable.OrderedSetEntrySize
 	if isMap {
-		esize = h.constant("OrderedHashMapEntrySize")
+		esize = md.HashTable.OrderedMapEntrySize
 	}
-	if err := need("JSCollection.table", md.collTable, "OrderedHashTableStartIndex", start, "OrderedHash*EntrySize", esize); err != nil {
+	if err := need("JSCollection.table", md.JSCollection.Table, "OrderedHashTableStartIndex", start, "OrderedHash*EntrySize", esize); err != nil {
 		return nil, nil, 0, err
 	}
-	table, err := h.Word(coll, md.collTable)
+	table, err := h.Word(coll, md.JSCollection.Table)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -80,12 +73,12 @@ func (h *Heap) CollectionEntries(coll Value, limit int) (keys, values []Value, t
 // WeakCollectionEntries returns the entries of a JSWeakMap or JSWeakSet
 // (an EphemeronHashTable of key, value pairs), up to limit.
 func (h *Heap) WeakCollectionEntries(coll Value, limit int) (keys, values []Value, total int, err error) {
-	md := h.model()
-	start := h.constant("EphemeronHashTableEntriesStart")
-	if err := need("JSWeakCollection.table", md.weakTable, "EphemeronHashTableEntriesStart", start); err != nil {
+	md := h.Layout
+	start := md.HashTable.EphemeronEntriesStart
+	if err := need("JSWeakCollection.table", md.JSWeakCollection.Table, "EphemeronHashTableEntriesStart", start); err != nil {
 		return nil, nil, 0, err
 	}
-	table, err := h.Word(coll, md.weakTable)
+	table, err := h.Word(coll, md.JSWeakCollection.Table)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -107,11 +100,11 @@ func (h *Heap) WeakCollectionEntries(coll Value, limit int) (keys, values []Valu
 // DateValue returns a JSDate's time value (ms since the epoch; NaN for an
 // invalid date).
 func (h *Heap) DateValue(d Value) (float64, error) {
-	w, err := h.Word(d, h.model().dateValue)
+	w, err := h.Word(d, h.Layout.JSDate.Value)
 	if err != nil {
 		return 0, err
 	}
-	if v, ok := h.M.Const("JSDateValueIsDouble"); ok && v == 1 {
+	if h.Layout.JSDate.ValueIsDouble == 1 {
 		return math.Float64frombits(uint64(w)), nil
 	}
 	f, ok := h.Number(w)
@@ -136,11 +129,11 @@ func FormatDate(ms float64) string {
 
 // RegExp returns a JSRegExp's source and flags ("gi").
 func (h *Heap) RegExp(re Value) (source, flags string, err error) {
-	md := h.model()
-	if err := need("JSRegExp.source", md.reSource, "JSRegExp.flags", md.reFlags); err != nil {
+	md := h.Layout
+	if err := need("JSRegExp.source", md.JSRegExp.Source, "JSRegExp.flags", md.JSRegExp.Flags); err != nil {
 		return "", "", err
 	}
-	s, err := h.Word(re, md.reSource)
+	s, err := h.Word(re, md.JSRegExp.Source)
 	if err != nil {
 		return "", "", err
 	}
@@ -148,7 +141,7 @@ func (h *Heap) RegExp(re Value) (source, flags string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	f, err := h.Word(re, md.reFlags)
+	f, err := h.Word(re, md.JSRegExp.Flags)
 	if err != nil {
 		return "", "", err
 	}
@@ -181,11 +174,11 @@ func (s PromiseState) String() string { return [...]string{"pending", "fulfilled
 
 // Promise returns a promise's state and, when settled, its result.
 func (h *Heap) Promise(p Value) (PromiseState, Value, error) {
-	md := h.model()
-	if err := need("JSPromise.flags", md.promiseFlags, "JSPromise.reactions_or_result", md.promiseResult); err != nil {
+	md := h.Layout
+	if err := need("JSPromise.flags", md.JSPromise.Flags, "JSPromise.reactions_or_result", md.JSPromise.ReactionsOrResult); err != nil {
 		return 0, 0, err
 	}
-	f, err := h.Word(p, md.promiseFlags)
+	f, err := h.Word(p, md.JSPromise.Flags)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -196,21 +189,21 @@ func (h *Heap) Promise(p Value) (PromiseState, Value, error) {
 	if st > Rejected {
 		return 0, 0, fmt.Errorf("promise %#x: bad state %d", uint64(p), st)
 	}
-	r, err := h.Word(p, md.promiseResult)
+	r, err := h.Word(p, md.JSPromise.ReactionsOrResult)
 	return st, r, err
 }
 
 // ArrayBuffer returns a JSArrayBuffer's backing store address and length.
 func (h *Heap) ArrayBuffer(ab Value) (data uint64, length uint64, err error) {
-	md := h.model()
-	if err := need("JSArrayBuffer.backing_store", md.abBackingStore, "JSArrayBuffer.byte_length", md.abByteLength); err != nil {
+	md := h.Layout
+	if err := need("JSArrayBuffer.backing_store", md.JSArrayBuffer.BackingStore, "JSArrayBuffer.byte_length", md.JSArrayBuffer.ByteLength); err != nil {
 		return 0, 0, err
 	}
-	data, err = h.P.ReadU64(h.Untag(ab) + uint64(md.abBackingStore))
+	data, err = h.Proc.ReadU64(h.Untag(ab) + uint64(md.JSArrayBuffer.BackingStore))
 	if err != nil {
 		return 0, 0, err
 	}
-	length, err = h.P.ReadU64(h.Untag(ab) + uint64(md.abByteLength))
+	length, err = h.Proc.ReadU64(h.Untag(ab) + uint64(md.JSArrayBuffer.ByteLength))
 	return data, length, err
 }
 
@@ -225,28 +218,28 @@ type TypedArray struct {
 
 // ReadTypedArray decodes a JSTypedArray or JSDataView.
 func (h *Heap) ReadTypedArray(ta Value) (*TypedArray, error) {
-	md := h.model()
-	if err := need("JSArrayBufferView.byte_length", md.viewByteLength, "JSTypedArray.external_pointer", md.taExternal,
-		"JSTypedArray.base_pointer", md.taBase, "JSArrayBufferView.buffer", md.viewBuffer); err != nil {
+	md := h.Layout
+	if err := need("JSArrayBufferView.byte_length", md.JSArrayBufferView.ByteLength, "JSTypedArray.external_pointer", md.JSTypedArray.ExternalPointer,
+		"JSTypedArray.base_pointer", md.JSTypedArray.BasePointer, "JSArrayBufferView.buffer", md.JSArrayBufferView.Buffer); err != nil {
 		return nil, err
 	}
 	base := h.Untag(ta)
 	out := &TypedArray{}
 	var err error
-	if out.ByteLength, err = h.P.ReadU64(base + uint64(md.viewByteLength)); err != nil {
+	if out.ByteLength, err = h.Proc.ReadU64(base + uint64(md.JSArrayBufferView.ByteLength)); err != nil {
 		return nil, err
 	}
-	if md.viewByteOffset >= 0 {
-		out.ByteOffset, _ = h.P.ReadU64(base + uint64(md.viewByteOffset))
+	if md.JSArrayBufferView.ByteOffset >= 0 {
+		out.ByteOffset, _ = h.Proc.ReadU64(base + uint64(md.JSArrayBufferView.ByteOffset))
 	}
-	if md.taLength >= 0 {
-		out.Length, _ = h.P.ReadU64(base + uint64(md.taLength))
+	if md.JSTypedArray.Length >= 0 {
+		out.Length, _ = h.Proc.ReadU64(base + uint64(md.JSTypedArray.Length))
 	}
-	ext, err := h.P.ReadU64(base + uint64(md.taExternal))
+	ext, err := h.Proc.ReadU64(base + uint64(md.JSTypedArray.ExternalPointer))
 	if err != nil {
 		return nil, err
 	}
-	bp, err := h.Word(ta, md.taBase)
+	bp, err := h.Word(ta, md.JSTypedArray.BasePointer)
 	if err != nil {
 		return nil, err
 	}
@@ -257,49 +250,49 @@ func (h *Heap) ReadTypedArray(ta Value) (*TypedArray, error) {
 	} else {
 		out.Data = ext
 	}
-	out.Buffer, _ = h.Word(ta, md.viewBuffer)
+	out.Buffer, _ = h.Word(ta, md.JSArrayBufferView.Buffer)
 	return out, nil
 }
 
 // Proxy returns a JSProxy's target and handler.
 func (h *Heap) Proxy(p Value) (target, handler Value, err error) {
-	md := h.model()
-	if err := need("JSProxy.target", md.proxyTarget, "JSProxy.handler", md.proxyHandler); err != nil {
+	md := h.Layout
+	if err := need("JSProxy.target", md.JSProxy.Target, "JSProxy.handler", md.JSProxy.Handler); err != nil {
 		return 0, 0, err
 	}
-	if target, err = h.Word(p, md.proxyTarget); err != nil {
+	if target, err = h.Word(p, md.JSProxy.Target); err != nil {
 		return 0, 0, err
 	}
-	handler, err = h.Word(p, md.proxyHandler)
+	handler, err = h.Word(p, md.JSProxy.Handler)
 	return target, handler, err
 }
 
 // WeakRefTarget returns a JSWeakRef's target (undefined once collected).
 func (h *Heap) WeakRefTarget(w Value) (Value, error) {
-	md := h.model()
-	if err := need("JSWeakRef.target", md.weakRefTarget); err != nil {
+	md := h.Layout
+	if err := need("JSWeakRef.target", md.JSWeakRef.Target); err != nil {
 		return 0, err
 	}
-	return h.Word(w, md.weakRefTarget)
+	return h.Word(w, md.JSWeakRef.Target)
 }
 
 // PrimitiveValue returns the primitive inside a boxed primitive
 // (JSPrimitiveWrapper: new Number(1), Object("s"), ...).
 func (h *Heap) PrimitiveValue(w Value) (Value, error) {
-	md := h.model()
-	if err := need("JSPrimitiveWrapper.value", md.wrapperValue); err != nil {
+	md := h.Layout
+	if err := need("JSPrimitiveWrapper.value", md.JSPrimitiveWrapper.Value); err != nil {
 		return 0, err
 	}
-	return h.Word(w, md.wrapperValue)
+	return h.Word(w, md.JSPrimitiveWrapper.Value)
 }
 
 // BigInt returns a BigInt's decimal text.
 func (h *Heap) BigInt(b Value) (string, error) {
-	md := h.model()
-	if err := need("BigInt.bitfield", md.bigBitfield, "BigInt.digits", md.bigDigits); err != nil {
+	md := h.Layout
+	if err := need("BigInt.bitfield", md.BigInt.Bitfield, "BigInt.digits", md.BigInt.Digits); err != nil {
 		return "", err
 	}
-	bf, err := h.P.ReadU32(h.Untag(b) + uint64(md.bigBitfield))
+	bf, err := h.Proc.ReadU32(h.Untag(b) + uint64(md.BigInt.Bitfield))
 	if err != nil {
 		return "", err
 	}
@@ -309,7 +302,7 @@ func (h *Heap) BigInt(b Value) (string, error) {
 	if n > 1<<14 {
 		return "", fmt.Errorf("bigint %#x: %d digits", uint64(b), n)
 	}
-	raw, err := h.P.Slice(h.Untag(b)+uint64(md.bigDigits), uint64(n)*8)
+	raw, err := h.Proc.Slice(h.Untag(b)+uint64(md.BigInt.Digits), uint64(n)*8)
 	if err != nil {
 		return "", err
 	}
@@ -322,4 +315,13 @@ func (h *Heap) BigInt(b Value) (string, error) {
 		s = "-" + s
 	}
 	return s, nil
+}
+
+func bigDecimal(digits []uint64) string {
+	x := new(big.Int)
+	for i := len(digits) - 1; i >= 0; i-- {
+		x.Lsh(x, 64)
+		x.Or(x, new(big.Int).SetUint64(digits[i]))
+	}
+	return x.String()
 }

@@ -1,9 +1,10 @@
-package v8layout
+package value
 
 import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/ndb-debugger/ndb/v8/object"
 	"math"
 	"regexp"
 	"strconv"
@@ -12,7 +13,7 @@ import (
 
 // Format describes v and renders it in JavaScript-like text, multi-line,
 // four spaces per level (the ::jsprint text format).
-func Format(h *Heap, v Value, o Options) string {
+func Format(h *object.Heap, v Value, o Options) string {
 	return FormatNode(Describe(h, v, o), o)
 }
 
@@ -27,7 +28,7 @@ func FormatNode(n *Node, o Options) string {
 // Summary is a one-line description of v for listings (stack frames,
 // closures, arrays): primitives in full (strings cut at 80), objects as
 // their constructor, functions with their name.
-func Summary(h *Heap, v Value) string {
+func Summary(h *object.Heap, v Value) string {
 	n := Describe(h, v, Options{Depth: -1, MaxString: 80, MaxItems: 1})
 	return SummaryNode(n)
 }
@@ -59,7 +60,7 @@ func propertyKey(name string, symbol bool) string {
 	if _, err := strconv.ParseUint(name, 10, 32); err == nil {
 		return name
 	}
-	return QuoteString(name)
+	return object.QuoteString(name)
 }
 
 type textPrinter struct {
@@ -99,7 +100,7 @@ func (t *textPrinter) node(n *Node, level int) {
 	case KNumber:
 		t.w(FormatNumber(n.Num))
 	case KString:
-		t.w(QuoteString(n.Str))
+		t.w(object.QuoteString(n.Str))
 		if len(n.Str) > 0 && n.StrLen > len([]rune(n.Str)) || n.StrLen > 0 && n.Str == "" {
 			fmt.Fprintf(t.b, "... (length %d)", n.StrLen)
 		}
@@ -274,7 +275,7 @@ func (t *textPrinter) prop(p NodeProp, level int) {
 
 // FormatJSON describes v and returns its JSON form (the ::jsprint --json
 // contract; see docs/jsprint.md).
-func FormatJSON(h *Heap, v Value, o Options) []byte {
+func FormatJSON(h *object.Heap, v Value, o Options) []byte {
 	b, err := json.Marshal(JSONValue(Describe(h, v, o)))
 	if err != nil {
 		b, _ = json.Marshal(map[string]string{"$error": err.Error(), "$addr": hexAddr(v)})
@@ -430,10 +431,10 @@ func JSONValue(n *Node) any {
 	return jsonProps(o, n.Props)
 }
 
-// jsonSlot names an internal slot in JSON: [[PromiseState]] → $state.
+// jsonSlot names an internal slot in JSON: [[object.PromiseState]] → $state.
 func jsonSlot(s string) string {
 	switch s {
-	case "[[PromiseState]]":
+	case "[[object.PromiseState]]":
 		return "$state"
 	case "[[PromiseResult]]":
 		return "$result"

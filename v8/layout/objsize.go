@@ -1,4 +1,4 @@
-package v8layout
+package layout
 
 import "encoding/binary"
 
@@ -56,42 +56,14 @@ type Sizer struct {
 	firstNonString      int
 }
 
-// NewSizer prepares object sizing from the metadata.
-func NewSizer(m *Metadata) *Sizer {
-	{
-		s := &Sizer{strLen: 12, seqChars: 16, descHeader: 24, fixedArray: -1, byteArr: -1, fixedDouble: -1,
-			freeSpace: -1, weakFixed: -1, weakList: -1, propArray: -1, descArr: -1, strongDescArr: -1,
-			trustedFixed: -1, trustedByte: -1, firstContext: -1, lastContext: -1, firstNonString: 128}
-		if v, ok := m.Field("String", "length"); ok {
-			s.strLen = int(v)
-		}
-		if v, ok := m.Field("SeqOneByteString", "chars"); ok {
-			s.seqChars = int(v)
-		}
-		if v, ok := m.Field("DescriptorArray", "header_size"); ok {
-			s.descHeader = int(v)
-		}
-		t := func(name string) int {
-			if v, ok := m.Type(name); ok {
-				return v
-			}
-			return -1
-		}
-		s.fixedArray, s.byteArr, s.fixedDouble = t("FIXED_ARRAY_TYPE"), t("BYTE_ARRAY_TYPE"), t("FIXED_DOUBLE_ARRAY_TYPE")
-		s.freeSpace, s.weakFixed, s.weakList = t("FREE_SPACE_TYPE"), t("WEAK_FIXED_ARRAY_TYPE"), t("WEAK_ARRAY_LIST_TYPE")
-		s.propArray, s.descArr, s.strongDescArr = t("PROPERTY_ARRAY_TYPE"), t("DESCRIPTOR_ARRAY_TYPE"), t("STRONG_DESCRIPTOR_ARRAY_TYPE")
-		s.trustedFixed, s.trustedByte = t("TRUSTED_FIXED_ARRAY_TYPE"), t("TRUSTED_BYTE_ARRAY_TYPE")
-		if v, ok := m.Const("FirstContextType"); ok {
-			s.firstContext = int(v)
-		}
-		if v, ok := m.Const("LastContextType"); ok {
-			s.lastContext = int(v)
-		}
-		if v, ok := m.Const("FirstNonstringType"); ok {
-			s.firstNonString = int(v)
-		}
-		return s
-	}
+func newSizer(l *Layout) *Sizer {
+	t := &l.Types
+	return &Sizer{strLen: int(l.String.Length), seqChars: int(l.String.SeqChars), descHeader: int(l.DescriptorArray.HeaderSize),
+		fixedArray: t.FixedArray, byteArr: t.ByteArray, fixedDouble: t.FixedDoubleArray,
+		freeSpace: t.FreeSpace, weakFixed: t.WeakFixedArray, weakList: t.WeakArrayList,
+		propArray: t.PropertyArray, descArr: t.DescriptorArray, strongDescArr: t.StrongDescriptorArray,
+		trustedFixed: t.TrustedFixedArray, trustedByte: t.TrustedByteArray,
+		firstContext: t.FirstContext, lastContext: t.LastContext, firstNonString: t.FirstNonString}
 }
 
 // SizeRuleFor returns how to size objects of a map with this instance type
@@ -170,7 +142,7 @@ func (s *Sizer) ObjectSize(l SizeLayout, fixed int, obj []byte) (size int, ok bo
 		}
 		n = v
 	case SizeSeqOneByte, SizeSeqTwoByte:
-		if s.strLen+4 > len(obj) {
+		if s.strLen < 0 || s.seqChars < 0 || s.strLen+4 > len(obj) {
 			return 0, false
 		}
 		v := int64(int32(le.Uint32(obj[s.strLen:])))
