@@ -19,7 +19,7 @@ func crashSummary(inv *Invocation) []StatusField {
 	if err != nil || h.FramesErr() != nil {
 		return nil
 	}
-	t := inv.S.Proc.SignalThread()
+	t := inv.Session.Proc.SignalThread()
 	if t == nil {
 		return nil
 	}

@@ -7,7 +7,7 @@ import (
 
 // HeapOf returns the session's V8 heap reader, made once per session.
 func HeapOf(inv *Invocation) (*object.Heap, error) {
-	v, err := inv.S.Cached("v8heap", func() (any, error) { return object.NewHeap(inv.S.Proc, inv.S.Meta) })
+	v, err := inv.Session.Cached("v8heap", func() (any, error) { return object.NewHeap(inv.Session.Proc, inv.Session.Meta) })
 	if err != nil {
 		return nil, err
 	}
@@ -16,7 +16,7 @@ func HeapOf(inv *Invocation) (*object.Heap, error) {
 
 // WalkerOf returns the session's stack walker, made once per session.
 func WalkerOf(inv *Invocation) (*stack.Walker, error) {
-	v, err := inv.S.Cached("v8stack", func() (any, error) {
+	v, err := inv.Session.Cached("v8stack", func() (any, error) {
 		h, err := HeapOf(inv)
 		if err != nil {
 			return nil, err

@@ -53,7 +53,7 @@ func runJSFrame(inv *Invocation) error {
 		ji = h.FrameInfo(f)
 	}
 	tid := 0
-	if t := inv.S.Proc.SignalThread(); t != nil {
+	if t := inv.Session.Proc.SignalThread(); t != nil {
 		tid = t.TID
 	}
 	if inv.JSON {
@@ -94,7 +94,7 @@ func runJSFrame(inv *Invocation) error {
 // findFrame finds the frame at fp on a thread's walked stack, or decodes it
 // on its own when no walk reaches it.
 func findFrame(inv *Invocation, h *stack.Walker, fp uint64) (*stack.Frame, error) {
-	p := inv.S.Proc
+	p := inv.Session.Proc
 	for i := range p.Threads {
 		st := threadStack(inv, h, &p.Threads[i])
 		for j := range st.Frames {

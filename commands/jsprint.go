@@ -102,7 +102,7 @@ func runJSPrint(inv *Invocation) error {
 		v, err = ResolveMember(h, v, path)
 		if err != nil {
 			if inv.JSON {
-				return inv.JSONLine(value.Object{{K: "$error", V: err.Error()}, {K: "$addr", V: Hex(inv.Addr)}})
+				return inv.JSONLine(value.Object{{Key: "$error", Value: err.Error()}, {Key: "$addr", Value: Hex(inv.Addr)}})
 			}
 			return err
 		}

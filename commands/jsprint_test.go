@@ -67,7 +67,7 @@ func openValues(t *testing.T, version string) *valuesCore {
 	if vc.v == 0 || len(vc.addrs) < 50 {
 		t.Fatalf("could not parse %%DebugPrint output (v %#x, %d properties)", vc.v, len(vc.addrs))
 	}
-	vc.h, err = HeapOf(&Invocation{S: vc.s})
+	vc.h, err = HeapOf(&Invocation{Session: vc.s})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ whose walk stopped early adds {"thread", "stack_end": "..."}.`,
 
 // threadStacks walks (once per session) the stack of a thread.
 func threadStack(inv *Invocation, h *stack.Walker, t *elfcore.Thread) *stack.Stack {
-	v, err := inv.S.Cached(fmt.Sprintf("frames.stack.%d", t.TID), func() (any, error) {
+	v, err := inv.Session.Cached(fmt.Sprintf("frames.stack.%d", t.TID), func() (any, error) {
 		st := h.WalkThread(inv.Ctx, t, stack.WalkOptions{})
 		if inv.Ctx != nil && inv.Ctx.Err() != nil {
 			return nil, inv.Ctx.Err()
@@ -68,7 +68,7 @@ func threadStack(inv *Invocation, h *stack.Walker, t *elfcore.Thread) *stack.Sta
 
 // selectThreads resolves -t.
 func selectThreads(inv *Invocation) ([]*elfcore.Thread, error) {
-	p := inv.S.Proc
+	p := inv.Session.Proc
 	arg, ok := inv.Opt('t')
 	if !ok {
 		if t := p.SignalThread(); t != nil {

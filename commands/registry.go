@@ -128,7 +128,7 @@ func (s *Session) Cached(key string, make func() (any, error)) (any, error) {
 // Invocation is one run of a dcmd.
 type Invocation struct {
 	Ctx     context.Context
-	S       *Session
+	Session *Session
 	Cmd     *Command
 	Addr    uint64
 	HasAddr bool
@@ -215,7 +215,7 @@ func NewInvocation(ctx context.Context, s *Session, c *Command, args []string) (
 	if err != nil {
 		return nil, err
 	}
-	return &Invocation{Ctx: ctx, S: s, Cmd: c, Args: rest, flags: flags, Out: io.Discard, Warn: io.Discard}, nil
+	return &Invocation{Ctx: ctx, Session: s, Cmd: c, Args: rest, flags: flags, Out: io.Discard, Warn: io.Discard}, nil
 }
 
 // Run runs the dcmd, turning a panic into an internal error of that dcmd so

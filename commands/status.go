@@ -47,7 +47,7 @@ executable paths, and whether the executable's build-id matches the core.`,
 }
 
 func runStatus(inv *Invocation) error {
-	p := inv.S.Proc
+	p := inv.Session.Proc
 	sig := p.Signal()
 	cmdline := p.Info.Args
 	if argv := p.Argv(); len(argv) > 0 {

@@ -74,7 +74,7 @@ func runV8Print(inv *Invocation) error {
 		if err != nil {
 			return err
 		}
-		cls = inv.S.Meta.TypeClass(t)
+		cls = inv.Session.Meta.TypeClass(t)
 		if cls == "" {
 			switch {
 			case h.IsFunctionType(t):
@@ -88,7 +88,7 @@ func runV8Print(inv *Invocation) error {
 	}
 	chain := []string{cls}
 	for c := cls; len(chain) < 16; {
-		p, ok := inv.S.Meta.Parent(c)
+		p, ok := inv.Session.Meta.Parent(c)
 		if !ok || p == "" || p == "Object" {
 			break
 		}
@@ -103,7 +103,7 @@ func runV8Print(inv *Invocation) error {
 	var rows []row
 	seen := map[int64]bool{}
 	for i := len(chain) - 1; i >= 0; i-- {
-		for _, f := range inv.S.Meta.ClassFields(chain[i]) {
+		for _, f := range inv.Session.Meta.ClassFields(chain[i]) {
 			if f.Offset < 0 || f.Offset > 1<<16 || seen[f.Offset] && f.Type != "" {
 				continue
 			}

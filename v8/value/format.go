@@ -286,12 +286,12 @@ func FormatJSON(h *object.Heap, v Value, o Options) []byte {
 func hexAddr(v Value) string { return fmt.Sprintf("%#x", uint64(v)) }
 
 // Object is an ordered JSON object.
-type Object []KV
+type Object []Member
 
-// KV is one member of an Object.
-type KV struct {
-	K string
-	V any
+// Member is one key and value of an Object.
+type Member struct {
+	Key   string
+	Value any
 }
 
 // MarshalJSON keeps the member order.
@@ -302,10 +302,10 @@ func (o Object) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, _ := json.Marshal(kv.K)
+		k, _ := json.Marshal(kv.Key)
 		b.Write(k)
 		b.WriteByte(':')
-		v, err := json.Marshal(kv.V)
+		v, err := json.Marshal(kv.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +327,7 @@ func JSONValue(n *Node) any {
 	head := func() Object {
 		o := Object{{"$addr", hexAddr(n.Addr)}}
 		if n.Ctor != "" {
-			o = append(o, KV{"$constructor", n.Ctor})
+			o = append(o, Member{"$constructor", n.Ctor})
 		}
 		return o
 	}
@@ -354,55 +354,55 @@ func JSONValue(n *Node) any {
 	case KCircular:
 		return Object{{"$circular", hexAddr(n.Addr)}}
 	case KTruncated:
-		return append(head(), KV{"$truncated", true})
+		return append(head(), Member{"$truncated", true})
 	case KError:
 		return Object{{"$error", n.Err}, {"$addr", hexAddr(n.Addr)}}
 	case KInternal:
 		return Object{{"$addr", hexAddr(n.Addr)}, {"$internal", n.Str}}
 	case KDate:
-		return append(head(), KV{"$date", n.Str})
+		return append(head(), Member{"$date", n.Str})
 	case KRegExp:
-		return append(head(), KV{"$regexp", n.Str})
+		return append(head(), Member{"$regexp", n.Str})
 	case KFunction:
 		o := head()
 		if n.Fn != nil {
-			o = append(o, KV{"$function", n.Fn.DisplayName()})
+			o = append(o, Member{"$function", n.Fn.DisplayName()})
 			if n.Fn.ScriptName != "" {
-				o = append(o, KV{"$script", n.Fn.ScriptName})
+				o = append(o, Member{"$script", n.Fn.ScriptName})
 			}
 			if n.Fn.Line > 0 {
-				o = append(o, KV{"$line", n.Fn.Line}, KV{"$column", n.Fn.Column})
+				o = append(o, Member{"$line", n.Fn.Line}, Member{"$column", n.Fn.Column})
 			}
 		}
 		for _, s := range n.Slots {
-			o = append(o, KV{jsonSlot(s.Name), JSONValue(s.Val)})
+			o = append(o, Member{jsonSlot(s.Name), JSONValue(s.Val)})
 		}
 		return o
 	case KArrayBuffer, KTypedArray:
 		o := head()
-		o = append(o, KV{"length", n.Length}, KV{"$bytes", hex.EncodeToString(n.Bytes)})
+		o = append(o, Member{"length", n.Length}, Member{"$bytes", hex.EncodeToString(n.Bytes)})
 		if n.More > 0 {
-			o = append(o, KV{"$more", n.More})
+			o = append(o, Member{"$more", n.More})
 		}
 		return o
 	case KArray:
 		o := head()
-		o = append(o, KV{"length", n.Length})
+		o = append(o, Member{"length", n.Length})
 		if n.Sparse {
 			els := Object{}
 			for _, e := range n.Elems {
-				els = append(els, KV{strconv.FormatInt(e.Index, 10), JSONValue(e.Val)})
+				els = append(els, Member{strconv.FormatInt(e.Index, 10), JSONValue(e.Val)})
 			}
-			o = append(o, KV{"$elements", els})
+			o = append(o, Member{"$elements", els})
 		} else {
 			els := make([]any, 0, len(n.Elems))
 			for _, e := range n.Elems {
 				els = append(els, JSONValue(e.Val))
 			}
-			o = append(o, KV{"$elements", els})
+			o = append(o, Member{"$elements", els})
 		}
 		if n.More > 0 {
-			o = append(o, KV{"$more", n.More})
+			o = append(o, Member{"$more", n.More})
 		}
 		return jsonProps(o, n.Props)
 	case KMap, KSet, KWeakMap, KWeakSet:
@@ -416,17 +416,17 @@ func JSONValue(n *Node) any {
 			}
 		}
 		if n.Kind == KMap || n.Kind == KSet {
-			o = append(o, KV{"size", n.Length})
+			o = append(o, Member{"size", n.Length})
 		}
-		o = append(o, KV{"$entries", ents})
+		o = append(o, Member{"$entries", ents})
 		if n.More > 0 {
-			o = append(o, KV{"$more", n.More})
+			o = append(o, Member{"$more", n.More})
 		}
 		return jsonProps(o, n.Props)
 	}
 	o := head()
 	for _, s := range n.Slots {
-		o = append(o, KV{jsonSlot(s.Name), JSONValue(s.Val)})
+		o = append(o, Member{jsonSlot(s.Name), JSONValue(s.Val)})
 	}
 	return jsonProps(o, n.Props)
 }
@@ -460,15 +460,15 @@ func jsonProps(o Object, props []NodeProp) Object {
 		if p.Accessor {
 			acc := Object{}
 			if p.Get != nil {
-				acc = append(acc, KV{"get", JSONValue(p.Get)})
+				acc = append(acc, Member{"get", JSONValue(p.Get)})
 			}
 			if p.Set != nil {
-				acc = append(acc, KV{"set", JSONValue(p.Set)})
+				acc = append(acc, Member{"set", JSONValue(p.Set)})
 			}
-			o = append(o, KV{p.Name, Object{{"$accessor", acc}}})
+			o = append(o, Member{p.Name, Object{{"$accessor", acc}}})
 			continue
 		}
-		o = append(o, KV{p.Name, JSONValue(p.Val)})
+		o = append(o, Member{p.Name, JSONValue(p.Val)})
 	}
 	return o
 }
