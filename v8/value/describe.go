@@ -104,7 +104,7 @@ type Node struct {
 	Sparse  bool
 	More    int // elements or entries not shown
 	Entries []NodeEntry
-	Slots   []NodeProp // internal slots: [[object.PromiseState]], [[Target]], ...
+	Slots   []NodeProp // internal slots: [[PromiseState]], [[Target]], ...
 	Bytes   []byte     // buffers (at most MaxItems bytes)
 	Fn      *object.FunctionInfo
 	Data    uint64 // buffers: address of the bytes
@@ -347,7 +347,7 @@ func (d *describer) object(n *Node, v Value, mi *object.MapInfo, level int) {
 			n.Kind, n.Err = KError, err.Error()
 			return
 		}
-		n.Slots = append(n.Slots, NodeProp{Name: "[[object.PromiseState]]", Val: &Node{Kind: KString, Str: st.String(), StrLen: len(st.String())}})
+		n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseState]]", Val: &Node{Kind: KString, Str: st.String(), StrLen: len(st.String())}})
 		if st != object.Pending {
 			n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseResult]]", Val: d.value(res, level+1)})
 		}

@@ -431,10 +431,10 @@ func JSONValue(n *Node) any {
 	return jsonProps(o, n.Props)
 }
 
-// jsonSlot names an internal slot in JSON: [[object.PromiseState]] → $state.
+// jsonSlot names an internal slot in JSON: [[PromiseState]] → $state.
 func jsonSlot(s string) string {
 	switch s {
-	case "[[object.PromiseState]]":
+	case "[[PromiseState]]":
 		return "$state"
 	case "[[PromiseResult]]":
 		return "$result"
