@@ -17,8 +17,13 @@ type TranslationOpcodes struct {
 }
 
 func newTranslationOpcodes(m *Metadata) TranslationOpcodes {
+	return TranslationOpcodesOf(m.Major, m.Minor)
+}
+
+// TranslationOpcodesOf returns the translation opcodes of V8 major.minor.
+func TranslationOpcodesOf(major, minor int) TranslationOpcodes {
 	for _, e := range translationOpcodes {
-		if !inWindow(m.Major, m.Minor, e.from, e.to) {
+		if !inWindow(major, minor, e.from, e.to) {
 			continue
 		}
 		t := TranslationOpcodes{VLQOpcodes: e.vlqOpcodes, ByName: map[string]int{}}
@@ -31,5 +36,5 @@ func newTranslationOpcodes(m *Metadata) TranslationOpcodes {
 		}
 		return t
 	}
-	return TranslationOpcodes{Err: fmt.Errorf("no translation opcodes known for V8 %d.%d", m.Major, m.Minor)}
+	return TranslationOpcodes{Err: fmt.Errorf("no translation opcodes known for V8 %d.%d", major, minor)}
 }

@@ -206,16 +206,9 @@ func (h *Walker) baselineBytecodeOffset(ba Value, ci CodeInfo, pcOff int) (int, 
 	}
 	i := 0
 	next := func() (int, bool) {
-		var u uint64
-		for shift := uint(0); i < len(table) && shift < 35; shift += 7 {
-			c := table[i]
-			i++
-			u |= uint64(c&0x7f) << shift
-			if c&0x80 == 0 {
-				return int(u), true
-			}
-		}
-		return 0, false
+		u, np, err := readVLQ(table, i, vlqGroups32)
+		i = np
+		return int(u), err == nil
 	}
 	end, ok := next() // the prologue
 	if !ok {

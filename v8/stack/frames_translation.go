@@ -40,19 +40,14 @@ func (o TrOp) Signed(i int) int {
 }
 
 func vlq(b []byte, p int) (uint32, int, error) {
-	var v uint32
-	for shift := 0; shift < 35; shift += 7 {
-		if p >= len(b) {
-			return 0, p, fmt.Errorf("translation ends inside a number")
-		}
-		c := b[p]
-		p++
-		v |= uint32(c&0x7f) << shift
-		if c&0x80 == 0 {
-			return v, p, nil
-		}
+	v, next, err := readVLQ(b, p, vlqGroups32)
+	switch err {
+	case errVLQTruncated:
+		return 0, next, fmt.Errorf("translation ends inside a number")
+	case errVLQTooLong:
+		return 0, next, fmt.Errorf("number too long at %d", next)
 	}
-	return 0, p, fmt.Errorf("number too long at %d", p)
+	return uint32(v), next, nil
 }
 
 // parseOp decodes the instruction at p. From V8 11 an opcode byte past

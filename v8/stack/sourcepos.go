@@ -31,22 +31,10 @@ func (e PosEntry) ScriptOffset() int { return int((e.Raw>>1)&(1<<30-1)) - 1 }
 // positions, -1 when the position is in the code's own function.
 func (e PosEntry) InliningID() int { return int((e.Raw>>31)&0xffff) - 1 }
 
-func readVLQ(b []byte, i *int) (int64, bool) {
-	var u uint64
-	shift := uint(0)
-	for {
-		if *i >= len(b) || shift > 63 {
-			return 0, false
-		}
-		c := b[*i]
-		*i++
-		u |= uint64(c&0x7f) << shift
-		shift += 7
-		if c&0x80 == 0 {
-			break
-		}
-	}
-	return int64(u>>1) ^ -int64(u&1), true
+func readSignedVLQ(b []byte, i *int) (int64, bool) {
+	u, next, err := readVLQ(b, *i, vlqGroups64)
+	*i = next
+	return zigzag(u), err == nil
 }
 
 // DecodePositions decodes a source position table of the given format
@@ -56,7 +44,7 @@ func DecodePositions(b []byte, format int) ([]PosEntry, error) {
 	var out []PosEntry
 	var off, raw int64
 	for i := 0; i < len(b); {
-		d, ok := readVLQ(b, &i)
+		d, ok := readSignedVLQ(b, &i)
 		if !ok {
 			return out, fmt.Errorf("source position table: truncated entry at byte %d", i)
 		}
@@ -68,7 +56,7 @@ func DecodePositions(b []byte, format int) ([]PosEntry, error) {
 			stmt = !stmt
 			d >>= 1
 		}
-		p, ok := readVLQ(b, &i)
+		p, ok := readSignedVLQ(b, &i)
 		if !ok {
 			return out, fmt.Errorf("source position table: truncated entry at byte %d", i)
 		}
