@@ -1,6 +1,7 @@
 package heap
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -57,13 +58,43 @@ type namer struct {
 	firstNonString     int
 	dictPrefix, dictES int64
 
+	// Reading keys and names in place.
+	typeOff, symName              uint64 // Map::instance_type, Symbol::name
+	strLen, seqChars, thinActual  uint64 // String::length (int32), chars of sequential strings, ThinString::actual
+	repMask, encMask, oneByteTag  int    // string instance type bits
+	descEntry                     uint64 // bytes per descriptor
+	fixedLen, fixedData, smiShift uint64
+
 	mu   sync.Mutex
 	sfis map[uint64]string
 }
 
-func newNamer(w *walker) *namer {
+// mapBytes is how much of a map describeMap reads.
+const mapBytes = 48
+
+func newNamer(w *walker) (*namer, error) {
 	l := w.l
+	for _, off := range []struct {
+		name string
+		v    int64
+	}{{"Map.instance_type", l.Map.InstanceType}, {"Map.instance_size_in_words", l.Map.InstanceSizeInWords},
+		{"Map.bit_field3", l.Map.BitField3}, {"Map.inobject_properties_start_or_constructor_function_index", l.Map.InObjectPropertiesStart}} {
+		if off.v < 0 || off.v+4 > mapBytes {
+			return nil, fmt.Errorf("V8 metadata lacks %s", off.name)
+		}
+	}
+	if err := l.Meta.Require("JSFunction.shared", "SharedFunctionInfo.name_or_scope_info", "JSReceiver.raw_properties_or_hash",
+		"Map.constructor_or_back_pointer", "Map.instance_descriptors", "DescriptorArray.header_size", "String.length",
+		"SeqOneByteString.chars", "ThinString.actual", "Symbol.name", "FixedArray.data", "const:prop_desc_size",
+		"const:StringRepresentationMask", "const:StringEncodingMask", "const:OneByteStringTag"); err != nil {
+		return nil, err
+	}
 	n := &namer{w: w, sfis: map[uint64]string{}}
+	n.typeOff, n.symName = uint64(l.Map.InstanceType), uint64(l.Symbol.Description)
+	n.strLen, n.seqChars, n.thinActual = uint64(l.String.Length), uint64(l.String.SeqChars), uint64(l.String.ThinActual)
+	n.repMask, n.encMask, n.oneByteTag = int(l.String.RepresentationMask), int(l.String.EncodingMask), int(l.String.OneByteTag)
+	n.descEntry = uint64(8 * l.DescriptorArray.EntrySize)
+	n.fixedLen, n.fixedData, n.smiShift = uint64(l.FixedArray.Length), uint64(l.FixedArray.Data), uint64(l.Tagging.SmiShift)
 	n.ctorOff = l.Map.ConstructorOrBackPointer
 	n.descOff = l.Map.InstanceDescriptors
 	n.bf3Off = l.Map.BitField3
@@ -87,7 +118,7 @@ func newNamer(w *walker) *namer {
 	n.scopeInfo = l.Types.ScopeInfo
 	n.symbol = l.Types.Symbol
 	n.firstNonString = l.Types.FirstNonString
-	return n
+	return n, nil
 }
 
 func (w *walker) word(a uint64) uint64 {
@@ -105,7 +136,7 @@ func (w *walker) describeMap(a uint64) *MapInfo {
 	if err != nil {
 		return nil
 	}
-	mi := &MapInfo{Addr: a, Type: int(le.Uint16(b[12:]))}
+	mi := &MapInfo{Addr: a, Type: int(le.Uint16(b[n.typeOff:]))}
 	words := int(b[n.isz])
 	mi.size = w.sizer.SizeRuleFor(mi.Type, words)
 	bf3 := le.Uint32(b[n.bf3Off:])
@@ -158,7 +189,7 @@ func (w *walker) describeMap(a uint64) *MapInfo {
 func (w *walker) descriptorKeys(d uint64, n int) []string {
 	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
-		k := w.word(d + uint64(w.names.descHeader) + uint64(i)*24)
+		k := w.word(d + uint64(w.names.descHeader) + uint64(i)*w.names.descEntry)
 		out = append(out, w.keyName(k))
 	}
 	return out
@@ -171,7 +202,7 @@ func (w *walker) keyName(k uint64) string {
 	}
 	t := w.typeOf(k)
 	if t == w.names.symbol {
-		desc := w.word(k - 1 + 16)
+		desc := w.word(k - 1 + w.names.symName)
 		if s, ok := w.str(desc, 200); ok {
 			return "Symbol(" + s + ")"
 		}
@@ -191,7 +222,7 @@ func (w *walker) typeOf(v uint64) int {
 	if m&3 != 1 {
 		return -1
 	}
-	t, err := w.p.ReadU16(m - 1 + 12)
+	t, err := w.p.ReadU16(m - 1 + w.names.typeOff)
 	if err != nil {
 		return -1
 	}
@@ -205,24 +236,29 @@ func (w *walker) str(v uint64, max int) (string, bool) {
 		if t < 0 || t >= w.names.firstNonString {
 			return "", false
 		}
+		nm := w.names
 		a := v - 1
-		n := int(int32(uint32(w.word(a+8) >> 32)))
-		switch t & 7 {
-		case 0: // sequential
+		ln, err := w.p.ReadU32(a + nm.strLen)
+		if err != nil {
+			return "", false
+		}
+		n := int(int32(ln))
+		switch object.StringRep(t & nm.repMask) {
+		case object.RepSeq:
 			if n < 0 || n > 1<<20 {
 				return "", false
 			}
 			if n > max {
 				n = max
 			}
-			if t&8 != 0 {
-				b, err := w.p.Slice(a+16, uint64(n))
+			if t&nm.encMask == nm.oneByteTag {
+				b, err := w.p.Slice(a+nm.seqChars, uint64(n))
 				if err != nil {
 					return "", false
 				}
 				return latin1(b), true
 			}
-			b, err := w.p.Slice(a+16, uint64(2*n))
+			b, err := w.p.Slice(a+nm.seqChars, uint64(2*n))
 			if err != nil {
 				return "", false
 			}
@@ -231,8 +267,8 @@ func (w *walker) str(v uint64, max int) (string, bool) {
 				u[i] = le.Uint16(b[2*i:])
 			}
 			return string(utf16.Decode(u)), true
-		case 5: // thin
-			v = w.word(a + 16)
+		case object.RepThin:
+			v = w.word(a + nm.thinActual)
 		default:
 			return "", false
 		}
@@ -324,13 +360,13 @@ func (w *walker) dictKeys(obj uint64) []string {
 		return nil
 	}
 	da := d - 1
-	l := int64(w.word(da+8)) >> 32
+	l := int64(w.word(da+n.fixedLen)) >> n.smiShift
 	if l <= 0 || l > 1<<24 {
 		return nil
 	}
 	var keys []string
 	for i := n.dictPrefix; i+n.dictES <= l; i += n.dictES {
-		k := w.word(da + 16 + uint64(8*i))
+		k := w.word(da + n.fixedData + uint64(8*i))
 		if k&3 != 1 {
 			continue
 		}

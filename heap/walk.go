@@ -38,7 +38,11 @@ func newWalker(h *object.Heap) (*walker, error) {
 	}
 	w := &walker{p: h.Proc, h: h, l: l, sizer: l.Sizes, mapType: mt,
 		maps: map[uint64]*MapInfo{}, metaMaps: map[uint64]bool{}}
-	w.names = newNamer(w)
+	names, err := newNamer(w)
+	if err != nil {
+		return nil, err
+	}
+	w.names = names
 	return w, nil
 }
 
@@ -165,7 +169,7 @@ func (w *walker) isMetaMap(a uint64) bool {
 	if err != nil || self != a|1 {
 		return false
 	}
-	t, err := w.p.ReadU16(a + 12)
+	t, err := w.p.ReadU16(a + w.names.typeOff)
 	if err != nil || int(t) != w.mapType {
 		return false
 	}
