@@ -4,7 +4,11 @@ import "fmt"
 
 // fallback is one value the postmortem metadata lacks for some V8
 // versions, with the version window where it holds. This table is the only
-// place ndb states V8 layout knowledge of its own; every entry says why.
+// source of defaults for offsets, constants and type numbers (Layout reads
+// them through the Metadata); every entry says why. The object readers still
+// know a few encodings V8 has kept for years (string representation tags,
+// the Smi and weak-reference tag bits, oddball kinds), each commented where
+// it is used.
 type fallback struct {
 	key      string // "Class.field", "const:Name" or "type:NAME"
 	from, to [2]int // V8 major.minor window, inclusive; {0,0}..{99,99} = all
