@@ -32,9 +32,9 @@ memory dumps.`,
 				return fmt.Errorf("%#x is not a Buffer, typed array or ArrayBuffer (%s)", inv.Addr, n.Kind)
 			}
 			if inv.JSON {
-				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "data": Hex(n.Data), "length": n.Length})
+				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "data": Hex(n.Buffer.Data), "length": n.Length})
 			}
-			inv.Printf("%s %d\n", Hex(n.Data), n.Length)
+			inv.Printf("%s %d\n", Hex(n.Buffer.Data), n.Length)
 			return nil
 		},
 	})

@@ -2,6 +2,7 @@ package value
 
 import (
 	"fmt"
+	"github.com/ndb-debugger/ndb/v8/layout"
 	"github.com/ndb-debugger/ndb/v8/object"
 	"math"
 	"strconv"
@@ -57,13 +58,13 @@ type Kind string
 // The kinds of Node.
 const (
 	KNumber      Kind = "number" // Num (Smi or HeapNumber)
-	KString      Kind = "string" // Str (maybe cut: StrLen is the full length)
-	KBigInt      Kind = "bigint" // Str holds the decimal digits
+	KString      Kind = "string" // String
+	KBigInt      Kind = "bigint" // BigInt
 	KBool        Kind = "boolean"
 	KUndefined   Kind = "undefined"
 	KNull        Kind = "null"
 	KHole        Kind = "hole"
-	KSymbol      Kind = "symbol" // Str holds the description
+	KSymbol      Kind = "symbol" // Symbol
 	KObject      Kind = "object" // Props
 	KArray       Kind = "array"  // Length, Elems (Sparse: only present indices)
 	KFunction    Kind = "function"
@@ -71,32 +72,39 @@ const (
 	KSet         Kind = "set"
 	KWeakMap     Kind = "weakmap"
 	KWeakSet     Kind = "weakset"
-	KDate        Kind = "date"   // Str ISO text
-	KRegExp      Kind = "regexp" // Str /src/flags
-	KArrayBuffer Kind = "arraybuffer"
-	KTypedArray  Kind = "typedarray" // Bytes, Length, Elems decoded numbers
+	KDate        Kind = "date"        // Date, Num
+	KRegExp      Kind = "regexp"      // RegExp
+	KArrayBuffer Kind = "arraybuffer" // Buffer, Length
+	KTypedArray  Kind = "typedarray"  // Buffer (with its ElementType), Length
 	KPromise     Kind = "promise"
 	KBoxed       Kind = "boxed" // Slots[0] = [[PrimitiveValue]]
 	KProxy       Kind = "proxy"
 	KWeakRef     Kind = "weakref"
 	KGlobal      Kind = "global"
-	KInternal    Kind = "internal"  // a V8 internal object (Str: its type)
+	KInternal    Kind = "internal"  // a V8 internal object: InternalType
 	KCircular    Kind = "circular"  // a reference to an enclosing value
 	KTruncated   Kind = "truncated" // past the depth limit
 	KError       Kind = "error"     // could not be decoded: Err
 )
 
 // Node is a decoded JavaScript value, the common form behind the text and
-// JSON printers.
+// JSON printers. Kind says which of the payload fields below hold it; each
+// field means one thing.
 type Node struct {
-	Kind   Kind
-	Addr   Value // the tagged value (0 for Smis)
-	Ctor   string
-	Num    float64
-	Str    string
-	StrLen int // strings: full length
-	Bool   bool
-	Err    string
+	Kind Kind
+	Addr Value // the tagged value (0 for Smis)
+	Ctor string
+	Err  string // KError: why the value could not be decoded
+
+	Num          float64        // KNumber; KDate: milliseconds since the epoch
+	Bool         bool           // KBool
+	String       *StringPayload // KString
+	BigInt       string         // KBigInt: the decimal digits
+	Symbol       string         // KSymbol: the description
+	Date         string         // KDate: ISO text
+	RegExp       string         // KRegExp: /source/flags
+	InternalType string         // KInternal: the V8 type ("SHARED_FUNCTION_INFO_TYPE")
+	Buffer       *BufferPayload // KArrayBuffer, KTypedArray
 
 	Props   []NodeProp // own named properties
 	Length  int64      // arrays, typed arrays, array buffers
@@ -105,10 +113,20 @@ type Node struct {
 	More    int // elements or entries not shown
 	Entries []NodeEntry
 	Slots   []NodeProp // internal slots: [[PromiseState]], [[Target]], ...
-	Bytes   []byte     // buffers (at most MaxItems bytes)
 	Fn      *object.FunctionInfo
-	Data    uint64 // buffers: address of the bytes
-	Kind2   string // typed arrays: the element type ("Uint8"); errors: the message
+}
+
+// StringPayload is a string, maybe cut.
+type StringPayload struct {
+	Text   string
+	Length int // the full length, in UTF-16 code units
+}
+
+// BufferPayload is the backing store of an ArrayBuffer or a typed array.
+type BufferPayload struct {
+	Data        uint64 // address of the bytes
+	Bytes       []byte // the first bytes (at most MaxItems)
+	ElementType string // typed arrays: "Uint8", "Float64"...; "" for an ArrayBuffer
 }
 
 // NodeProp is one property of an object node.
@@ -130,11 +148,12 @@ type NodeElem struct {
 type NodeEntry struct{ Key, Val *Node }
 
 type describer struct {
-	h       *object.Heap
-	o       Options
-	stack   map[Value]bool
-	nodes   int
-	ctorMap map[Value]string
+	h        *object.Heap
+	o        Options
+	stack    map[Value]bool
+	nodes    int
+	ctorMap  map[Value]string
+	decoders map[int]decoder
 }
 
 // Describe decodes value v into a Node tree, bounded by the options.
@@ -177,7 +196,7 @@ func (d *describer) value(v Value, level int) *Node {
 		if err != nil {
 			return errNode(v, err)
 		}
-		return &Node{Kind: KString, Addr: v, Str: s, StrLen: n}
+		return &Node{Kind: KString, Addr: v, String: &StringPayload{Text: s, Length: n}}
 	case t == md.Types.HeapNumber:
 		f, _ := h.Number(v)
 		return &Node{Kind: KNumber, Addr: v, Num: f}
@@ -186,13 +205,13 @@ func (d *describer) value(v Value, level int) *Node {
 		if err != nil {
 			return errNode(v, err)
 		}
-		return &Node{Kind: KBigInt, Addr: v, Str: s}
+		return &Node{Kind: KBigInt, Addr: v, BigInt: s}
 	case t == md.Types.Symbol:
 		s, _, err := h.SymbolDescription(v)
 		if err != nil {
 			return errNode(v, err)
 		}
-		return &Node{Kind: KSymbol, Addr: v, Str: s}
+		return &Node{Kind: KSymbol, Addr: v, Symbol: s}
 	case t == md.Types.Oddball || (t == md.Types.Hole && md.Types.Hole >= 0):
 		switch h.OddballOf(v) {
 		case object.Undefined:
@@ -206,9 +225,9 @@ func (d *describer) value(v Value, level int) *Node {
 		case object.TheHole:
 			return &Node{Kind: KHole, Addr: v}
 		}
-		return &Node{Kind: KInternal, Addr: v, Str: "oddball"}
+		return &Node{Kind: KInternal, Addr: v, InternalType: "oddball"}
 	case !h.IsJSReceiverType(t):
-		return &Node{Kind: KInternal, Addr: v, Str: h.TypeNameOf(t)}
+		return &Node{Kind: KInternal, Addr: v, InternalType: h.TypeNameOf(t)}
 	}
 	// A JS object.
 	if d.stack[v] {
@@ -245,214 +264,300 @@ func (d *describer) ctorName(v Value, mi *object.MapInfo) string {
 	return s
 }
 
+// decoder fills in node n of a JS object of one instance type. props says
+// whether the object's named properties follow; an error makes n a KError.
+type decoder func(d *describer, n *Node, v Value, mi *object.MapInfo, level int) (props bool, err error)
+
+// decoders returns the decoder of each instance type that is not a plain
+// object, for this core's type numbers.
+func decoders(t *layout.Types) map[int]decoder {
+	m := map[int]decoder{
+		t.JSBoundFunction:    (*describer).function,
+		t.JSArray:            (*describer).array,
+		t.JSMap:              (*describer).collection,
+		t.JSSet:              (*describer).collection,
+		t.JSWeakMap:          (*describer).weakCollection,
+		t.JSWeakSet:          (*describer).weakCollection,
+		t.JSDate:             (*describer).date,
+		t.JSRegExp:           (*describer).regExp,
+		t.JSArrayBuffer:      (*describer).arrayBuffer,
+		t.JSTypedArray:       (*describer).typedArray,
+		t.JSPromise:          (*describer).promise,
+		t.JSPrimitiveWrapper: (*describer).boxed,
+		t.JSProxy:            (*describer).proxy,
+		t.JSWeakRef:          (*describer).weakRef,
+		t.JSGlobalProxy:      (*describer).globalProxy,
+		t.JSGlobalObject:     (*describer).globalObject,
+	}
+	delete(m, -1) // types this V8 does not have
+	return m
+}
+
+func (d *describer) decoderFor(t int) decoder {
+	if d.h.IsFunctionType(t) {
+		return (*describer).function
+	}
+	if d.decoders == nil {
+		d.decoders = decoders(&d.h.Layout.Types)
+	}
+	return d.decoders[t]
+}
+
 func (d *describer) object(n *Node, v Value, mi *object.MapInfo, level int) {
-	h := d.h
-	md := h.Layout
 	t := mi.InstanceType
 	n.Kind = KObject
-	withProps := true
-	switch {
-	case h.IsFunctionType(t) || t == md.Types.JSBoundFunction:
-		n.Kind = KFunction
-		fi, err := h.Function(v)
-		if err != nil {
+	props := true
+	if dec := d.decoderFor(t); dec != nil {
+		var err error
+		if props, err = dec(d, n, v, mi, level); err != nil {
 			n.Kind, n.Err = KError, err.Error()
 			return
 		}
-		n.Fn = fi
-		if fi.Bound {
-			n.Slots = append(n.Slots, NodeProp{Name: "[[TargetFunction]]", Val: d.value(fi.BoundTarget, level+1)},
-				NodeProp{Name: "[[BoundThis]]", Val: d.value(fi.BoundThis, level+1)})
-			for i, a := range fi.BoundArgs {
-				n.Slots = append(n.Slots, NodeProp{Name: fmt.Sprintf("[[BoundArgs]][%d]", i), Val: d.value(a, level+1)})
+	}
+	if n.Kind == KObject {
+		d.indexedProperties(n, v, level)
+	}
+	if props {
+		d.namedProperties(n, v, t, level)
+	}
+}
+
+func (d *describer) function(n *Node, v Value, _ *object.MapInfo, level int) (bool, error) {
+	n.Kind = KFunction
+	fi, err := d.h.Function(v)
+	if err != nil {
+		return false, err
+	}
+	n.Fn = fi
+	if fi.Bound {
+		n.Slots = append(n.Slots, NodeProp{Name: "[[TargetFunction]]", Val: d.value(fi.BoundTarget, level+1)},
+			NodeProp{Name: "[[BoundThis]]", Val: d.value(fi.BoundThis, level+1)})
+		for i, a := range fi.BoundArgs {
+			n.Slots = append(n.Slots, NodeProp{Name: fmt.Sprintf("[[BoundArgs]][%d]", i), Val: d.value(a, level+1)})
+		}
+	}
+	return false, nil
+}
+
+func (d *describer) array(n *Node, v Value, _ *object.MapInfo, level int) (bool, error) {
+	n.Kind = KArray
+	ln, err := d.h.ArrayLength(v)
+	if err != nil {
+		return false, err
+	}
+	n.Length = ln
+	d.elements(n, v, int(min(ln, object.MaxElements)), level)
+	return true, nil
+}
+
+func (d *describer) collection(n *Node, v Value, mi *object.MapInfo, level int) (bool, error) {
+	n.Kind = KMap
+	if mi.InstanceType == d.h.Layout.Types.JSSet {
+		n.Kind = KSet
+	}
+	keys, vals, total, err := d.h.CollectionEntries(v, d.o.MaxItems)
+	if err != nil {
+		return false, err
+	}
+	d.entries(n, keys, vals, total, level)
+	return true, nil
+}
+
+func (d *describer) weakCollection(n *Node, v Value, mi *object.MapInfo, level int) (bool, error) {
+	n.Kind = KWeakMap
+	if mi.InstanceType == d.h.Layout.Types.JSWeakSet {
+		n.Kind = KWeakSet
+	}
+	keys, vals, total, err := d.h.WeakCollectionEntries(v, d.o.MaxItems)
+	if err != nil {
+		return false, err
+	}
+	if n.Kind == KWeakSet {
+		vals = nil
+	}
+	d.entries(n, keys, vals, total, level)
+	return true, nil
+}
+
+func (d *describer) date(n *Node, v Value, _ *object.MapInfo, _ int) (bool, error) {
+	n.Kind = KDate
+	ms, err := d.h.DateValue(v)
+	if err != nil {
+		return false, err
+	}
+	n.Num, n.Date = ms, object.FormatDate(ms)
+	return true, nil
+}
+
+func (d *describer) regExp(n *Node, v Value, _ *object.MapInfo, _ int) (bool, error) {
+	n.Kind = KRegExp
+	src, flags, err := d.h.RegExp(v)
+	if err != nil {
+		return false, err
+	}
+	n.RegExp = "/" + src + "/" + flags
+	return false, nil
+}
+
+func (d *describer) arrayBuffer(n *Node, v Value, _ *object.MapInfo, _ int) (bool, error) {
+	n.Kind = KArrayBuffer
+	data, ln, err := d.h.ArrayBuffer(v)
+	if err != nil {
+		return false, err
+	}
+	n.Length = int64(ln)
+	n.Buffer = &BufferPayload{Data: data}
+	n.Buffer.Bytes, n.More = d.bytes(data, ln)
+	return false, nil
+}
+
+func (d *describer) typedArray(n *Node, v Value, _ *object.MapInfo, _ int) (bool, error) {
+	n.Kind = KTypedArray
+	ta, err := d.h.ReadTypedArray(v)
+	if err != nil {
+		return false, err
+	}
+	n.Length = int64(ta.ByteLength)
+	n.Buffer = &BufferPayload{Data: ta.Data, ElementType: typedElementType(n.Ctor)}
+	n.Buffer.Bytes, n.More = d.bytes(ta.Data, ta.ByteLength)
+	return false, nil
+}
+
+func (d *describer) promise(n *Node, v Value, _ *object.MapInfo, level int) (bool, error) {
+	n.Kind = KPromise
+	st, res, err := d.h.Promise(v)
+	if err != nil {
+		return false, err
+	}
+	state := st.String()
+	n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseState]]", Val: &Node{Kind: KString, String: &StringPayload{Text: state, Length: len(state)}}})
+	if st != object.Pending {
+		n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseResult]]", Val: d.value(res, level+1)})
+	}
+	return true, nil
+}
+
+func (d *describer) boxed(n *Node, v Value, _ *object.MapInfo, level int) (bool, error) {
+	n.Kind = KBoxed
+	pv, err := d.h.PrimitiveValue(v)
+	if err != nil {
+		return false, err
+	}
+	n.Slots = append(n.Slots, NodeProp{Name: "[[PrimitiveValue]]", Val: d.value(pv, level+1)})
+	return false, nil
+}
+
+func (d *describer) proxy(n *Node, v Value, _ *object.MapInfo, level int) (bool, error) {
+	n.Kind = KProxy
+	tg, hd, err := d.h.Proxy(v)
+	if err != nil {
+		return false, err
+	}
+	n.Ctor = "Proxy"
+	n.Slots = append(n.Slots, NodeProp{Name: "[[Target]]", Val: d.value(tg, level+1)},
+		NodeProp{Name: "[[Handler]]", Val: d.value(hd, level+1)})
+	return false, nil
+}
+
+func (d *describer) weakRef(n *Node, v Value, _ *object.MapInfo, level int) (bool, error) {
+	n.Kind = KWeakRef
+	tg, err := d.h.WeakRefTarget(v)
+	if err != nil {
+		return false, err
+	}
+	n.Slots = append(n.Slots, NodeProp{Name: "[[Target]]", Val: d.value(tg, level+1)})
+	return true, nil
+}
+
+// globalProxy: the proxy's hidden prototype is the JSGlobalObject that
+// holds the globals.
+func (d *describer) globalProxy(n *Node, _ Value, mi *object.MapInfo, level int) (bool, error) {
+	h := d.h
+	n.Kind = KGlobal
+	n.Ctor = "global"
+	if g := mi.Prototype; h.IsHeapObject(g) {
+		if gt, err := h.InstanceType(g); err == nil && gt == h.Layout.Types.JSGlobalObject {
+			if gm, err := h.MapOf(g); err == nil {
+				d.object(n, g, gm, level)
+				n.Ctor = "global"
 			}
 		}
-		withProps = false
-	case t == md.Types.JSArray:
-		n.Kind = KArray
-		ln, err := h.ArrayLength(v)
-		if err != nil {
-			n.Kind, n.Err = KError, err.Error()
-			return
-		}
-		n.Length = ln
-		d.elements(n, v, int(min(ln, object.MaxElements)), level)
-	case t == md.Types.JSMap || t == md.Types.JSSet:
-		n.Kind = KMap
-		if t == md.Types.JSSet {
-			n.Kind = KSet
-		}
-		keys, vals, total, err := h.CollectionEntries(v, d.o.MaxItems)
-		if err != nil {
-			n.Kind, n.Err = KError, err.Error()
-			return
-		}
-		d.entries(n, keys, vals, total, level)
-	case t == md.Types.JSWeakMap || t == md.Types.JSWeakSet:
-		n.Kind = KWeakMap
-		if t == md.Types.JSWeakSet {
-			n.Kind = KWeakSet
-		}
-		keys, vals, total, err := h.WeakCollectionEntries(v, d.o.MaxItems)
-		if err != nil {
-			n.Kind, n.Err = KError, err.Error()
-			return
-		}
-		if n.Kind == KWeakSet {
-			vals = nil
-		}
-		d.entries(n, keys, vals, total, level)
-	case t == md.Types.JSDate:
-		n.Kind = KDate
-		ms, err := h.DateValue(v)
-		if err != nil {
-			n.Kind, n.Err = KError, err.Error()
-			return
-		}
-		n.Num, n.Str = ms, object.FormatDate(ms)
-	case t == md.Types.JSRegExp:
-		n.Kind = KRegExp
-		src, flags, err := h.RegExp(v)
-		if err != nil {
-			n.Kind, n.Err = KError, err.Error()
-			return
-		}
-		n.Str = "/" + src + "/" + flags
-		withProps = false
-	case t == md.Types.JSArrayBuffer:
-		n.Kind = KArrayBuffer
-		data, ln, err := h.ArrayBuffer(v)
-		if err != nil {
-			n.Kind, n.Err = KError, err.Error()
-			return
-		}
-		n.Data, n.Length = data, int64(ln)
-		n.Bytes, n.More = d.bytes(data, ln)
-		withProps = false
-	case t == md.Types.JSTypedArray:
-		n.Kind = KTypedArray
-		ta, err := h.ReadTypedArray(v)
-		if err != nil {
-			n.Kind, n.Err = KError, err.Error()
-			return
-		}
-		n.Data, n.Length = ta.Data, int64(ta.ByteLength)
-		n.Bytes, n.More = d.bytes(ta.Data, ta.ByteLength)
-		n.Kind2 = typedElementType(n.Ctor)
-		withProps = false
-	case t == md.Types.JSPromise:
-		n.Kind = KPromise
-		st, res, err := h.Promise(v)
-		if err != nil {
-			n.Kind, n.Err = KError, err.Error()
-			return
-		}
-		n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseState]]", Val: &Node{Kind: KString, Str: st.String(), StrLen: len(st.String())}})
-		if st != object.Pending {
-			n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseResult]]", Val: d.value(res, level+1)})
-		}
-	case t == md.Types.JSPrimitiveWrapper:
-		n.Kind = KBoxed
-		pv, err := h.PrimitiveValue(v)
-		if err != nil {
-			n.Kind, n.Err = KError, err.Error()
-			return
-		}
-		n.Slots = append(n.Slots, NodeProp{Name: "[[PrimitiveValue]]", Val: d.value(pv, level+1)})
-		withProps = false
-	case t == md.Types.JSProxy:
-		n.Kind = KProxy
-		tg, hd, err := h.Proxy(v)
-		if err != nil {
-			n.Kind, n.Err = KError, err.Error()
-			return
-		}
-		n.Ctor = "Proxy"
-		n.Slots = append(n.Slots, NodeProp{Name: "[[Target]]", Val: d.value(tg, level+1)},
-			NodeProp{Name: "[[Handler]]", Val: d.value(hd, level+1)})
-		withProps = false
-	case t == md.Types.JSWeakRef:
-		n.Kind = KWeakRef
-		tg, err := h.WeakRefTarget(v)
-		if err != nil {
-			n.Kind, n.Err = KError, err.Error()
-			return
-		}
-		n.Slots = append(n.Slots, NodeProp{Name: "[[Target]]", Val: d.value(tg, level+1)})
-	case t == md.Types.JSGlobalProxy:
-		// The proxy's hidden prototype is the JSGlobalObject that holds
-		// the globals.
-		n.Kind = KGlobal
+	}
+	return false, nil
+}
+
+func (d *describer) globalObject(n *Node, _ Value, _ *object.MapInfo, _ int) (bool, error) {
+	n.Kind = KGlobal
+	if n.Ctor == "" {
 		n.Ctor = "global"
-		withProps = false
-		if g := mi.Prototype; h.IsHeapObject(g) {
-			if gt, err := h.InstanceType(g); err == nil && gt == md.Types.JSGlobalObject {
-				if gm, err := h.MapOf(g); err == nil {
-					d.object(n, g, gm, level)
-					n.Ctor = "global"
-				}
-			}
+	}
+	return true, nil
+}
+
+// indexedProperties adds the elements of plain objects ({0: 'a'}) and
+// arguments objects as properties.
+func (d *describer) indexedProperties(n *Node, v Value, level int) {
+	els, err := d.h.Elements(v, -1, d.o.MaxItems)
+	if err != nil || len(els.Elements) == 0 {
+		return
+	}
+	for _, e := range els.Elements {
+		if e.Hole {
+			continue
 		}
-	case t == md.Types.JSGlobalObject:
-		n.Kind = KGlobal
-		if n.Ctor == "" {
-			n.Ctor = "global"
+		n.Props = append(n.Props, NodeProp{Name: strconv.FormatInt(e.Index, 10), Val: d.element(e, level)})
+	}
+}
+
+// namedProperties adds the own named properties; an Error's stack string,
+// kept under a private symbol, comes last as "stack".
+func (d *describer) namedProperties(n *Node, v Value, t, level int) {
+	h := d.h
+	props, err := h.Properties(v)
+	if err != nil {
+		n.Props = append(n.Props, NodeProp{Name: "$error", Val: errNode(v, err)})
+		return
+	}
+	isError := t == h.Layout.Types.JSError
+	var stack, message Value
+	for _, p := range props {
+		if p.Name == "message" && !p.IsSymbol {
+			message = p.Value
 		}
 	}
-	if n.Kind == KObject && t != md.Types.JSArray {
-		// Elements of plain objects ({0: 'a'}) and arguments objects.
-		if els, err := h.Elements(v, -1, d.o.MaxItems); err == nil && len(els.Elements) > 0 {
-			for _, e := range els.Elements {
-				if e.Hole {
-					continue
-				}
-				n.Props = append(n.Props, NodeProp{Name: strconv.FormatInt(e.Index, 10), Val: d.element(e, level)})
+	for _, p := range props {
+		if p.Private {
+			// Errors keep their materialized stack string under a private
+			// symbol (error_stack_symbol).
+			if isError && stack == 0 && p.Value != message && h.IsString(p.Value) {
+				stack = p.Value
 			}
+			continue
 		}
+		if p.Native || (isError && p.Name == "stack" && p.Accessor) {
+			continue
+		}
+		n.Props = append(n.Props, d.property(p, level))
 	}
-	if withProps {
-		props, err := h.Properties(v)
-		if err != nil {
-			n.Props = append(n.Props, NodeProp{Name: "$error", Val: errNode(v, err)})
-			return
-		}
-		var stack Value
-		var message Value
-		for _, p := range props {
-			if p.Name == "message" && !p.IsSymbol {
-				message = p.Value
-			}
-		}
-		for _, p := range props {
-			if p.Private {
-				// Errors keep their materialized stack string under a private
-				// symbol (error_stack_symbol).
-				if t == md.Types.JSError && stack == 0 && p.Value != message && h.IsString(p.Value) {
-					stack = p.Value
-				}
-				continue
-			}
-			if p.Native || (t == md.Types.JSError && p.Name == "stack" && p.Accessor) {
-				continue
-			}
-			np := NodeProp{Name: p.Name, Symbol: p.IsSymbol}
-			if p.Accessor {
-				np.Accessor = true
-				if h.IsFunction(p.Getter) {
-					np.Get = d.value(p.Getter, level+1)
-				}
-				if h.IsFunction(p.Setter) {
-					np.Set = d.value(p.Setter, level+1)
-				}
-			} else {
-				np.Val = d.value(p.Value, level+1)
-			}
-			n.Props = append(n.Props, np)
-		}
-		if stack != 0 {
-			n.Props = append(n.Props, NodeProp{Name: "stack", Val: d.value(stack, level+1)})
-		}
+	if stack != 0 {
+		n.Props = append(n.Props, NodeProp{Name: "stack", Val: d.value(stack, level+1)})
 	}
+}
+
+func (d *describer) property(p object.Property, level int) NodeProp {
+	np := NodeProp{Name: p.Name, Symbol: p.IsSymbol}
+	if !p.Accessor {
+		np.Val = d.value(p.Value, level+1)
+		return np
+	}
+	np.Accessor = true
+	if d.h.IsFunction(p.Getter) {
+		np.Get = d.value(p.Getter, level+1)
+	}
+	if d.h.IsFunction(p.Setter) {
+		np.Set = d.value(p.Setter, level+1)
+	}
+	return np
 }
 
 func (d *describer) element(e object.Element, level int) *Node {

@@ -100,18 +100,19 @@ func (t *textPrinter) node(n *Node, level int) {
 	case KNumber:
 		t.w(FormatNumber(n.Num))
 	case KString:
-		t.w(object.QuoteString(n.Str))
-		if len(n.Str) > 0 && n.StrLen > len([]rune(n.Str)) || n.StrLen > 0 && n.Str == "" {
-			fmt.Fprintf(t.b, "... (length %d)", n.StrLen)
+		str := n.String
+		t.w(object.QuoteString(str.Text))
+		if len(str.Text) > 0 && str.Length > len([]rune(str.Text)) || str.Length > 0 && str.Text == "" {
+			fmt.Fprintf(t.b, "... (length %d)", str.Length)
 		}
 	case KBigInt:
-		t.w(n.Str + "n")
+		t.w(n.BigInt + "n")
 	case KBool:
 		t.w(strconv.FormatBool(n.Bool))
 	case KUndefined, KNull, KHole:
 		t.w(string(n.Kind))
 	case KSymbol:
-		t.w("Symbol(" + n.Str + ")")
+		t.w("Symbol(" + n.Symbol + ")")
 	case KCircular:
 		fmt.Fprintf(t.b, "[Circular %#x]", uint64(n.Addr))
 	case KTruncated:
@@ -123,11 +124,11 @@ func (t *textPrinter) node(n *Node, level int) {
 	case KError:
 		t.w("<error: " + n.Err + ">")
 	case KInternal:
-		t.w("<" + n.Str + ">")
+		t.w("<" + n.InternalType + ">")
 	case KDate:
-		t.w(n.Str)
+		t.w(n.Date)
 	case KRegExp:
-		t.w(n.Str)
+		t.w(n.RegExp)
 	case KFunction:
 		t.w(fnText(n))
 		if len(n.Slots) > 0 {
@@ -141,8 +142,9 @@ func (t *textPrinter) node(n *Node, level int) {
 		if name == "" {
 			name = "ArrayBuffer"
 		}
-		if vals := TypedElements(n.Kind2, n.Bytes); n.Kind == KTypedArray && vals != nil && name != "Buffer" {
-			fmt.Fprintf(t.b, "%s(%d) [%s", name, len(vals)+n.More/typedSize(n.Kind2), strings.Join(vals, ", "))
+		buf := n.Buffer
+		if vals := TypedElements(buf.ElementType, buf.Bytes); n.Kind == KTypedArray && vals != nil && name != "Buffer" {
+			fmt.Fprintf(t.b, "%s(%d) [%s", name, len(vals)+n.More/typedSize(buf.ElementType), strings.Join(vals, ", "))
 			if n.More > 0 {
 				fmt.Fprintf(t.b, ", ... %d more bytes", n.More)
 			}
@@ -150,7 +152,7 @@ func (t *textPrinter) node(n *Node, level int) {
 			break
 		}
 		fmt.Fprintf(t.b, "%s(%d) <", name, n.Length)
-		for i, c := range n.Bytes {
+		for i, c := range buf.Bytes {
 			if i > 0 {
 				t.w(" ")
 			}
@@ -335,10 +337,10 @@ func JSONValue(n *Node) any {
 	case KNumber:
 		return jsonNumber(n.Num)
 	case KString:
-		if n.StrLen > len([]rune(n.Str)) {
-			return Object{{"$string", n.Str}, {"$length", n.StrLen}}
+		if n.String.Length > len([]rune(n.String.Text)) {
+			return Object{{"$string", n.String.Text}, {"$length", n.String.Length}}
 		}
-		return n.Str
+		return n.String.Text
 	case KBool:
 		return n.Bool
 	case KNull:
@@ -348,9 +350,9 @@ func JSONValue(n *Node) any {
 	case KHole:
 		return Object{{"$hole", true}}
 	case KBigInt:
-		return Object{{"$bigint", n.Str}}
+		return Object{{"$bigint", n.BigInt}}
 	case KSymbol:
-		return Object{{"$symbol", n.Str}}
+		return Object{{"$symbol", n.Symbol}}
 	case KCircular:
 		return Object{{"$circular", hexAddr(n.Addr)}}
 	case KTruncated:
@@ -358,11 +360,11 @@ func JSONValue(n *Node) any {
 	case KError:
 		return Object{{"$error", n.Err}, {"$addr", hexAddr(n.Addr)}}
 	case KInternal:
-		return Object{{"$addr", hexAddr(n.Addr)}, {"$internal", n.Str}}
+		return Object{{"$addr", hexAddr(n.Addr)}, {"$internal", n.InternalType}}
 	case KDate:
-		return append(head(), Member{"$date", n.Str})
+		return append(head(), Member{"$date", n.Date})
 	case KRegExp:
-		return append(head(), Member{"$regexp", n.Str})
+		return append(head(), Member{"$regexp", n.RegExp})
 	case KFunction:
 		o := head()
 		if n.Fn != nil {
@@ -380,7 +382,7 @@ func JSONValue(n *Node) any {
 		return o
 	case KArrayBuffer, KTypedArray:
 		o := head()
-		o = append(o, Member{"length", n.Length}, Member{"$bytes", hex.EncodeToString(n.Bytes)})
+		o = append(o, Member{"length", n.Length}, Member{"$bytes", hex.EncodeToString(n.Buffer.Bytes)})
 		if n.More > 0 {
 			o = append(o, Member{"$more", n.More})
 		}
