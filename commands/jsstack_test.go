@@ -229,41 +229,6 @@ func TestCrashSummaryInStatus(t *testing.T) {
 	}
 }
 
-// TestWalkStopsSafely starts walks at bad frame pointers of a real core.
-func TestWalkStopsSafely(t *testing.T) {
-	c := testnode.MakeCore(t, testnode.Versions[2], "crash.js", []string{"--abort-on-uncaught-exception"}, nil)
-	s := openSession(t, c)
-	h, err := newTestWalker(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	th := s.Proc.SignalThread()
-	st := h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, 0x7ead00000000, 0, stack.WalkOptions{})
-	if !strings.Contains(st.End, "stack ends: fp 0x7ead00000000 not in core") {
-		t.Errorf("unmapped fp: end %q", st.End)
-	}
-	st = h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, th.Regs.RSP+3, 0, stack.WalkOptions{})
-	if !strings.Contains(st.End, "misaligned") {
-		t.Errorf("misaligned fp: end %q", st.End)
-	}
-	// A stack word that points below itself: a backwards (corrupted) chain.
-	for a := th.Regs.RSP; a < th.Regs.RSP+4096; a += 8 {
-		w, err := s.Proc.ReadU64(a)
-		if err != nil || w >= a || w < a-4096 || w&7 != 0 {
-			continue
-		}
-		st = h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, a, 0, stack.WalkOptions{})
-		if !strings.Contains(st.End, "goes backwards") && !strings.Contains(st.End, "loops") {
-			t.Errorf("backwards fp %#x -> %#x: end %q", a, w, st.End)
-		}
-		break
-	}
-	st = h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, th.Regs.RBP, 0, stack.WalkOptions{MaxFrames: 5})
-	if len(st.Frames) != 5 || !strings.Contains(st.End, "more than 5 frames") {
-		t.Errorf("frame limit: %d frames, end %q", len(st.Frames), st.End)
-	}
-}
-
 // TestJSStackWarmMatchesNode: with optimized code (crash.js --warm, where
 // Turbofan compiles main with everything it calls inlined) ndb's JS frames
 // are Node's trace, frame for frame: names, scripts, lines and columns,

@@ -30,8 +30,8 @@ type CodeInfo struct {
 	Kind  int64  // CodeKind
 }
 
-// CodeAt finds the Code object whose instructions contain pc.
-func (h *Walker) CodeAt(pc uint64) (CodeInfo, error) {
+// codeAt finds the Code object whose instructions contain pc.
+func (h *Walker) codeAt(pc uint64) (CodeInfo, error) {
 	l := h.Layout
 	if l.Code.Err != nil {
 		return CodeInfo{}, l.Code.Err
@@ -138,7 +138,7 @@ func codeOffset(f *Frame, start uint64) int {
 // object's kind gives the tier (a BytecodeArray in the frame's bytecode
 // slot marks a baseline frame when the Code is not found).
 func (h *Walker) compiledPosition(f *Frame, hasBytecode bool) {
-	ci, err := h.CodeAt(f.PC)
+	ci, err := h.codeAt(f.PC)
 	if err != nil {
 		f.Tier = TierOptimized
 		if hasBytecode {

@@ -15,11 +15,11 @@ type DeoptPoint struct {
 	TranslationLen   int
 }
 
-// DeoptPointAt finds the deopt entry of code whose pc offset is pcOff (the
+// deoptPointAt finds the deopt entry of code whose pc offset is pcOff (the
 // return address minus the first instruction). Entries follow the data's
 // fixed header, three Smis each: bytecode offset, translation index, pc
 // (-1 for eager deopts, which have no return address).
-func (h *Walker) DeoptPointAt(code Value, pcOff int) (DeoptPoint, error) {
+func (h *Walker) deoptPointAt(code Value, pcOff int) (DeoptPoint, error) {
 	if err := h.Meta().Require("const:ndb_deopt_first_entry_index", "const:ndb_deopt_entry_size",
 		"const:ndb_deopt_translation_array_index"); err != nil {
 		return DeoptPoint{}, err

@@ -41,11 +41,11 @@ func isFrameOp(name string) bool {
 		name == "INLINED_EXTRA_ARGUMENTS"
 }
 
-// TranslationFrames decodes the translation of a deopt point into its
+// deoptFrames decodes the translation of a deopt point into its
 // frames, outermost first, checked against the counts its BEGIN states
 // (frames, JavaScript frames).
-func (h *Walker) TranslationFrames(dp DeoptPoint) ([]TrFrame, error) {
-	ops, err := h.Translation(dp)
+func (h *Walker) deoptFrames(dp DeoptPoint) ([]TrFrame, error) {
+	ops, err := h.translation(dp)
 	if err != nil {
 		return nil, err
 	}
@@ -108,15 +108,15 @@ type TrValue struct {
 // read.
 func (v TrValue) Known() bool { return v.Note == "" }
 
-// StackSlotFP is the offset from the optimized frame's fp of spill slot
+// stackSlotFP is the offset from the optimized frame's fp of spill slot
 // i, as V8's deoptimizer reads it: slots count down from the caller's sp
 // (fp + off_fp_args, where the receiver is), slot 0 being the caller's
 // pc; slots -1, -2, ... are the receiver and the arguments.
-func (h *Walker) StackSlotFP(i int) int64 { return h.Layout.Frame.Args - int64(i+1)*8 }
+func (h *Walker) stackSlotFP(i int) int64 { return h.Layout.Frame.Args - int64(i+1)*8 }
 
-// TrFrameValue reads value k of translation frame tf of the optimized
+// trFrameValue reads value k of translation frame tf of the optimized
 // frame at fp (code: its Code object, for the literal array).
-func (h *Walker) TrFrameValue(code Value, fp uint64, tf TrFrame, k int) TrValue {
+func (h *Walker) trFrameValue(code Value, fp uint64, tf TrFrame, k int) TrValue {
 	// Find value k at the top level: a CAPTURED_OBJECT's fields follow
 	// it; skip them.
 	i := 0
@@ -143,7 +143,7 @@ func (h *Walker) TrFrameValue(code Value, fp uint64, tf TrFrame, k int) TrValue 
 		return TrValue{Value: v, From: fmt.Sprintf("literal %d", id)}
 	case "STACK_SLOT", "TAGGED_STACK_SLOT":
 		s := op.Signed(0)
-		off := h.StackSlotFP(s)
+		off := h.stackSlotFP(s)
 		w, err := h.Proc.ReadU64(uint64(int64(fp) + off))
 		if err != nil {
 			return TrValue{Note: fmt.Sprintf("stack slot %d (fp%+d): %v", s, off, err)}
@@ -221,15 +221,15 @@ func (h *Walker) deoptLiteral(code Value, id int) (Value, error) {
 // translationFrames decodes the translation of an optimized frame's deopt
 // point at its return address.
 func (h *Walker) translationFrames(f *Frame) ([]TrFrame, error) {
-	ci, err := h.CodeAt(f.PC)
+	ci, err := h.codeAt(f.PC)
 	if err != nil {
 		return nil, err
 	}
-	dp, err := h.DeoptPointAt(ci.Code, int(f.PC-ci.Start))
+	dp, err := h.deoptPointAt(ci.Code, int(f.PC-ci.Start))
 	if err != nil {
 		return nil, err
 	}
-	return h.TranslationFrames(dp)
+	return h.deoptFrames(dp)
 }
 
 // inlineFromTranslation gives the inlined frames of an optimized frame that
@@ -268,7 +268,7 @@ func (h *Walker) inlineFromTranslation(f *Frame) {
 	// Each interpreted frame's function, where it can be read, must be
 	// the function the source positions name.
 	for k, tf := range interp {
-		fv := h.TrFrameValue(f.Code, f.FP, tf, 0)
+		fv := h.trFrameValue(f.Code, f.FP, tf, 0)
 		if !fv.Known() || !h.isJSFunction(fv.Value) {
 			continue
 		}
@@ -289,7 +289,7 @@ func (h *Walker) inlineFromTranslation(f *Frame) {
 			}
 			k++
 		case tf.IsBuiltin():
-			fv := h.TrFrameValue(f.Code, f.FP, tf, 0)
+			fv := h.trFrameValue(f.Code, f.FP, tf, 0)
 			if !fv.Known() || !h.isJSFunction(fv.Value) {
 				continue // no function to name it by
 			}
@@ -309,10 +309,10 @@ func (h *Walker) inlineFromTranslation(f *Frame) {
 }
 
 func (h *Walker) setReceiver(in *InlinedFrame, f *Frame, tf TrFrame) {
-	if fv := h.TrFrameValue(f.Code, f.FP, tf, 0); fv.Known() && h.isJSFunction(fv.Value) {
+	if fv := h.trFrameValue(f.Code, f.FP, tf, 0); fv.Known() && h.isJSFunction(fv.Value) {
 		in.Function = fv.Value
 	}
-	rv := h.TrFrameValue(f.Code, f.FP, tf, 1)
+	rv := h.trFrameValue(f.Code, f.FP, tf, 1)
 	if !rv.Known() {
 		in.ReceiverNote = "receiver " + rv.Note
 		return

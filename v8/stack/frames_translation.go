@@ -96,9 +96,9 @@ func parseOp(t *opTable, b []byte, p int) (TrOp, int, error) {
 
 func isBegin(name string) bool { return strings.HasPrefix(name, "BEGIN") }
 
-// TranslationBegins decodes a whole translation array instruction by
+// translationBegins decodes a whole translation array instruction by
 // instruction and returns where each translation (a BEGIN) starts.
-func (h *Walker) TranslationBegins(tr Value) ([]int, error) {
+func (h *Walker) translationBegins(tr Value) ([]int, error) {
 	t, err := h.translationOps()
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (h *Walker) TranslationBegins(tr Value) ([]int, error) {
 	return out, nil
 }
 
-// Translation decodes the translation of a deopt point: its instructions
+// translation decodes the translation of a deopt point: its instructions
 // from its BEGIN to the next, with the instructions it shares with an
 // earlier translation (MATCH_PREVIOUS_TRANSLATION, V8 11+) taken from
 // there. Matched instructions keep their position in the earlier
@@ -135,7 +135,7 @@ func (h *Walker) TranslationBegins(tr Value) ([]int, error) {
 // opcode) stands for the next max(n, 1) instructions of the earlier
 // translation, after skipping there as many instructions as were written
 // out since the last match (or since the BEGIN, counting the BEGIN).
-func (h *Walker) Translation(dp DeoptPoint) ([]TrOp, error) {
+func (h *Walker) translation(dp DeoptPoint) ([]TrOp, error) {
 	t, err := h.translationOps()
 	if err != nil {
 		return nil, err

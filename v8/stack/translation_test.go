@@ -1,13 +1,15 @@
-package commands
+package stack
 
 import (
 	"context"
 	"strings"
 	"testing"
 
+	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/internal/testcores"
 	"github.com/ndb-debugger/ndb/internal/testnode"
+	"github.com/ndb-debugger/ndb/v8/layout"
 	"github.com/ndb-debugger/ndb/v8/object"
-	"github.com/ndb-debugger/ndb/v8/stack"
 	"github.com/ndb-debugger/ndb/v8/value"
 )
 
@@ -21,20 +23,14 @@ func TestFunctionKinds(t *testing.T) {
 		"validate": normal, "<anonymous>": normal, "OrderProcessor.check": normal, "main": normal,
 		"new Pipeline": classConstructor, "run": arrow, "Timeout._onTimeout": arrow,
 	}
-	for _, v := range testnode.Versions {
-		t.Run(v, func(t *testing.T) {
-			t.Parallel()
-			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, nil)
-			s := openSession(t, c)
-			h, err := newTestWalker(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st := h.WalkThread(context.Background(), s.Proc.SignalThread(), stack.WalkOptions{})
+	for _, name := range testcores.Crash {
+		t.Run(name, func(t *testing.T) {
+			h := NewWalker(testcores.Open(t, name))
+			st := h.WalkThread(context.Background(), h.Proc.SignalThread(), WalkOptions{})
 			seen, method := 0, -1
 			for i := range st.Frames {
 				f := &st.Frames[i]
-				if f.Kind != stack.KindJS {
+				if f.Kind != KindJS {
 					continue
 				}
 				sfi, err := h.FrameShared(f)
@@ -81,14 +77,14 @@ func TestDeoptPointAtReturnAddress(t *testing.T) {
 			found := 0
 			for i := range st.Frames {
 				f := &st.Frames[i]
-				if f.Kind != stack.KindJS || f.Tier != stack.TierTurbofan || f.Inlined > 0 {
+				if f.Kind != KindJS || f.Tier != TierTurbofan || f.Inlined > 0 {
 					continue
 				}
-				ci, err := h.CodeAt(f.PC)
+				ci, err := h.codeAt(f.PC)
 				if err != nil {
 					t.Fatal(err)
 				}
-				dp, err := h.DeoptPointAt(ci.Code, int(f.PC-ci.Start))
+				dp, err := h.deoptPointAt(ci.Code, int(f.PC-ci.Start))
 				if err != nil {
 					t.Fatalf("frame %d: %v", i, err)
 				}
@@ -120,19 +116,19 @@ func TestTranslationsParse(t *testing.T) {
 			found := 0
 			for i := range st.Frames {
 				f := &st.Frames[i]
-				if f.Kind != stack.KindJS || f.Tier != stack.TierTurbofan || f.Inlined > 0 {
+				if f.Kind != KindJS || f.Tier != TierTurbofan || f.Inlined > 0 {
 					continue
 				}
 				found++
-				ci, err := h.CodeAt(f.PC)
+				ci, err := h.codeAt(f.PC)
 				if err != nil {
 					t.Fatal(err)
 				}
-				dp, err := h.DeoptPointAt(ci.Code, int(f.PC-ci.Start))
+				dp, err := h.deoptPointAt(ci.Code, int(f.PC-ci.Start))
 				if err != nil {
 					t.Fatalf("frame %d: %v", i, err)
 				}
-				begins, err := h.TranslationBegins(dp.Translation)
+				begins, err := h.translationBegins(dp.Translation)
 				if err != nil || len(begins) == 0 {
 					t.Fatalf("frame %d: translation array: %d translations, %v", i, len(begins), err)
 				}
@@ -141,7 +137,7 @@ func TestTranslationsParse(t *testing.T) {
 					at = at || b == dp.TranslationIndex
 					q := dp
 					q.TranslationIndex = b
-					ops, err := h.Translation(q)
+					ops, err := h.translation(q)
 					if err != nil {
 						t.Errorf("translation at %d: %v", b, err)
 						continue
@@ -152,7 +148,7 @@ func TestTranslationsParse(t *testing.T) {
 							break
 						}
 					}
-					if _, err := h.TranslationFrames(q); err != nil {
+					if _, err := h.deoptFrames(q); err != nil {
 						t.Errorf("translation at %d: %v", b, err)
 					}
 				}
@@ -160,7 +156,7 @@ func TestTranslationsParse(t *testing.T) {
 					t.Fatalf("frame %d: deopt point at %d is not a BEGIN of %v", i, dp.TranslationIndex, begins)
 				}
 				t.Logf("%d translations, %d sharing instructions with an earlier one", len(begins), shared)
-				tfs, err := h.TranslationFrames(dp)
+				tfs, err := h.deoptFrames(dp)
 				if err != nil {
 					t.Fatalf("frame %d: %v", i, err)
 				}
@@ -206,7 +202,7 @@ func TestTranslationReceivers(t *testing.T) {
 			seen, slots := 0, 0
 			for i := range st.Frames {
 				f := &st.Frames[i]
-				if f.Kind != stack.KindJS || (f.Tier != stack.TierTurbofan && f.Tier != stack.TierBuiltin) {
+				if f.Kind != KindJS || (f.Tier != TierTurbofan && f.Tier != TierBuiltin) {
 					continue
 				}
 				name := h.FrameInfo(f).Name
@@ -260,24 +256,24 @@ func TestTranslationReceivers(t *testing.T) {
 // checkOwnFrame: the outermost interpreted frame of the deopt point's
 // translation is the optimized frame itself, whose function, receiver and
 // arguments are in its slots.
-func checkOwnFrame(t *testing.T, h *stack.Walker, f *stack.Frame) {
+func checkOwnFrame(t *testing.T, h *Walker, f *Frame) {
 	t.Helper()
-	ci, err := h.CodeAt(f.PC)
+	ci, err := h.codeAt(f.PC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dp, err := h.DeoptPointAt(ci.Code, int(f.PC-ci.Start))
+	dp, err := h.deoptPointAt(ci.Code, int(f.PC-ci.Start))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tfs, err := h.TranslationFrames(dp)
+	tfs, err := h.deoptFrames(dp)
 	if err != nil || len(tfs) == 0 || !tfs[0].IsInterpreted() {
 		t.Fatalf("translation: %v %v", tfs, err)
 	}
 	want := append([]object.Value{f.Function, f.Receiver}, f.Args...)
 	slots := 0
 	for k := 0; k < 4 && k < len(want); k++ {
-		tv := h.TrFrameValue(ci.Code, f.FP, tfs[0], k)
+		tv := h.trFrameValue(ci.Code, f.FP, tfs[0], k)
 		if !tv.Known() {
 			t.Errorf("main's value %d: %s", k, tv.Note)
 			continue
@@ -296,13 +292,22 @@ func checkOwnFrame(t *testing.T, h *stack.Walker, f *stack.Frame) {
 
 // warmCrashStack walks the signal thread of a warmed-up crash.js core
 // (Turbofan frames with inlined functions) of Node version v.
-func warmCrashStack(t *testing.T, v string) (*stack.Walker, *stack.Stack) {
+func warmCrashStack(t *testing.T, v string) (*Walker, *Stack) {
 	t.Helper()
 	c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
-	s := openSession(t, c)
-	h, err := newTestWalker(s)
+	p, err := elfcore.Open(c.Path, elfcore.Options{Exe: c.Exe})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h, h.WalkThread(context.Background(), s.Proc.SignalThread(), stack.WalkOptions{})
+	t.Cleanup(p.Close)
+	m, err := layout.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heap, err := object.NewHeap(p, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewWalker(heap)
+	return h, h.WalkThread(context.Background(), p.SignalThread(), WalkOptions{})
 }
