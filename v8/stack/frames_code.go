@@ -22,8 +22,8 @@ import (
 // and bigger than this, and then the position is reported unknown.
 const maxCodeScan = 1 << 20
 
-// CodeInfo is the Code object that contains a pc.
-type CodeInfo struct {
+// codeInfo is the Code object that contains a pc.
+type codeInfo struct {
 	Code  Value  // the Code object
 	Start uint64 // first instruction
 	Size  uint64 // bytes of instructions
@@ -31,10 +31,10 @@ type CodeInfo struct {
 }
 
 // codeAt finds the Code object whose instructions contain pc.
-func (h *Walker) codeAt(pc uint64) (CodeInfo, error) {
+func (h *Walker) codeAt(pc uint64) (codeInfo, error) {
 	l := h.Layout
 	if l.Code.Err != nil {
-		return CodeInfo{}, l.Code.Err
+		return codeInfo{}, l.Code.Err
 	}
 	want := l.Types.InstructionStream
 	if want < 0 { // V8 10: the instructions are in the Code object
@@ -43,7 +43,7 @@ func (h *Walker) codeAt(pc uint64) (CodeInfo, error) {
 	for a := pc &^ 7; a+maxCodeScan > pc && a > 0; a -= 8 {
 		w, err := h.Proc.ReadU64(a)
 		if err != nil {
-			return CodeInfo{}, fmt.Errorf("no code object header below pc %#x (memory ends at %#x)", pc, a)
+			return codeInfo{}, fmt.Errorf("no code object header below pc %#x (memory ends at %#x)", pc, a)
 		}
 		if !h.IsHeapObject(Value(w)) || w == uint64(h.Tag(a)) {
 			continue
@@ -62,20 +62,20 @@ func (h *Walker) codeAt(pc uint64) (CodeInfo, error) {
 		}
 		ci, err := h.codeFromHeader(a)
 		if err != nil {
-			return CodeInfo{}, err
+			return codeInfo{}, err
 		}
 		if pc < ci.Start || pc >= ci.Start+ci.Size {
-			return CodeInfo{}, fmt.Errorf("pc %#x is not in the code object below it (instructions %#x-%#x)", pc, ci.Start, ci.Start+ci.Size)
+			return codeInfo{}, fmt.Errorf("pc %#x is not in the code object below it (instructions %#x-%#x)", pc, ci.Start, ci.Start+ci.Size)
 		}
 		return ci, nil
 	}
-	return CodeInfo{}, fmt.Errorf("no code object header within %d KiB below pc %#x", maxCodeScan>>10, pc)
+	return codeInfo{}, fmt.Errorf("no code object header within %d KiB below pc %#x", maxCodeScan>>10, pc)
 }
 
 // codeFromHeader reads the Code object of the code-space object at addr.
-func (h *Walker) codeFromHeader(addr uint64) (CodeInfo, error) {
+func (h *Walker) codeFromHeader(addr uint64) (codeInfo, error) {
 	l := h.Layout
-	var ci CodeInfo
+	var ci codeInfo
 	obj := h.Tag(addr)
 	if l.Types.InstructionStream < 0 {
 		ci.Code = obj
@@ -168,7 +168,7 @@ func (h *Walker) compiledPosition(f *Frame, hasBytecode bool) {
 // bytecode in order, the length of its machine code (unsigned VLQ), the
 // first one that of the prologue; walking it needs each bytecode's length,
 // which the binary's own table (Bytecodes::kBytecodeSizes) gives.
-func (h *Walker) baselinePosition(f *Frame, ci CodeInfo) {
+func (h *Walker) baselinePosition(f *Frame, ci codeInfo) {
 	if f.BytecodeArray == 0 {
 		f.PositionNote = "baseline frame without a BytecodeArray"
 		return
@@ -186,7 +186,7 @@ func (h *Walker) baselinePosition(f *Frame, ci CodeInfo) {
 	f.Position, f.PositionNote = h.bytecodePosition(f.BytecodeArray, off)
 }
 
-func (h *Walker) baselineBytecodeOffset(ba Value, ci CodeInfo, pcOff int) (int, error) {
+func (h *Walker) baselineBytecodeOffset(ba Value, ci codeInfo, pcOff int) (int, error) {
 	l := h.Layout
 	sizes, err := h.bytecodeSizes()
 	if err != nil {
@@ -304,7 +304,7 @@ func (h *Walker) bytecodes(ba Value) ([]byte, error) {
 // decodes the position at the pc: the physical function's own position and
 // one InlinedFrame for each function the compiler inlined there,
 // innermost first.
-func (h *Walker) optimizedPosition(f *Frame, ci CodeInfo) {
+func (h *Walker) optimizedPosition(f *Frame, ci codeInfo) {
 	l := h.Layout
 	spt, err := h.Word(ci.Code, l.Code.SourcePositions)
 	if err != nil {
@@ -316,7 +316,7 @@ func (h *Walker) optimizedPosition(f *Frame, ci CodeInfo) {
 		f.PositionNote = "no source positions: " + err.Error()
 		return
 	}
-	es, err := DecodePositions(b, l.Code.SourcePositionFormat)
+	es, err := decodePositions(b, l.Code.SourcePositionFormat)
 	if err != nil && len(es) == 0 {
 		f.PositionNote = err.Error()
 		return
@@ -402,7 +402,7 @@ func (h *Walker) inliningPositions(code Value) ([]inlining, error) {
 		rec := ipb[i*int(l.Code.InliningPositionSize):]
 		raw := int64(binary.LittleEndian.Uint64(rec[l.Code.InliningPositionPosition:]))
 		fnID := int(int32(binary.LittleEndian.Uint32(rec[l.Code.InliningPositionFunction:])))
-		p := PosEntry{Raw: raw}
+		p := posEntry{Raw: raw}
 		out[i].callerPos, out[i].callerID = p.ScriptOffset(), p.InliningID()
 		s, err := h.FixedArrayGet(lits, fnID)
 		if err != nil {

@@ -12,26 +12,26 @@ import (
 // from it the receiver of inlined methods ("OrderProcessor.check") and the
 // builtins Turbofan inlined (Array.forEach around an inlined callback).
 
-// TrFrame is one frame of a translation: its frame instruction and the
+// trFrame is one frame of a translation: its frame instruction and the
 // instructions of its values (the function first, then the receiver for
 // JavaScript frames). A CAPTURED_OBJECT value is followed by the values of
 // its fields, which Values keeps flat.
-type TrFrame struct {
-	Op     TrOp
-	Values []TrOp
+type trFrame struct {
+	Op     trOp
+	Values []trOp
 }
 
 // IsJS reports whether a translation frame is a JavaScript frame: an
 // interpreted frame or a JavaScript builtin continuation (the frames V8
 // counts in the BEGIN's JS frame count).
-func (f TrFrame) IsJS() bool { return f.IsInterpreted() || f.IsBuiltin() }
+func (f trFrame) IsJS() bool { return f.IsInterpreted() || f.IsBuiltin() }
 
 // IsInterpreted: a function's (interpreted) frame.
-func (f TrFrame) IsInterpreted() bool { return strings.HasPrefix(f.Op.Name, "INTERPRETED_FRAME") }
+func (f trFrame) IsInterpreted() bool { return strings.HasPrefix(f.Op.Name, "INTERPRETED_FRAME") }
 
 // IsBuiltin: a JavaScript builtin continuation (a builtin with JS linkage,
 // as Array.prototype.forEach, inlined into optimized code).
-func (f TrFrame) IsBuiltin() bool {
+func (f trFrame) IsBuiltin() bool {
 	n := strings.ReplaceAll(f.Op.Name, "JAVA_SCRIPT", "JAVASCRIPT")
 	return strings.HasPrefix(n, "JAVASCRIPT_BUILTIN_CONTINUATION")
 }
@@ -44,7 +44,7 @@ func isFrameOp(name string) bool {
 // deoptFrames decodes the translation of a deopt point into its
 // frames, outermost first, checked against the counts its BEGIN states
 // (frames, JavaScript frames).
-func (h *Walker) deoptFrames(dp DeoptPoint) ([]TrFrame, error) {
+func (h *Walker) deoptFrames(dp deoptPoint) ([]trFrame, error) {
 	ops, err := h.translation(dp)
 	if err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func (h *Walker) deoptFrames(dp DeoptPoint) ([]TrFrame, error) {
 	return splitFrames(ops, t.VLQOpcodes)
 }
 
-func splitFrames(ops []TrOp, vlqOpcodes bool) ([]TrFrame, error) {
+func splitFrames(ops []trOp, vlqOpcodes bool) ([]trFrame, error) {
 	if len(ops) == 0 || !isBegin(ops[0].Name) {
 		return nil, fmt.Errorf("translation does not start with BEGIN")
 	}
@@ -71,11 +71,11 @@ func splitFrames(ops []TrOp, vlqOpcodes bool) ([]TrFrame, error) {
 		return nil, fmt.Errorf("BEGIN with %d operands", len(b.Operands))
 	}
 	nFrames, nJS := b.Signed(i), b.Signed(i+1)
-	var out []TrFrame
+	var out []trFrame
 	for _, op := range ops[1:] {
 		switch {
 		case isFrameOp(op.Name):
-			out = append(out, TrFrame{Op: op})
+			out = append(out, trFrame{Op: op})
 		case op.Name == "UPDATE_FEEDBACK":
 		case len(out) == 0:
 			return nil, fmt.Errorf("%s at %d before the first frame", op.Name, op.Pos)
@@ -95,9 +95,9 @@ func splitFrames(ops []TrOp, vlqOpcodes bool) ([]TrFrame, error) {
 	return out, nil
 }
 
-// TrValue is a value of a translation frame as a post-mortem debugger can
+// trValue is a value of a translation frame as a post-mortem debugger can
 // read it.
-type TrValue struct {
+type trValue struct {
 	Value Value  // the value, when it is in the core
 	Map   Value  // for an object the optimized code never allocated (escape analysed): its map
 	From  string // where it was read: "literal 19", "stack slot 6 (fp-40)", "captured object"
@@ -106,7 +106,7 @@ type TrValue struct {
 
 // Known reports whether the value (or, for a captured object, its map) was
 // read.
-func (v TrValue) Known() bool { return v.Note == "" }
+func (v trValue) Known() bool { return v.Note == "" }
 
 // stackSlotFP is the offset from the optimized frame's fp of spill slot
 // i, as V8's deoptimizer reads it: slots count down from the caller's sp
@@ -116,21 +116,21 @@ func (h *Walker) stackSlotFP(i int) int64 { return h.Layout.Frame.Args - int64(i
 
 // trFrameValue reads value k of translation frame tf of the optimized
 // frame at fp (code: its Code object, for the literal array).
-func (h *Walker) trFrameValue(code Value, fp uint64, tf TrFrame, k int) TrValue {
+func (h *Walker) trFrameValue(code Value, fp uint64, tf trFrame, k int) trValue {
 	// Find value k at the top level: a CAPTURED_OBJECT's fields follow
 	// it; skip them.
 	i := 0
 	for n := 0; n < k; n++ {
 		if i >= len(tf.Values) {
-			return TrValue{Note: fmt.Sprintf("the frame has only %d values", n)}
+			return trValue{Note: fmt.Sprintf("the frame has only %d values", n)}
 		}
 		i = skipValue(tf.Values, i)
 		if i < 0 {
-			return TrValue{Note: "value not decodable"}
+			return trValue{Note: "value not decodable"}
 		}
 	}
 	if i >= len(tf.Values) {
-		return TrValue{Note: fmt.Sprintf("the frame has no value %d", k)}
+		return trValue{Note: fmt.Sprintf("the frame has no value %d", k)}
 	}
 	op := tf.Values[i]
 	switch op.Name {
@@ -138,21 +138,21 @@ func (h *Walker) trFrameValue(code Value, fp uint64, tf TrFrame, k int) TrValue 
 		id := op.Signed(0)
 		v, err := h.deoptLiteral(code, id)
 		if err != nil {
-			return TrValue{Note: fmt.Sprintf("literal %d: %v", id, err)}
+			return trValue{Note: fmt.Sprintf("literal %d: %v", id, err)}
 		}
-		return TrValue{Value: v, From: fmt.Sprintf("literal %d", id)}
+		return trValue{Value: v, From: fmt.Sprintf("literal %d", id)}
 	case "STACK_SLOT", "TAGGED_STACK_SLOT":
 		s := op.Signed(0)
 		off := h.stackSlotFP(s)
 		w, err := h.Proc.ReadU64(uint64(int64(fp) + off))
 		if err != nil {
-			return TrValue{Note: fmt.Sprintf("stack slot %d (fp%+d): %v", s, off, err)}
+			return trValue{Note: fmt.Sprintf("stack slot %d (fp%+d): %v", s, off, err)}
 		}
-		return TrValue{Value: Value(w), From: fmt.Sprintf("stack slot %d (fp%+d)", s, off)}
+		return trValue{Value: Value(w), From: fmt.Sprintf("stack slot %d (fp%+d)", s, off)}
 	case "REGISTER":
-		return TrValue{Note: fmt.Sprintf("kept in a register (code %d) at the call: registers of frames below the signal frame are not in the core", op.Operands[0])}
+		return trValue{Note: fmt.Sprintf("kept in a register (code %d) at the call: registers of frames below the signal frame are not in the core", op.Operands[0])}
 	case "OPTIMIZED_OUT":
-		return TrValue{Note: "optimized out"}
+		return trValue{Note: "optimized out"}
 	case "CAPTURED_OBJECT":
 		// An object escape analysis removed: its fields follow, the map
 		// first.
@@ -161,19 +161,19 @@ func (h *Walker) trFrameValue(code Value, fp uint64, tf TrFrame, k int) TrValue 
 			if err == nil && h.IsHeapObject(m) {
 				if t := h.Layout.Types.Map; t >= 0 {
 					if it, err := h.InstanceType(m); err == nil && it == t {
-						return TrValue{Map: m, From: "captured object (not allocated; map from literal " + fmt.Sprint(tf.Values[i+1].Signed(0)) + ")"}
+						return trValue{Map: m, From: "captured object (not allocated; map from literal " + fmt.Sprint(tf.Values[i+1].Signed(0)) + ")"}
 					}
 				}
 			}
 		}
-		return TrValue{Note: "an object optimized code did not allocate, its map not a literal"}
+		return trValue{Note: "an object optimized code did not allocate, its map not a literal"}
 	}
-	return TrValue{Note: "kept as " + op.Name}
+	return trValue{Note: "kept as " + op.Name}
 }
 
 // skipValue returns the index after the value starting at i (-1 when it
 // cannot be skipped).
-func skipValue(vs []TrOp, i int) int {
+func skipValue(vs []trOp, i int) int {
 	if i >= len(vs) {
 		return -1
 	}
@@ -220,7 +220,7 @@ func (h *Walker) deoptLiteral(code Value, id int) (Value, error) {
 
 // translationFrames decodes the translation of an optimized frame's deopt
 // point at its return address.
-func (h *Walker) translationFrames(f *Frame) ([]TrFrame, error) {
+func (h *Walker) translationFrames(f *Frame) ([]trFrame, error) {
 	ci, err := h.codeAt(f.PC)
 	if err != nil {
 		return nil, err
@@ -248,7 +248,7 @@ func (h *Walker) inlineFromTranslation(f *Frame) {
 		return
 	}
 	// Outermost first: the physical frame's function, then the inlined ones.
-	var interp []TrFrame
+	var interp []trFrame
 	for _, tf := range tfs {
 		if tf.IsInterpreted() {
 			interp = append(interp, tf)
@@ -308,7 +308,7 @@ func (h *Walker) inlineFromTranslation(f *Frame) {
 	f.InlinedFrames = out
 }
 
-func (h *Walker) setReceiver(in *InlinedFrame, f *Frame, tf TrFrame) {
+func (h *Walker) setReceiver(in *InlinedFrame, f *Frame, tf trFrame) {
 	if fv := h.trFrameValue(f.Code, f.FP, tf, 0); fv.Known() && h.isJSFunction(fv.Value) {
 		in.Function = fv.Value
 	}

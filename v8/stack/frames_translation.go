@@ -21,9 +21,9 @@ func (h *Walker) translationOps() (*opTable, error) {
 	return t, nil
 }
 
-// TrOp is one decoded translation instruction. Operands are the raw
+// trOp is one decoded translation instruction. Operands are the raw
 // (unsigned) VLQ numbers; Signed interprets one as V8's signed operands.
-type TrOp struct {
+type trOp struct {
 	Pos      int // byte offset in the translation array (in the earlier translation for matched ops)
 	Name     string
 	Operands []uint32
@@ -31,7 +31,7 @@ type TrOp struct {
 }
 
 // Signed is operand i read as a signed operand (sign in the low bit).
-func (o TrOp) Signed(i int) int {
+func (o trOp) Signed(i int) int {
 	u := o.Operands[i]
 	if u&1 != 0 {
 		return -int(u >> 1)
@@ -53,8 +53,8 @@ func vlq(b []byte, p int) (uint32, int, error) {
 // parseOp decodes the instruction at p. From V8 11 an opcode byte past
 // the last opcode is MATCH_PREVIOUS_TRANSLATION with the byte's excess as
 // its operand.
-func parseOp(t *opTable, b []byte, p int) (TrOp, int, error) {
-	op := TrOp{Pos: p}
+func parseOp(t *opTable, b []byte, p int) (trOp, int, error) {
+	op := trOp{Pos: p}
 	var code int
 	if t.VLQOpcodes {
 		u, np, err := vlq(b, p)
@@ -135,7 +135,7 @@ func (h *Walker) translationBegins(tr Value) ([]int, error) {
 // opcode) stands for the next max(n, 1) instructions of the earlier
 // translation, after skipping there as many instructions as were written
 // out since the last match (or since the BEGIN, counting the BEGIN).
-func (h *Walker) translation(dp DeoptPoint) ([]TrOp, error) {
+func (h *Walker) translation(dp deoptPoint) ([]trOp, error) {
 	t, err := h.translationOps()
 	if err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ func (h *Walker) translation(dp DeoptPoint) ([]TrOp, error) {
 		}
 	}
 	since := 1 // instructions written out since prev was last lined up
-	out := []TrOp{first}
+	out := []trOp{first}
 	for p < len(b) && len(out) < 1<<16 {
 		op, np, err := parseOp(t, b, p)
 		if err != nil {

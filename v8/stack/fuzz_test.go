@@ -59,7 +59,7 @@ func FuzzSourcePositions(f *testing.F) {
 	f.Add([]byte{0x81}, uint8(2))
 	f.Add([]byte{}, uint8(0))
 	f.Fuzz(func(t *testing.T, b []byte, format uint8) {
-		es, err := DecodePositions(b, int(format%3))
+		es, err := decodePositions(b, int(format%3))
 		if 2*len(es) > len(b) {
 			t.Fatalf("%d entries from %d bytes", len(es), len(b))
 		}
@@ -97,7 +97,7 @@ func FuzzTranslation(f *testing.F) {
 		if ops.Err != nil {
 			t.Fatal(ops.Err)
 		}
-		var all []TrOp
+		var all []trOp
 		for p := 0; p < len(b); {
 			op, next, err := parseOp(&ops, b, p)
 			if err != nil {

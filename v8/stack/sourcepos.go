@@ -17,19 +17,19 @@ import (
 // A raw SourcePosition has bit 0 = external, bits 1..30 = script offset + 1
 // and bits 31..46 = inlining id + 1 (0 = not inlined).
 
-// PosEntry is one decoded source position table entry.
-type PosEntry struct {
+// posEntry is one decoded source position table entry.
+type posEntry struct {
 	CodeOffset int
 	Statement  bool
 	Raw        int64
 }
 
 // ScriptOffset is the entry's offset into the script source (-1 for none).
-func (e PosEntry) ScriptOffset() int { return int((e.Raw>>1)&(1<<30-1)) - 1 }
+func (e posEntry) ScriptOffset() int { return int((e.Raw>>1)&(1<<30-1)) - 1 }
 
 // InliningID is the index of the inlined function in the code's inlining
 // positions, -1 when the position is in the code's own function.
-func (e PosEntry) InliningID() int { return int((e.Raw>>31)&0xffff) - 1 }
+func (e posEntry) InliningID() int { return int((e.Raw>>31)&0xffff) - 1 }
 
 func readSignedVLQ(b []byte, i *int) (int64, bool) {
 	u, next, err := readVLQ(b, *i, vlqGroups64)
@@ -37,11 +37,11 @@ func readSignedVLQ(b []byte, i *int) (int64, bool) {
 	return zigzag(u), err == nil
 }
 
-// DecodePositions decodes a source position table of the given format
+// decodePositions decodes a source position table of the given format
 // (const ndb_source_position_format: 1 up to V8 13, 2 from V8 14, where the
 // first number is 2×delta+1 and its sign marks statements).
-func DecodePositions(b []byte, format int) ([]PosEntry, error) {
-	var out []PosEntry
+func decodePositions(b []byte, format int) ([]posEntry, error) {
+	var out []posEntry
 	var off, raw int64
 	for i := 0; i < len(b); {
 		d, ok := readSignedVLQ(b, &i)
@@ -62,16 +62,16 @@ func DecodePositions(b []byte, format int) ([]PosEntry, error) {
 		}
 		off += d
 		raw += p
-		out = append(out, PosEntry{CodeOffset: int(off), Statement: stmt, Raw: raw})
+		out = append(out, posEntry{CodeOffset: int(off), Statement: stmt, Raw: raw})
 	}
 	return out, nil
 }
 
 // positionAt returns the last entry whose code offset is <= off.
-func positionAt(es []PosEntry, off int) (PosEntry, bool) {
+func positionAt(es []posEntry, off int) (posEntry, bool) {
 	i := sort.Search(len(es), func(i int) bool { return es[i].CodeOffset > off })
 	if i == 0 {
-		return PosEntry{}, false
+		return posEntry{}, false
 	}
 	return es[i-1], true
 }
@@ -105,7 +105,7 @@ func (h *Walker) bytecodePosition(ba Value, off int) (int, string) {
 	if err != nil {
 		return -1, "no source positions: " + err.Error()
 	}
-	es, err := DecodePositions(b, l.Frame.SourcePositionFormat)
+	es, err := decodePositions(b, l.Frame.SourcePositionFormat)
 	if err != nil && len(es) == 0 {
 		return -1, err.Error()
 	}
