@@ -20,7 +20,7 @@ func CensusOf(inv *Invocation) (*heap.Census, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := inv.S.Cached("heap-census", func() (any, error) {
+	v, err := inv.Session.Cached("heap-census", func() (any, error) {
 		t0 := time.Now()
 		tty := false
 		if f, ok := inv.Warn.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -57,7 +57,7 @@ func GraphOf(inv *Invocation) (*heap.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := inv.S.Cached("heap-graph", func() (any, error) { return heap.BuildGraph(inv.Ctx, c, 0) })
+	v, err := inv.Session.Cached("heap-graph", func() (any, error) { return heap.BuildGraph(inv.Ctx, c, 0) })
 	if err != nil {
 		return nil, err
 	}

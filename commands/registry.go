@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	"github.com/ndb-debugger/ndb/elfcore"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 // AddrMode says whether a dcmd takes an address (ADDR::dcmd).
@@ -95,14 +95,14 @@ func Names() []string {
 // Session is what every dcmd works on: one opened core (or bundle).
 type Session struct {
 	Proc *elfcore.Process
-	Meta *v8layout.Metadata
+	Meta *layout.Metadata
 
 	mu    sync.Mutex
 	cache map[string]any
 }
 
 // NewSession makes a session for an opened process.
-func NewSession(p *elfcore.Process, m *v8layout.Metadata) *Session {
+func NewSession(p *elfcore.Process, m *layout.Metadata) *Session {
 	return &Session{Proc: p, Meta: m, cache: map[string]any{}}
 }
 
@@ -128,7 +128,7 @@ func (s *Session) Cached(key string, make func() (any, error)) (any, error) {
 // Invocation is one run of a dcmd.
 type Invocation struct {
 	Ctx     context.Context
-	S       *Session
+	Session *Session
 	Cmd     *Command
 	Addr    uint64
 	HasAddr bool
@@ -215,7 +215,7 @@ func NewInvocation(ctx context.Context, s *Session, c *Command, args []string) (
 	if err != nil {
 		return nil, err
 	}
-	return &Invocation{Ctx: ctx, S: s, Cmd: c, Args: rest, flags: flags, Out: io.Discard, Warn: io.Discard}, nil
+	return &Invocation{Ctx: ctx, Session: s, Cmd: c, Args: rest, flags: flags, Out: io.Discard, Warn: io.Discard}, nil
 }
 
 // Run runs the dcmd, turning a panic into an internal error of that dcmd so

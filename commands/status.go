@@ -48,7 +48,7 @@ signal: a core of a live process), "signal_thread", "fault_addr"
 }
 
 func runStatus(inv *Invocation) error {
-	p := inv.S.Proc
+	p := inv.Session.Proc
 	sig := p.Signal()
 	cmdline := p.Info.Args
 	if argv := p.Argv(); len(argv) > 0 {

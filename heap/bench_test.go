@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 // The heap benchmarks run on a core of about 1 GB of live JavaScript heap
@@ -22,7 +22,7 @@ import (
 // The same core for ndb itself:
 //
 //	go run ./internal/testnode/cmd/mkcore 22.23.3 leakbig.js --max-old-space-size=4096
-func bigHeap(b *testing.B) *v8layout.Heap {
+func bigHeap(b *testing.B) *object.Heap {
 	b.Helper()
 	if os.Getenv("NDB_BENCH_BIG") == "" {
 		b.Skip("set NDB_BENCH_BIG=1 to make and use the 1 GB core")
@@ -66,7 +66,7 @@ func BenchmarkGraph1GB(b *testing.B) {
 	b.ReportMetric(float64(len(g.refs)), "refs")
 }
 
-func bigTarget(b *testing.B) (*v8layout.Heap, *Graph, uint64) {
+func bigTarget(b *testing.B) (*object.Heap, *Graph, uint64) {
 	h := bigHeap(b)
 	c, err := Build(context.Background(), h, Options{})
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 // Group is the set of objects alike: same kind, constructor (or function
@@ -160,7 +161,7 @@ func (l *local) group(key string, mk func() *Group) *localGroup {
 }
 
 // Build enumerates every object of the heap in the core.
-func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) {
+func Build(ctx context.Context, h *object.Heap, opt Options) (*Census, error) {
 	t0 := time.Now()
 	w, err := newWalker(h)
 	if err != nil {
@@ -183,7 +184,7 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 		caches[i].fast = !opt.strict
 		locals[i] = &local{reg: reg, fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, bySFI: map[uint64]*localGroup{}}
 	}
-	globalType := typ(w.m, "JS_GLOBAL_OBJECT_TYPE")
+	globalType := w.l.Types.JSGlobalObject
 	rel := newReleaser(w.p, w.pages)
 	err = w.forPages(ctx, workers, opt.Progress, func(k, i int) {
 		l := locals[k]
@@ -343,7 +344,7 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 		lg = l.mapGroup(mi)
 		if lg == nil {
 			lg = l.group(fmt.Sprintf("internal\x00%d", mi.Type), func() *Group {
-				return &Group{Kind: KindInternal, Constructor: internalName(w.m, mi.Type), Type: mi.Type}
+				return &Group{Kind: KindInternal, Constructor: internalName(w.l.Meta, mi.Type), Type: mi.Type}
 			})
 			l.byMap[mi.seq] = lg
 		}
@@ -388,7 +389,7 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 	return lg
 }
 
-func internalName(m *v8layout.Metadata, t int) string {
+func internalName(m *layout.Metadata, t int) string {
 	if n := m.TypeName(t); n != "" {
 		return "(" + strings.TrimSuffix(n, "_TYPE") + ")"
 	}

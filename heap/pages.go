@@ -7,7 +7,7 @@
 // and ends (on the page up to V8 12, in an off-page metadata record the
 // header points to from V8 13). Objects lie back to back in the area, each
 // starting with its map word, each sized from its map (see
-// v8layout/objsize.go). Where a page cannot be parsed — a corrupted object,
+// v8/layout/objsize.go). Where a page cannot be parsed — a corrupted object,
 // the unfilled tail of an allocation buffer, a damaged or zero-filled
 // header — the walker falls back to a conservative scan for the next word
 // that is a map pointer whose object is followed by another valid object,

@@ -89,7 +89,7 @@ func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 		workers = 1
 	}
 	scanGroup := make([]bool, len(c.byID))
-	freeSpace := typ(c.w.m, "FREE_SPACE_TYPE")
+	freeSpace := c.w.l.Types.FreeSpace
 	for i, gr := range c.byID {
 		// Free space holds the stale words of dead objects.
 		scanGroup[i] = scans(gr.Kind) && !(gr.Kind == KindInternal && gr.Type == freeSpace)

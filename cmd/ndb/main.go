@@ -16,7 +16,7 @@ import (
 	"github.com/ndb-debugger/ndb/commands"
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/repl"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 // Version is ndb's version, set at release time with -ldflags.
@@ -163,7 +163,7 @@ func Open(path string, opts elfcore.Options) (*commands.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := v8layout.Load(p)
+	m, err := layout.Load(p)
 	if err != nil {
 		p.Close()
 		return nil, err
