@@ -1,6 +1,7 @@
 package unwind
 
 import (
+	"debug/elf"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -322,10 +323,15 @@ func (w *walker) checkPC(pc uint64) error {
 	seg, ok := w.p.SegmentAt(pc)
 	switch {
 	case !ok:
+		// gdb's cores leave some file mappings out of the program headers;
+		// NT_FILE still names them (without their permissions).
+		if _, ok := w.p.FileMappingAt(pc); ok {
+			return nil
+		}
 		return fmt.Errorf("return address %#x is outside every mapping", pc)
-	case seg.Flags&4 == 0 && seg.Flags&1 == 0: // neither PF_R nor PF_X: PROT_NONE
+	case seg.Flags&(elf.PF_R|elf.PF_X) == 0:
 		return fmt.Errorf("return address %#x is in inaccessible memory", pc)
-	case seg.Flags&1 == 0: // PF_X
+	case seg.Flags&elf.PF_X == 0:
 		return fmt.Errorf("return address %#x is in memory that is not executable", pc)
 	}
 	return nil
