@@ -189,3 +189,21 @@ func needGDB(t *testing.T) {
 		t.Skip("gdb is not installed")
 	}
 }
+
+// TestDeepStack: a stack overflow's thousands of frames are all walked, to
+// the outermost frame: there is no frame cap.
+func TestDeepStack(t *testing.T) {
+	c := testnode.MakeCore(t, "22.23.3", "stack_overflow.js", []string{"--abort-on-uncaught-exception"}, nil)
+	p := open(t, c)
+	frames, stop := unwind.New(p).Thread(*p.SignalThread())
+	walks := 0
+	for _, f := range frames {
+		if f.Method == unwind.MethodFP {
+			walks++
+		}
+	}
+	if stop.Kind != unwind.StopOutermost || walks < 5000 || name(p, frames[len(frames)-1]) != "_start" {
+		t.Errorf("%d frames (%d by frame pointer), stop %s", len(frames), walks, stop)
+	}
+	t.Logf("%d frames, %d by frame pointer", len(frames), walks)
+}

@@ -78,8 +78,8 @@ func gdbStacks(t *testing.T, exe, core string) map[int][]gdbFrame {
 }
 
 const (
-	gdbInlineFrame  = 2
-	gdbSigtrampFrme = 4
+	gdbInlineFrame   = 2
+	gdbSigtrampFrame = 4
 )
 
 // TestAgainstGDB compares the native frames of every thread with gdb's
@@ -127,7 +127,7 @@ func compareGDB(t *testing.T, p *elfcore.Process, frames []unwind.Frame, gdb []g
 			t.Errorf("frame %d: pc %#x sp %#x, gdb: pc %#x sp %#x", i, f.PC, f.SP, g.pc, g.sp)
 			return false
 		}
-		if (g.typ == gdbSigtrampFrme) != f.Trampoline {
+		if (g.typ == gdbSigtrampFrame) != f.Trampoline {
 			t.Errorf("frame %d: trampoline %v, gdb frame type %d", i, f.Trampoline, g.typ)
 			return false
 		}

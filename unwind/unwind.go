@@ -100,7 +100,26 @@ type Unwinder struct {
 	p      *elfcore.Process
 	mu     sync.Mutex
 	tables map[string]*moduleTables // by mapped path
+	// rows caches what a pc's code needs: deep recursion runs the same
+	// few return addresses thousands of times.
+	rows map[pcKey]*pcRow
 }
+
+type pcKey struct {
+	pc    uint64
+	exact bool
+}
+
+// pcRow is the unwind rule of one pc: a row, or why there is none.
+type pcRow struct {
+	sigreturn bool
+	row       cfi.Row
+	err       error
+}
+
+// maxCachedRows bounds the cache (a hostile core can have any number of
+// distinct return addresses).
+const maxCachedRows = 1 << 16
 
 type moduleTables struct {
 	mod   *elfcore.Module
@@ -111,7 +130,7 @@ type moduleTables struct {
 
 // New returns an unwinder for the process. It reads nothing yet.
 func New(p *elfcore.Process) *Unwinder {
-	return &Unwinder{p: p, tables: map[string]*moduleTables{}}
+	return &Unwinder{p: p, tables: map[string]*moduleTables{}, rows: map[pcKey]*pcRow{}}
 }
 
 // tablesFor returns the unwind tables of the file mapped at path.
@@ -258,7 +277,8 @@ type stepResult struct {
 // step finds the caller of the frame cur whose registers are regs.
 func (w *walker) step(regs *Regs, cur *Frame) (Regs, stepResult) {
 	pc := cur.PC
-	if w.isSigreturn(pc) {
+	info := w.rowAt(cur)
+	if info.sigreturn {
 		cur.Trampoline = true
 		next, err := w.signalStep(regs)
 		if err != nil {
@@ -266,7 +286,7 @@ func (w *walker) step(regs *Regs, cur *Frame) (Regs, stepResult) {
 		}
 		return next, stepResult{method: MethodSignal}
 	}
-	next, cfa, cfiErr := w.cfiStep(regs, cur)
+	next, cfa, cfiErr := w.cfiStep(regs, info)
 	if cfiErr == nil {
 		if err := w.check(regs, &next); err != nil {
 			cfiErr = err
@@ -373,9 +393,6 @@ func (w *walker) tablesAt(pc uint64) (*moduleTables, uint64, error) {
 		return nil, 0, errNoCFI
 	}
 	t := w.u.tablesFor(fm.Path)
-	if t.note != "" {
-		w.note(t.note)
-	}
 	if t.mod == nil || (t.eh == nil && t.debug == nil) {
 		return nil, 0, errNoCFI
 	}
@@ -403,25 +420,60 @@ func (t *moduleTables) fde(vaddr uint64) (cfi.FDE, error) {
 	return cfi.FDE{}, errEH
 }
 
-// cfiStep applies the CFI row at the frame's pc.
-func (w *walker) cfiStep(regs *Regs, cur *Frame) (Regs, uint64, error) {
-	var next Regs
-	lookup := cur.LookupPC()
+// rowAt returns what the frame's pc needs, from the cache or computed.
+func (w *walker) rowAt(cur *Frame) *pcRow {
+	key := pcKey{cur.PC, cur.Exact}
+	u := w.u
+	u.mu.Lock()
+	r, ok := u.rows[key]
+	u.mu.Unlock()
+	if !ok {
+		r = &pcRow{sigreturn: w.isSigreturn(cur.PC)}
+		if !r.sigreturn {
+			r.row, r.err = w.findRow(cur.LookupPC())
+		}
+		u.mu.Lock()
+		if len(u.rows) < maxCachedRows {
+			u.rows[key] = r
+		}
+		u.mu.Unlock()
+	}
+	if fm, ok := w.p.FileMappingAt(cur.LookupPC()); ok {
+		if t := u.tablesFor(fm.Path); t.note != "" {
+			w.note(t.note)
+		}
+	}
+	return r
+}
+
+// findRow computes the CFI row at pc.
+func (w *walker) findRow(lookup uint64) (cfi.Row, error) {
 	t, vaddr, err := w.tablesAt(lookup)
 	if err != nil {
-		return next, 0, err
+		return cfi.Row{}, err
 	}
 	fde, err := t.fde(vaddr)
 	if errors.Is(err, cfi.ErrNoFDE) {
-		return next, 0, errNoCFI
+		return cfi.Row{}, errNoCFI
 	}
 	if err != nil {
-		return next, 0, fmt.Errorf("%s: %v", t.mod.Name(), err)
+		return cfi.Row{}, fmt.Errorf("%s: %v", t.mod.Name(), err)
 	}
 	row, err := fde.Row(vaddr)
 	if err != nil {
-		return next, 0, fmt.Errorf("%s: %v", t.mod.Name(), err)
+		return cfi.Row{}, fmt.Errorf("%s: %v", t.mod.Name(), err)
 	}
+	return row, nil
+}
+
+// cfiStep applies the CFI row at the frame's pc.
+func (w *walker) cfiStep(regs *Regs, info *pcRow) (Regs, uint64, error) {
+	var next Regs
+	if info.err != nil {
+		return next, 0, info.err
+	}
+	row := info.row
+	var err error
 	m := machine{regs: regs, p: w.p}
 	var cfa uint64
 	switch row.CFA.Kind {
@@ -435,6 +487,12 @@ func (w *walker) cfiStep(regs *Regs, cur *Frame) (Regs, uint64, error) {
 		if cfa, err = cfi.Eval(row.CFA.Expr, m); err != nil {
 			return next, 0, fmt.Errorf("CFA expression: %v", err)
 		}
+	}
+	if sp := regs.V[cfi.RegRSP]; cfa <= sp {
+		return next, 0, fmt.Errorf("CFA %#x is not above sp %#x (a loop)", cfa, sp)
+	}
+	if cfa > w.stack.End {
+		return next, 0, fmt.Errorf("CFA %#x is past the end of the stack mapping [%#x, %#x)", cfa, w.stack.Start, w.stack.End)
 	}
 	ra := row.Regs[row.RA]
 	switch ra.Kind {
