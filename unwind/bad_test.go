@@ -138,3 +138,21 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestCallThroughBadPointer: a thread that faulted calling address 0 has
+// its caller's return address at sp.
+func TestCallThroughBadPointer(t *testing.T) {
+	p := synthetic(t, []ehbuild.FDE{{Begin: 0x2000, Size: 0x100, Instr: outermost}},
+		map[uint64]uint64{0x7000: libBase + 0x2010})
+	frames, stop := unwind.New(p).Walk(start(0, 0x7000, 0))
+	if len(frames) != 2 || frames[1].Method != unwind.MethodStackTop || frames[1].PC != libBase+0x2010 ||
+		frames[1].SP != 0x7008 || stop.Kind != unwind.StopOutermost {
+		t.Errorf("frames %+v, stop %s", frames, stop)
+	}
+	// Not a return address either: the walk ends with both reasons.
+	p = synthetic(t, nil, map[uint64]uint64{0x7000: 0x1234})
+	frames, stop = unwind.New(p).Walk(start(0, 0x7000, 0))
+	if len(frames) != 1 || stop.Kind != unwind.StopFailed || !strings.Contains(stop.Reason, "pc 0x0 is not code") {
+		t.Errorf("frames %+v, stop %s", frames, stop)
+	}
+}

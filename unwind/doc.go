@@ -22,6 +22,12 @@
 // is the interrupted code, its registers read from the ucontext the kernel
 // saved on the stack.
 //
+// A thread whose pc is not code (it faulted calling through a bad pointer)
+// continues from the return address at its sp (MethodStackTop).
+//
+// Walk starts from any register set (rsp and rip at least), e.g. from the
+// fp, sp and pc V8 recorded for its last exit frame.
+//
 // For a JavaScript stack walker: V8's frames are frame-pointer frames. At
 // the first frame whose pc lies in V8 code (JIT code in anonymous memory,
 // or a Builtins_* symbol), FP is that frame's rbp (FPKnown tells whether

@@ -20,6 +20,9 @@ const (
 	MethodCFI                  // call frame information of the callee
 	MethodFP                   // the callee's frame pointer chain
 	MethodSignal               // a signal frame's saved registers
+	// MethodStackTop: the callee's pc was not code (a call through a bad
+	// pointer), so the return address its call pushed is at its sp.
+	MethodStackTop
 )
 
 func (m Method) String() string {
@@ -32,6 +35,8 @@ func (m Method) String() string {
 		return "fp"
 	case MethodSignal:
 		return "signal"
+	case MethodStackTop:
+		return "sp"
 	}
 	return fmt.Sprintf("method(%d)", uint8(m))
 }
@@ -286,6 +291,16 @@ func (w *walker) step(regs *Regs, cur *Frame) (Regs, stepResult) {
 		}
 		return next, stepResult{method: MethodSignal}
 	}
+	if cur.Exact && w.checkPC(pc) != nil {
+		next, err := w.stackTopStep(regs)
+		if err == nil {
+			err = w.check(regs, &next)
+		}
+		if err != nil {
+			return next, stepResult{err: fmt.Sprintf("pc %#x is not code, and the word at sp is no return address: %v", pc, err)}
+		}
+		return next, stepResult{method: MethodStackTop, cfa: regs.V[cfi.RegRSP] + 8}
+	}
 	next, cfa, cfiErr := w.cfiStep(regs, info)
 	if cfiErr == nil {
 		if err := w.check(regs, &next); err != nil {
@@ -355,6 +370,21 @@ func (w *walker) checkPC(pc uint64) error {
 		return fmt.Errorf("return address %#x is in memory that is not executable", pc)
 	}
 	return nil
+}
+
+// stackTopStep unwinds a frame whose pc is not code: a call through a bad
+// pointer faulted before the callee ran, so [sp] is the return address and
+// every other register is the caller's.
+func (w *walker) stackTopStep(regs *Regs) (Regs, error) {
+	next := *regs
+	sp := regs.V[cfi.RegRSP]
+	ra, err := w.p.ReadU64(sp)
+	if err != nil {
+		return next, err
+	}
+	next.set(cfi.RegRA, ra)
+	next.set(cfi.RegRSP, sp+8)
+	return next, nil
 }
 
 // fpStep follows the frame pointer: [rbp] is the caller's rbp, [rbp+8] the
