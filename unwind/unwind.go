@@ -341,7 +341,8 @@ var errNoCFI = errors.New("no FDE covers the pc")
 // on the stack, its pc in executable memory.
 func (w *walker) check(regs, next *Regs) error {
 	sp, nsp := regs.V[cfi.RegRSP], next.V[cfi.RegRSP]
-	if nsp <= sp {
+	if nsp < sp+8 || sp+8 < sp {
+		// A call pushes at least its return address.
 		return fmt.Errorf("caller's sp %#x is not above sp %#x (a loop)", nsp, sp)
 	}
 	if nsp > w.stack.End {
@@ -518,7 +519,7 @@ func (w *walker) cfiStep(regs *Regs, info *pcRow) (Regs, uint64, error) {
 			return next, 0, fmt.Errorf("CFA expression: %v", err)
 		}
 	}
-	if sp := regs.V[cfi.RegRSP]; cfa <= sp {
+	if sp := regs.V[cfi.RegRSP]; cfa < sp+8 {
 		return next, 0, fmt.Errorf("CFA %#x is not above sp %#x (a loop)", cfa, sp)
 	}
 	if cfa > w.stack.End {
