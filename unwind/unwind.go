@@ -170,14 +170,6 @@ func (u *Unwinder) tablesFor(path string) *moduleTables {
 	return t
 }
 
-// Preload loads the unwind tables of every mapped module now (for
-// measuring; walks load what they need).
-func (u *Unwinder) Preload() {
-	for _, fm := range u.p.Files {
-		u.tablesFor(fm.Path)
-	}
-}
-
 // Thread walks a thread's stack from its registers.
 func (u *Unwinder) Thread(t elfcore.Thread) ([]Frame, Stop) {
 	return u.Walk(regsOf(&t.Regs))
