@@ -33,6 +33,7 @@ func suggest(name string, names []string) []string {
 	for _, n := range names {
 		d := levenshtein.ComputeDistance(name, n)
 		switch {
+		case d > limit:
 		case d < best:
 			best, out = d, []string{n}
 		case d == best:

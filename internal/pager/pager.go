@@ -69,7 +69,7 @@ func (p *Pager) Begin(cancel func(error)) *Writer {
 	if cols <= 0 {
 		cols = 80
 	}
-	return &Writer{p: p, rows: rows - 1, cols: cols, cancel: cancel}
+	return &Writer{p: p, rows: rows - 1, cols: cols, cancel: cancel} // a row for the prompt
 }
 
 // Writer holds output back until it fills the screen; then it starts the
@@ -81,7 +81,7 @@ type Writer struct {
 
 	mu      sync.Mutex
 	buf     bytes.Buffer
-	lines   int // screen lines held in buf
+	lines   int // screen lines written so far
 	col     int // width of the unfinished line
 	proc    *exec.Cmd
 	pipe    io.WriteCloser
@@ -104,7 +104,7 @@ func (w *Writer) Write(b []byte) (int, error) {
 	}
 	w.buf.Write(b)
 	w.count(b)
-	if w.lines >= w.rows {
+	if w.lines > w.rows {
 		w.start()
 	}
 	return len(b), nil

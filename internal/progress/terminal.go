@@ -50,9 +50,10 @@ type termTask struct {
 	timer       *time.Timer
 	done, total atomic.Int64
 
-	mu    sync.Mutex
-	bar   *progressbar.ProgressBar
-	ended bool
+	mu      sync.Mutex
+	bar     *progressbar.ProgressBar
+	spinner bool // bar is a spinner: the size was unknown when it showed
+	ended   bool
 }
 
 // show draws the bar once the delay has passed: a bar when the size of
@@ -64,25 +65,29 @@ func (tk *termTask) show() {
 		return
 	}
 	total := tk.total.Load()
-	if total <= 0 {
-		total = -1
-	}
-	tk.bar = progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(tk.t.w),
-		progressbar.OptionSetDescription(tk.what),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionSetPredictTime(total > 0),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionSpinnerType(14),
-		progressbar.OptionClearOnFinish(),
-	)
+	tk.bar = tk.newBar(total)
 	if d := tk.done.Load(); d > 0 && total > 0 {
 		tk.bar.Set64(d)
 	} else {
 		tk.bar.RenderBlank()
 	}
+}
+
+func (tk *termTask) newBar(total int64) *progressbar.ProgressBar {
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(tk.t.w),
+		progressbar.OptionSetDescription(tk.what),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionClearOnFinish(),
+	}
+	tk.spinner = total <= 0
+	if tk.spinner {
+		return progressbar.NewOptions64(-1, opts...)
+	}
+	opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true))
+	return progressbar.NewOptions64(total, opts...)
 }
 
 func (tk *termTask) Update(done, total int64) {
@@ -93,10 +98,16 @@ func (tk *termTask) Update(done, total int64) {
 	if tk.bar == nil || tk.ended || tk.t.muted.Load() {
 		return
 	}
-	if total > 0 && int64(tk.bar.GetMax64()) != total && tk.bar.GetMax64() > 0 {
+	switch {
+	case tk.spinner && total > 0: // the size is known now: a bar instead
+		tk.bar.Finish()
+		tk.bar = tk.newBar(total)
+	case !tk.spinner && tk.bar.GetMax64() != total && total > 0:
 		tk.bar.ChangeMax64(total)
 	}
-	tk.bar.Set64(done)
+	if !tk.spinner {
+		tk.bar.Set64(done)
+	}
 }
 
 func (tk *termTask) Done() {
@@ -111,6 +122,5 @@ func (tk *termTask) Done() {
 	tk.ended = true
 	if tk.bar != nil {
 		tk.bar.Finish() // with OptionClearOnFinish this erases the line
-		tk.bar.Clear()
 	}
 }
