@@ -57,7 +57,7 @@ func newRoot() *cobra.Command {
   ndb --json -e '::findjsobjects' app.ndb  JSON lines
   ndb core /path/to/node < script.txt      a script
   ndb diff old.core new.core               compare two heaps`,
-		Args:              cobra.MaximumNArgs(2),
+		Args:              coreArgs,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		DisableAutoGenTag: true,
@@ -71,6 +71,7 @@ func newRoot() *cobra.Command {
 		},
 	}
 	root.SetVersionTemplate("ndb {{.Version}}\n")
+	root.SuggestionsMinimumDistance = 2
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	f := root.Flags()
 	f.StringArrayVarP(&o.eval, "eval", "e", nil, "run `DCMD` (repeatable), then exit")
@@ -89,6 +90,19 @@ func newRoot() *cobra.Command {
 		root.AddCommand(sub())
 	}
 	return root
+}
+
+// coreArgs wants CORE [EXECUTABLE]; a first word that is no file but
+// looks like a mistyped subcommand gets a suggestion.
+func coreArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 && len(args[0]) >= 3 { // shorter words are near too many names
+		if _, err := os.Stat(args[0]); err != nil {
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				return fmt.Errorf("no core %q, and no such command; did you mean %s?", repl.Clip(args[0]), strings.Join(s, " or "))
+			}
+		}
+	}
+	return cobra.MaximumNArgs(2)(cmd, args)
 }
 
 // completeDcmds offers dcmd names for -e in the shell.
