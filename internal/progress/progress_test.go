@@ -42,12 +42,13 @@ func TestLongWorkShowsABarAndErasesIt(t *testing.T) {
 	term := NewTerminal(&out, 0) // no delay: as if the work had run long
 	task := term.Start("heap census")
 	task.Update(640, 1280)
+	task.(*termTask).draw() // as the next redraw would
 	task.Done()
 	s := out.String()
-	if !strings.Contains(s, "heap census") || !strings.Contains(s, "(640/1280)") {
+	if !strings.Contains(s, "\rheap census  50% |███████████████               | 640/1280 [") {
 		t.Errorf("no bar in %q", s)
 	}
-	if !strings.HasSuffix(s, "\r") {
+	if !strings.HasSuffix(s, "\r\033[K") {
 		t.Errorf("the line was not erased at the end: %q", s)
 	}
 }
@@ -56,8 +57,18 @@ func TestUnknownSizeShowsASpinner(t *testing.T) {
 	var out syncBuffer
 	task := NewTerminal(&out, 0).Start("reference graph")
 	task.Done()
-	if s := out.String(); !strings.Contains(s, "reference graph") || strings.Contains(s, "%") {
+	s := out.String()
+	if !strings.HasPrefix(s, "\r⠋ reference graph [") || !strings.HasSuffix(s, "\r\033[K") || strings.Contains(s, "%") {
 		t.Errorf("spinner %q", s)
+	}
+}
+
+func TestLinesNeverWrap(t *testing.T) {
+	if got := fit(strings.Repeat("é", 100), 80); got != strings.Repeat("é", 79) {
+		t.Errorf("fit = %q", got)
+	}
+	if got := fit("short", 80); got != "short" {
+		t.Errorf("fit = %q", got)
 	}
 }
 
