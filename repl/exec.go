@@ -36,7 +36,7 @@ type Runner struct {
 	Pager  *pager.Pager
 	Failed int // how many commands failed
 
-	lines int // command lines run, numbered in the JSON envelope
+	lines int // command lines read (not blank, not comments), numbered in the JSON envelope
 }
 
 // ErrQuit is returned by Exec for $q / ::quit.
@@ -47,6 +47,7 @@ var ErrQuit = fmt.Errorf("quit")
 func (r *Runner) Exec(ctx context.Context, text string) error {
 	line, err := Parse(text)
 	if err != nil {
+		r.lines++
 		var pe *ParseError
 		if errors.As(err, &pe) {
 			r.fail(pe.Dcmd, err)
@@ -61,11 +62,11 @@ func (r *Runner) Exec(ctx context.Context, text string) error {
 	if len(line.Stages) == 0 {
 		return nil
 	}
+	r.lines++
 	if line.Shell != "" && r.NoShell {
 		r.fail("!", fmt.Errorf("shell commands are disabled (--no-shell)"))
 		return nil
 	}
-	r.lines++
 	out := r.Out
 	var shellBuf *bytes.Buffer
 	if line.Shell != "" {

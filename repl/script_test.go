@@ -98,10 +98,11 @@ func TestEnvelope(t *testing.T) {
 	r.JSON, r.Envelope = true, true
 	r.Exec(context.Background(), "::t_emit -n 1 | ::t_echo")
 	r.Exec(context.Background(), "# a comment is no command")
+	r.Exec(context.Background(), "::t_emit |") // a failed line has its number too
 	r.Exec(context.Background(), "::t_emit -n 2")
 	want := `{"n":1,"dcmd":"t_echo","data":{"addr":"0x10"}}
-{"n":2,"dcmd":"t_emit","text":"10 some text"}
-{"n":2,"dcmd":"t_emit","text":"20 some text"}
+{"n":3,"dcmd":"t_emit","text":"10 some text"}
+{"n":3,"dcmd":"t_emit","text":"20 some text"}
 `
 	if out.String() != want {
 		t.Errorf("out =\n%s\nwant\n%s", out.String(), want)

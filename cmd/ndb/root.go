@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -62,10 +63,13 @@ func newRoot() *cobra.Command {
 		SilenceUsage:      true,
 		DisableAutoGenTag: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
+			if len(args) == 0 && cmd.Flags().NFlag() == 0 {
 				cmd.SetOut(cmd.ErrOrStderr())
 				cmd.Usage()
 				return exitCode(2)
+			}
+			if len(args) == 0 {
+				return errors.New("no core or bundle given")
 			}
 			return runCore(cmd, &o, args)
 		},

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -133,6 +134,12 @@ func (w *Writer) count(b []byte) {
 // start runs the pager and hands it what was held back. When the pager
 // cannot start, the output goes to the terminal.
 func (w *Writer) start() {
+	if !runnable(w.p.Command) {
+		w.direct = true
+		w.p.Term.Write(w.buf.Bytes())
+		w.buf.Reset()
+		return
+	}
 	cmd := exec.Command("sh", "-c", w.p.Command)
 	cmd.Stdout, cmd.Stderr = w.p.Term, os.Stderr
 	cmd.Env = os.Environ()
@@ -155,6 +162,20 @@ func (w *Writer) start() {
 	w.proc, w.pipe, w.started = cmd, pipe, true
 	w.toPager(w.buf.Bytes())
 	w.buf.Reset()
+}
+
+// runnable reports whether the pager's program exists, so that a
+// misspelt $PAGER prints the output instead of losing it.
+func runnable(command string) bool {
+	f := strings.Fields(command)
+	if len(f) == 0 {
+		return false
+	}
+	if strings.Contains(f[0], "=") { // VAR=value pager: let the shell judge
+		return true
+	}
+	_, err := exec.LookPath(f[0])
+	return err == nil
 }
 
 func (w *Writer) toPager(b []byte) (int, error) {

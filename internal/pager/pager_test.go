@@ -140,3 +140,13 @@ func TestPagerQuitCancels(t *testing.T) {
 		t.Errorf("screen %q", got)
 	}
 }
+
+func TestMissingPagerPrints(t *testing.T) {
+	p, f := screen(t, "no-such-pager-program -R")
+	w := p.Begin(nil)
+	fmt.Fprint(w, lines(10))
+	w.Close()
+	if got := shown(t, f); got != lines(10) {
+		t.Errorf("screen %q", got)
+	}
+}
