@@ -206,7 +206,7 @@ func addrsOf(b []byte) []uint64 {
 const MaxLine = 1 << 20
 
 // RunScript reads commands line by line (no prompt, no echo, no colour)
-// until EOF or $q. name says where the script comes from in errors
+// until EOF, $q or ctx's end. name says where the script comes from in errors
 // ("stdin", a file name). A line longer than MaxLine or a read error stops
 // the script with one line on r.Err and counts as a failure.
 func (r *Runner) RunScript(ctx context.Context, in io.Reader, name string) {
@@ -215,8 +215,8 @@ func (r *Runner) RunScript(ctx context.Context, in io.Reader, name string) {
 	n := 0
 	for sc.Scan() {
 		n++
-		if r.Exec(ctx, sc.Text()) == ErrQuit {
-			return
+		if ctx.Err() != nil || r.Exec(ctx, sc.Text()) == ErrQuit {
+			return // interrupted, or the pager was quit: the rest is not run
 		}
 	}
 	switch err := sc.Err(); {

@@ -175,6 +175,21 @@ func TestPagerOnTerminal(t *testing.T) {
 	}
 }
 
+// TestPagerQuit: leaving the pager early stops the run quietly: no error,
+// exit status 0, the commands after it not run.
+func TestPagerQuit(t *testing.T) {
+	core := bundled(t, "crash-22.23.3.ndb")
+	term := startOnTerminal(t, ndbCmd(t, []string{"NDB_PAGER=head -n 2"},
+		"-e", "::v8constants", "-e", "::v8constants", "-e", "::status", core))
+	out := term.wait()
+	if strings.Contains(out, "ndb:") || strings.Contains(out, "node version") || strings.Count(strings.TrimSpace(out), "\n") != 1 {
+		t.Errorf("after quitting the pager:\n%s", out)
+	}
+	if rc := term.cmd.ProcessState.ExitCode(); rc != 0 {
+		t.Errorf("exit status %d", rc)
+	}
+}
+
 // TestPagerOffWithoutTerminal: output into a pipe is never paged.
 func TestPagerOffWithoutTerminal(t *testing.T) {
 	cmd := ndbCmd(t, []string{markPager}, "-e", "::v8constants", bundled(t, "crash-22.23.3.ndb"))

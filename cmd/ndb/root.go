@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"time"
 
@@ -161,21 +162,8 @@ func runCore(cmd *cobra.Command, o *rootOptions, args []string) error {
 	switch {
 	case len(o.eval) > 0 || script != nil:
 		r.Envelope = len(o.eval) > 1 || script != nil
-		if pg != nil {
-			pw := pg.Begin(cancel)
-			defer pw.Close()
-			r.Out, r.Err = pw, pw.Messages(stderr)
-		}
-		quit := false
-		for _, c := range o.eval {
-			if r.Exec(ctx, c) == repl.ErrQuit {
-				quit = true
-				break
-			}
-		}
-		if script != nil && !quit {
-			r.RunScript(ctx, script, o.file)
-		}
+		defer pageBatch(r, pg, cancel)()
+		runBatch(ctx, r, o.eval, script, o.file)
 	case stdinTTY && stdoutTTY:
 		r.Envelope = true
 		r.Color = !o.noColor && os.Getenv("NO_COLOR") == ""
@@ -188,17 +176,54 @@ func runCore(cmd *cobra.Command, o *rootOptions, args []string) error {
 		}
 	default:
 		r.Envelope = true
-		if pg != nil {
-			pw := pg.Begin(cancel)
-			defer pw.Close()
-			r.Out, r.Err = pw, pw.Messages(stderr)
-		}
+		defer pageBatch(r, pg, cancel)()
 		r.RunScript(ctx, stdin, "stdin")
 	}
 	if r.Failed > 0 {
 		return exitCode(1)
 	}
 	return nil
+}
+
+// runBatch runs the -e commands, then the script, until $q; it stops when
+// ctx is cancelled (Ctrl-C, or the pager was quit).
+func runBatch(ctx context.Context, r *repl.Runner, eval []string, script *os.File, name string) {
+	for _, c := range eval {
+		if ctx.Err() != nil || r.Exec(ctx, c) == repl.ErrQuit {
+			return
+		}
+	}
+	if script != nil {
+		r.RunScript(ctx, script, name)
+	}
+}
+
+// pageBatch sends the whole output of a batch run through one pager. While
+// the pager runs, Ctrl-C cancels the work instead of killing ndb, so that
+// ndb waits for the pager rather than leaving it behind on the terminal.
+// The returned function ends the paging.
+func pageBatch(r *repl.Runner, pg *pager.Pager, cancel context.CancelCauseFunc) func() {
+	if pg == nil {
+		return func() {}
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+			cancel(nil)
+		case <-stop:
+		}
+	}()
+	pw := pg.Begin(cancel)
+	stderr := r.Err
+	r.Out, r.Err = pw, pw.Messages(stderr)
+	return func() {
+		pw.Close()
+		signal.Stop(sig)
+		close(stop)
+	}
 }
 
 // progressFor shows progress only to a person: stderr and stdout are
