@@ -8,6 +8,7 @@ import (
 
 	"github.com/ndb-debugger/ndb/commands"
 	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/internal/progress"
 )
 
 func init() { subcommands = append(subcommands, newDiffCmd) }
@@ -41,7 +42,12 @@ that cannot be opened.`,
 				defer s.Proc.Close()
 				ss[i] = s
 			}
+			task := progress.Start(nil, "")
+			if term := progressFor(cmd.OutOrStdout(), cmd.ErrOrStderr(), jsonOut); term != nil {
+				task = term.Start("heap censuses of both cores")
+			}
 			rows, err := commands.DiffSessions(context.Background(), ss[0], ss[1], all)
+			task.Done()
 			if err != nil {
 				return failf(cmd, 1, "%v", err)
 			}

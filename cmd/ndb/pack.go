@@ -76,7 +76,7 @@ func runPack(cmd *cobra.Command, o *packOptions, args []string) error {
 		out = strings.TrimSuffix(filepath.Base(core), ".core") + ".ndb"
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	var task progress.Task = progress.Start(nil, "")
+	task := progress.Start(nil, "")
 	if term := progressFor(stdout, stderr, false); term != nil {
 		task = term.Start("pack " + filepath.Base(core))
 	}
