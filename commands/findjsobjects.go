@@ -2,40 +2,27 @@ package commands
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
-	"time"
-
-	"golang.org/x/term"
 
 	"github.com/ndb-debugger/ndb/heap"
+	"github.com/ndb-debugger/ndb/internal/progress"
 )
 
-// CensusOf returns the session's heap census, computed once. A census that
-// takes over a second shows progress on stderr when it is a terminal;
-// Ctrl-C cancels it (nothing is cached then).
+// CensusOf returns the session's heap census, computed once, with its
+// progress reported to inv.Progress; Ctrl-C cancels it (nothing is cached
+// then).
 func CensusOf(inv *Invocation) (*heap.Census, error) {
 	h, err := HeapOf(inv)
 	if err != nil {
 		return nil, err
 	}
 	v, err := inv.Session.Cached("heap-census", func() (any, error) {
-		t0 := time.Now()
-		tty := false
-		if f, ok := inv.Warn.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			tty = true
-		}
-		shown := false
+		task := progress.Start(inv.Progress, "heap census")
 		c, err := heap.Build(inv.Ctx, h, heap.Options{Progress: func(done, total int) {
-			if tty && time.Since(t0) > time.Second {
-				shown = true
-				fmt.Fprintf(inv.Warn, "\rheap census: %d/%d pages", done, total)
-			}
+			task.Update(int64(done), int64(total))
 		}})
-		if shown {
-			fmt.Fprintf(inv.Warn, "\r\033[K")
-		}
+		task.Done()
 		if err != nil {
 			if inv.Ctx.Err() != nil {
 				return nil, fmt.Errorf("heap census interrupted")
@@ -57,7 +44,11 @@ func GraphOf(inv *Invocation) (*heap.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := inv.Session.Cached("heap-graph", func() (any, error) { return heap.BuildGraph(inv.Ctx, c, 0) })
+	v, err := inv.Session.Cached("heap-graph", func() (any, error) {
+		task := progress.Start(inv.Progress, "reference graph")
+		defer task.Done()
+		return heap.BuildGraph(inv.Ctx, c, 0)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/internal/progress"
 )
 
 // AddrMode says whether a dcmd takes an address (ADDR::dcmd).
@@ -138,6 +140,9 @@ type Invocation struct {
 	JSON    bool      // print JSON lines
 	Piped   bool      // output feeds another dcmd: print addresses first
 	Color   bool      // stdout is a colour terminal
+	// Progress shows long work to a person at a terminal; nil shows
+	// nothing. Start tasks with progress.Start(inv.Progress, ...).
+	Progress progress.Reporter
 
 	flags map[byte]string
 }
@@ -148,15 +153,16 @@ func (inv *Invocation) Flag(c byte) bool { _, ok := inv.flags[c]; return ok }
 // Opt returns an option's value and whether it was given.
 func (inv *Invocation) Opt(c byte) (string, bool) { v, ok := inv.flags[c]; return v, ok }
 
-// IntOpt returns an integer option's value, or def when absent.
+// IntOpt returns an integer option's value, or def when absent. Every
+// numeric option is a count, depth or size: a negative one is refused.
 func (inv *Invocation) IntOpt(c byte, def int) (int, error) {
 	v, ok := inv.flags[c]
 	if !ok {
 		return def, nil
 	}
-	n, err := strconv.ParseInt(v, 0, 64)
-	if err != nil {
-		return 0, fmt.Errorf("option -%c wants a number, not %q", c, v)
+	n, err := strconv.ParseInt(v, 0, 32)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("option -%c wants a number from 0 to %d, not %q", c, math.MaxInt32, Truncate(v, 64))
 	}
 	return int(n), nil
 }

@@ -10,55 +10,47 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/livecore"
 )
 
-func init() { subcommands["gcore"] = runGcore }
+func init() { subcommands = append(subcommands, newGcoreCmd) }
 
-const gcoreUsage = `usage: ndb gcore PID [-o FILE]
-
-Writes a core of the running node process PID (default FILE: core.PID) without
-gdb, pausing it only while its memory is copied, and lets it run on. The core
-opens in ndb, gdb and readelf. Exit status 2 when no core could be written.
-`
-
-func runGcore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func newGcoreCmd() *cobra.Command {
 	var out string
-	var pos []string
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-h" || a == "-help" || a == "--help":
-			fmt.Fprint(stderr, gcoreUsage)
-			return 0
-		case a == "-o" || a == "--o":
-			if i+1 == len(args) {
-				fmt.Fprint(stderr, gcoreUsage)
-				return 2
+	cmd := &cobra.Command{
+		Use:   "gcore [flags] PID",
+		Short: "write a core of a running node process, without gdb",
+		Long: `Writes a core of the running node process PID (default file: core.PID)
+without gdb, pausing it only while its memory is copied, and lets it run on.
+The core opens in ndb, gdb and readelf; it is written with mode 0600 under a
+temporary name, renamed when complete.
+
+Exit status: 0 success, 2 no core could be written (the process is never
+left stopped).`,
+		Example: `  ndb gcore 4242
+  ndb gcore -o before.core 4242`,
+		Args: exactArgs(1, "one process id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pid, err := parsePID(args[0])
+			if err != nil {
+				return failf(cmd, 2, "%v", err)
 			}
-			i++
-			out = args[i]
-		default:
-			pos = append(pos, a)
-		}
+			path := out
+			if path == "" {
+				path = fmt.Sprintf("core.%d", pid)
+			}
+			if _, err := snapshot(pid, path, cmd.ErrOrStderr()); err != nil {
+				return failf(cmd, 2, "%v", err)
+			}
+			return nil
+		},
 	}
-	if len(pos) != 1 {
-		fmt.Fprint(stderr, gcoreUsage)
-		return 2
-	}
-	pid, err := parsePID(pos[0])
-	if err != nil {
-		fmt.Fprintf(stderr, "ndb gcore: %v\n", err)
-		return 2
-	}
-	if out == "" {
-		out = fmt.Sprintf("core.%d", pid)
-	}
-	if _, err := snapshot(pid, out, stderr); err != nil {
-		fmt.Fprintf(stderr, "ndb gcore: %v\n", err)
-		return 2
-	}
-	return 0
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the core to `FILE` (default core.PID)")
+	cmd.MarkFlagFilename("output")
+	return cmd
 }
 
 func parsePID(s string) (int, error) {
@@ -101,4 +93,19 @@ func snapshotForSession(pid int, keep string, stderr io.Writer) (path string, cl
 		return "", nil, err
 	}
 	return path, cleanup, nil
+}
+
+// runLive snapshots the live process of -p and runs the session on the
+// snapshot; the process runs on and the session sees the moment of the
+// snapshot.
+func runLive(cmd *cobra.Command, o *rootOptions, args []string) error {
+	if len(args) > 0 {
+		return failf(cmd, 2, "give either -p PID or a core, not both")
+	}
+	path, cleanup, err := snapshotForSession(o.pid, o.keep, cmd.ErrOrStderr())
+	if err != nil {
+		return failf(cmd, 2, "%v", err)
+	}
+	defer cleanup()
+	return runCore(cmd, o, []string{path})
 }
