@@ -22,6 +22,8 @@ needs from the executable and shared libraries (symbols, V8 metadata,
 build-ids, versions), so that ` + "`ndb NAME.ndb`" + ` works on any machine, without the
 node binary. The bundle holds the process's memory, secrets included: it is
 written with mode 0600; treat it like the core. Default output: CORE.ndb.
+An existing output file is replaced only with --force; an output path that
+is an input, or not a regular file, is always refused.
 
 flags:
 `
@@ -31,7 +33,7 @@ func runPack(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "write the bundle to `FILE` (default CORE.ndb)")
 	exe := fs.String("exe", "", "the node executable that dumped the core (default: from the core)")
-	force := fs.Bool("force", false, "pack even when the executable's build-id differs from the core's")
+	force := fs.Bool("force", false, "pack even when the executable's build-id differs from the core's, and replace an existing output file")
 	level := fs.String("level", "default", "zstd level: fastest, default, better or best")
 	files := fs.String("files", bundle.FilesAuto, "bytes of the executable and libraries to store that the core lacks: auto (what ndb reads), all, none")
 	fs.Usage = func() {
@@ -67,7 +69,7 @@ func runPack(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *out == "" {
 		*out = strings.TrimSuffix(filepath.Base(core), ".core") + ".ndb"
 	}
-	st, err := bundle.Pack(*out, core, bundle.PackOptions{Exe: *exe, Force: *force, Level: lv, Files: *files,
+	st, err := bundle.Pack(*out, core, bundle.PackOptions{Exe: *exe, Force: *force, Overwrite: *force, Level: lv, Files: *files,
 		CreatedBy: "ndb " + Version})
 	if err != nil {
 		fmt.Fprintf(stderr, "ndb pack: %v\n", err)
