@@ -15,6 +15,7 @@ import (
 	"github.com/ndb-debugger/ndb/bundle"
 	"github.com/ndb-debugger/ndb/commands"
 	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/internal/memlimit"
 	"github.com/ndb-debugger/ndb/repl"
 	"github.com/ndb-debugger/ndb/v8layout"
 )
@@ -26,6 +27,7 @@ var Version = "0.1.0-dev"
 var subcommands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer) int{}
 
 func main() {
+	memlimit.Start(os.Stderr, 1)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -93,9 +95,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer s.Proc.Close()
-	for _, w := range s.Proc.Warnings {
-		fmt.Fprintf(stderr, "ndb: warning: %s\n", w)
-	}
+	printWarnings(stderr, s.Proc.Warnings)
 
 	stdinTTY := isTTY(stdin)
 	stdoutTTY := isTTY(stdout)
@@ -170,6 +170,14 @@ func parseInterleaved(fs *flag.FlagSet, args []string) (pos []string, rc int) {
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
+	}
+}
+
+// printWarnings writes what is wrong with the input as one line: a damaged
+// core may have many problems, and stderr says it once.
+func printWarnings(stderr io.Writer, warnings []string) {
+	if len(warnings) > 0 {
+		fmt.Fprintf(stderr, "ndb: warning: %s\n", strings.Join(warnings, "; "))
 	}
 }
 

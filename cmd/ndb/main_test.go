@@ -16,6 +16,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asNDB) == "1" { // the test binary run as ndb (hostile_test.go)
+		main()
+	}
 	testscript.Main(m, map[string]func(){
 		"ndb": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
