@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -520,11 +521,18 @@ func writeChunk(out *os.File, d []byte, memSize uint64) error {
 	return nil
 }
 
-// pruneCache removes images not used for cacheMaxAge.
+// pruneCache removes images not used for cacheMaxAge, and the partial
+// images (.mem-*.tmp) that versions of ndb before O_TMPFILE left when they
+// were killed.
 func pruneCache(dir string) {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > cacheMaxAge {
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		partial := strings.HasPrefix(e.Name(), ".mem-") && strings.HasSuffix(e.Name(), ".tmp")
+		if age := time.Since(fi.ModTime()); age > cacheMaxAge || partial && age > time.Hour {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}

@@ -395,7 +395,8 @@ type chunkResult struct {
 var zeroPage = make([]byte, pageSize)
 
 // framePool recycles the buffers of compressed chunks.
-var framePool = sync.Pool{New: func() any { return make([]byte, 0, chunkBytes+chunkBytes/8) }}
+// It holds *[]byte: a slice put as an interface would be allocated.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, chunkBytes+chunkBytes/8); return &b }}
 
 // writeChunks compresses the jobs' bytes in 1 MiB chunks with workers
 // goroutines and writes the frames in order. At most 2*workers chunks are
@@ -466,7 +467,8 @@ func writeChunks(cw *countingWriter, enc *zstd.Encoder, workers int, jobs []chun
 			firstErr = err
 			close(stop)
 		}
-		framePool.Put(r.frame[:0])
+		buf := r.frame[:0]
+		framePool.Put(&buf)
 	}
 	return stored, firstErr
 }
@@ -515,5 +517,5 @@ func compressChunk(enc *zstd.Encoder, j chunkJob, buf, raw []byte) chunkResult {
 	if stored == 0 {
 		return chunkResult{}
 	}
-	return chunkResult{frame: enc.EncodeAll(raw, framePool.Get().([]byte)), stored: stored}
+	return chunkResult{frame: enc.EncodeAll(raw, *framePool.Get().(*[]byte)), stored: stored}
 }
