@@ -47,11 +47,17 @@ type childResult struct {
 // runChild runs ndb with args under the limits and returns what it did.
 func runChild(t *testing.T, cache string, args ...string) childResult {
 	t.Helper()
+	return runChildEnv(t, cache, nil, args...)
+}
+
+// runChildEnv is runChild with more environment variables.
+func runChildEnv(t *testing.T, cache string, env []string, args ...string) childResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
 	sh := []string{"-c", `ulimit -v ` + strconv.Itoa(childAS>>10) + ` && exec "$0" "$@"`, os.Args[0]}
 	cmd := exec.CommandContext(ctx, "/bin/sh", append(sh, args...)...)
-	cmd.Env = append(os.Environ(), asNDB+"=1", "NDB_BUNDLE_CACHE="+cache, "GOTRACEBACK=single")
+	cmd.Env = append(append(os.Environ(), asNDB+"=1", "NDB_BUNDLE_CACHE="+cache, "GOTRACEBACK=single"), env...)
 	cmd.Stdin = strings.NewReader("")
 	var out, errs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errs
@@ -564,4 +570,13 @@ func TestHostileBundles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Running out of memory is one line and exit 1, not a runtime dump: here
+// under a memory limit far below what a heap census of the core needs.
+func TestHostileOutOfMemory(t *testing.T) {
+	c := hostileCore(t)
+	in := map[string][32]byte{c.Path: fileSum(t, c.Path)}
+	r := runChildEnv(t, t.TempDir(), []string{"GOMEMLIMIT=2MiB"}, "-e", "::findjsobjects", "-e", "::jsfunctions", c.Path, c.Exe)
+	contract(t, r, 1, "ndb: out of memory: ", in)
 }

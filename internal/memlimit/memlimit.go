@@ -3,7 +3,9 @@
 //
 // Start sets the Go runtime's soft memory limit (debug.SetMemoryLimit) to
 // Limit() and watches the live heap: when, after a collection, it is still
-// above the limit, ndb prints one line and exits. Big allocations whose
+// above the limit, ndb prints one line and exits. The check runs after
+// every collection, and collections run more often the nearer the heap is
+// to the limit. Big allocations whose
 // size comes from the input are bounded where they are made (the budgets
 // of elfcore, bundle and heap); this is the last line of defence.
 package memlimit
@@ -12,12 +14,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -78,20 +80,34 @@ func Start(stderr io.Writer, code int) {
 	once.Do(func() {
 		limit := Limit()
 		debug.SetMemoryLimit(limit)
-		go watch(stderr, code, limit)
+		w := &watch{stderr: stderr, code: code, limit: limit,
+			sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+		w.arm()
 	})
 }
 
-func watch(stderr io.Writer, code int, limit int64) {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	for range time.Tick(100 * time.Millisecond) {
-		metrics.Read(s)
-		if s[0].Value.Kind() != metrics.KindUint64 {
-			return
-		}
-		if live := int64(s[0].Value.Uint64()); live > limit {
-			fmt.Fprintf(stderr, "ndb: out of memory: the input needs more than the %d MiB ndb allows itself (set GOMEMLIMIT to change it)\n", limit>>20)
-			os.Exit(code)
-		}
+// watch checks the live heap after every garbage collection: a finalizer
+// on a fresh object runs once per cycle, and re-arms itself.
+type watch struct {
+	stderr io.Writer
+	code   int
+	limit  int64
+	sample []metrics.Sample
+}
+
+type sentinel struct{ _ [16]byte }
+
+func (w *watch) arm() {
+	runtime.SetFinalizer(&sentinel{}, func(*sentinel) { w.check(); w.arm() })
+}
+
+func (w *watch) check() {
+	metrics.Read(w.sample)
+	if w.sample[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	if live := int64(w.sample[0].Value.Uint64()); live > w.limit {
+		fmt.Fprintf(w.stderr, "ndb: out of memory: the input needs more than the %d MiB ndb allows itself (set GOMEMLIMIT to change it)\n", w.limit>>20)
+		os.Exit(w.code)
 	}
 }
