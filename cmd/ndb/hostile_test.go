@@ -548,6 +548,14 @@ func TestHostileBundles(t *testing.T) {
 		{"index-1GiB-unsized", none, unsized, "::status", 2, "damaged bundle: index: frame decodes to more than"},
 		{"mem_size-1TiB", func(ix map[string]any, _ func([]byte) map[string]any) { ix["mem_size"] = 1 << 40 },
 			nil, "::status", 2, "damaged bundle: mem_size 1099511627776, but its segments and file extents take"},
+		{"segment-near-2^64", func(ix map[string]any, _ func([]byte) map[string]any) {
+			// The last segment (vsyscall) moved into the last 256 KiB chunk
+			// of the address space (fault 3).
+			segs := ix["segments"].([]any)
+			last := segs[len(segs)-1].(map[string]any)
+			start := uint64(1<<64 - 1<<18 + 0x1000)
+			last["start"], last["end"] = start, start+0x1000
+		}, nil, "::findjsobjects", 0, ""},
 		{"symbols-1GiB", symbols(big), nil, "::jsstack", 0, ""},
 		{"symbols-1GiB-unsized", symbols(unsized), nil, "::jsstack", 0, ""},
 	}
