@@ -567,6 +567,11 @@ func TestHostileBundles(t *testing.T) {
 			in := map[string][32]byte{path: fileSum(t, path)}
 			r := runChild(t, cache, "-e", tc.dcmd, path)
 			contract(t, r, tc.code, tc.want, in)
+			// Tighter than the safety bound: frames decode to 64 MiB at
+			// most, and a 1 GiB decode would show.
+			if r.maxRSS > 512<<20 {
+				t.Errorf("peak RSS %d MB, want at most 512 MB", r.maxRSS>>20)
+			}
 			ents, _ := os.ReadDir(cache)
 			if tc.code != 0 && len(ents) != 0 {
 				t.Errorf("bundle cache holds %d files after a failed open", len(ents))
