@@ -329,7 +329,9 @@ func (w *walker) indexPages() {
 	w.chunkPage = newU64map(len(w.pages))
 	for i := range w.pages {
 		pg := &w.pages[i]
-		for ch := pg.Chunk; ch < pg.End; ch += chunkSize {
+		// Only the chunks whose bytes the core holds: a large page's area
+		// comes from its (untrusted) header.
+		for ch := pg.Chunk; ch < pg.Start+uint64(len(pg.Data)) && ch >= pg.Chunk; ch += chunkSize {
 			w.chunkPage.put(ch>>chunkBits, int32(i))
 		}
 	}

@@ -61,7 +61,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "mkbundles: %s: a %s core (the kernel's are smaller)\n", s.name, c.Method)
 		}
 		out := filepath.Join(dir, s.name+".ndb")
-		st, err := bundle.Pack(out, c.Path, bundle.PackOptions{Exe: c.Exe, Level: zstd.SpeedBestCompression,
+		st, err := bundle.Pack(out, c.Path, bundle.PackOptions{Exe: c.Exe, Overwrite: true, Level: zstd.SpeedBestCompression,
 			CreatedBy: "mkbundles"})
 		if err != nil {
 			fatal(fmt.Errorf("%s: %v", s.name, err))
