@@ -370,10 +370,19 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 		}
 	default:
 		l.stats.JSObjects++
-		if mi.Dict {
-			props := w.dictKeys(addr)
-			key := mi.Kind.String() + "\x00" + mi.Ctor + "\x00" + joinProps(props)
-			lg = l.group(key, func() *Group { return &Group{Kind: mi.Kind, Constructor: mi.Ctor, Props: props, Type: mi.Type} })
+		if mi.Dict || mi.ByObject {
+			var props []string
+			if mi.Dict {
+				props = w.dictKeys(addr)
+			} else {
+				props = mi.Props
+			}
+			ctor := mi.Ctor
+			if mi.ByObject || object.HasOwnStringTag(props) {
+				ctor = w.h.SnapshotName(object.Value(addr | 1))
+			}
+			key := mi.Kind.String() + "\x00" + ctor + "\x00" + joinProps(props)
+			lg = l.group(key, func() *Group { return &Group{Kind: mi.Kind, Constructor: ctor, Props: props, Type: mi.Type} })
 			break
 		}
 		lg = l.mapGroup(mi)
