@@ -171,7 +171,7 @@ func (w *walker) describeMap(a uint64) *MapInfo {
 		own := int((int64(bf3) & n.ownMask) >> n.ownShift)
 		desc := le.Uint64(b[n.descOff:])
 		if own > 0 && desc&3 == 1 {
-			mi.Props = w.descriptorKeys(desc-1, own)
+			mi.Props = w.descriptorKeys(desc-1, own, mi.Kind == KindFunction)
 		}
 		mi.ByObject = object.HasOwnStringTag(mi.Props)
 	}
@@ -182,14 +182,27 @@ func (w *walker) describeMap(a uint64) *MapInfo {
 	return mi
 }
 
-// descriptorKeys reads the first n keys of a DescriptorArray.
-func (w *walker) descriptorKeys(d uint64, n int) []string {
+// descriptorKeys reads the first n keys of a DescriptorArray, without the
+// private symbols (V8's own, such as a class's home object) if asked.
+func (w *walker) descriptorKeys(d uint64, n int, skipPrivate bool) []string {
 	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		k := w.word(d + uint64(w.names.descHeader) + uint64(i)*w.names.descEntry)
+		if skipPrivate && w.isPrivateSymbol(k) {
+			continue
+		}
 		out = append(out, w.keyName(k))
 	}
 	return out
+}
+
+// isPrivateSymbol reports whether key k is a private symbol (flags bit 0).
+func (w *walker) isPrivateSymbol(k uint64) bool {
+	if w.typeOf(k) != w.names.symbol || w.l.Symbol.Flags < 0 {
+		return false
+	}
+	f, err := w.p.ReadU32(k - 1 + uint64(w.l.Symbol.Flags))
+	return err == nil && f&1 == 1
 }
 
 // keyName names a property key: a string, or a symbol.
