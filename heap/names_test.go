@@ -2,7 +2,12 @@ package heap
 
 import (
 	"context"
+	"debug/elf"
+	"encoding/binary"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -110,6 +115,87 @@ func TestNamesMatchHeapSnapshot(t *testing.T) {
 			sort.Strings(diffs)
 			for _, d := range diffs {
 				t.Logf("differs: %-30q snapshot %6d ndb live %6d", d, snap["object/"+d], live[d])
+			}
+		})
+	}
+}
+
+// patch copies a core and writes b at virtual address addr.
+func patch(t *testing.T, core string, addr uint64, b []byte) string {
+	t.Helper()
+	dst := damage(t, core, addr, len(b), 0)
+	ef, err := elf.Open(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_LOAD && addr >= p.Vaddr && addr+uint64(len(b)) <= p.Vaddr+p.Filesz {
+			if _, err := out.WriteAt(b, int64(p.Off+addr-p.Vaddr)); err != nil {
+				t.Fatal(err)
+			}
+			return dst
+		}
+	}
+	t.Fatalf("%#x not in the core", addr)
+	return ""
+}
+
+// TestNamesBadPrototypeChain: a prototype chain that loops, a prototype
+// whose map word is not a map, and a prototype whose bytes are all 0xff
+// name the objects "(bad prototype chain)"; the census neither panics
+// nor hangs. The chain is that of the fixture's anonymous class, which
+// no constructor names before the walk reaches the damage.
+func TestNamesBadPrototypeChain(t *testing.T) {
+	lc := makeNamesCore(t, "22.23.3")
+	h := openHeap(t, lc.core.Path, lc.core.Exe)
+	c, err := Build(context.Background(), h, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anon *Group
+	for _, g := range c.Groups {
+		if g.Kind == KindObject && g.Constructor == "Object" && slices.Equal(g.Props, []string{"anonMark"}) {
+			anon = g
+		}
+	}
+	if anon == nil || anon.Count < 13 {
+		t.Fatalf("no group of the anonymous class's 13 instances: %+v", anon)
+	}
+	mi, err := h.MapOf(object.Value(anon.Rep | 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proto := uint64(mi.Prototype)
+	protoMap, err := h.Map(mi.Prototype)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le64 := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+	for _, tc := range []struct {
+		what string
+		core string
+	}{
+		{"a prototype that is its own prototype", patch(t, lc.core.Path, h.Untag(protoMap)+uint64(h.Layout.Map.Prototype), le64(proto))},
+		{"a prototype whose map word is not a map", patch(t, lc.core.Path, h.Untag(mi.Prototype), le64(0x4141414141414141))},
+		{"a prototype of 0xff bytes", damage(t, lc.core.Path, h.Untag(mi.Prototype), 24, 0xff)},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			dh := openHeap(t, tc.core, lc.core.Exe)
+			dc, err := Build(context.Background(), dh, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := dc.GroupOf(anon.Rep); g == nil || g.Constructor != object.BadChainName || g.Count != anon.Count {
+				t.Errorf("the anonymous class's instances: %+v, want %d named %q", g, anon.Count, object.BadChainName)
+			}
+			if n := dh.SnapshotName(object.Value(anon.Rep | 1)); n != object.BadChainName {
+				t.Errorf("SnapshotName = %q", n)
 			}
 		})
 	}
