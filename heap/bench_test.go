@@ -49,7 +49,7 @@ func BenchmarkCensus1GB(b *testing.B) {
 		}
 		benchCensus = c
 	}
-	b.ReportMetric((cpuTime(b) - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime(b)-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(peakRSS(b), "peakRSS-MiB")
 	b.ReportMetric(float64(benchCensus.Stats.Objects), "objects")
 	b.ReportMetric(float64(benchCensus.Stats.Bytes)/(1<<20), "heapMiB")

@@ -104,17 +104,47 @@ func TestNamesMatchHeapSnapshot(t *testing.T) {
 			if snap["object/NamesGarbage"] != 0 || live["NamesGarbage"] > 10 || all["NamesGarbage"] != 100 {
 				t.Errorf("NamesGarbage: snapshot %d, ndb live %d, ndb all %d; want 0, <= 10, 100", snap["object/NamesGarbage"], live["NamesGarbage"], all["NamesGarbage"])
 			}
-			// Every other name: log where ndb and the snapshot differ.
+			// Every other name, of either side: equal within one object. The
+			// snapshot's writer makes a few objects of its own while it writes
+			// (an output chunk's Uint8Array and ArrayBuffer, a Map, an Object)
+			// that are garbage by the time of the core; a stale word can keep
+			// one more alive for ndb. Not compared: contexts ("system /
+			// Context", internal objects for ndb) and the global object, which
+			// Node 26's snapshot names "global (global)". Bound functions are
+			// "Function" objects for ndb, native_bind closures for the
+			// snapshot; regular expressions "RegExp" objects for ndb, nodes of
+			// type regexp named by their source for the snapshot.
+			snap["object/Function"] = snap["closure/native_bind"]
+			for k, n := range snap {
+				if strings.HasPrefix(k, "regexp/") {
+					snap["object/RegExp"] += n
+				}
+			}
+			names := map[string]bool{}
+			for k := range snap {
+				if name, ok := strings.CutPrefix(k, "object/"); ok {
+					names[name] = true
+				}
+			}
+			for name := range live {
+				names[name] = true
+			}
 			var diffs []string
-			for k, s := range snap {
-				name, ok := strings.CutPrefix(k, "object/")
-				if ok && live[name] != s {
+			for name := range names {
+				if live[name] != snap["object/"+name] {
 					diffs = append(diffs, name)
 				}
 			}
 			sort.Strings(diffs)
 			for _, d := range diffs {
-				t.Logf("differs: %-30q snapshot %6d ndb live %6d", d, snap["object/"+d], live[d])
+				s, n := snap["object/"+d], live[d]
+				t.Logf("differs: %-30q snapshot %6d ndb live %6d", d, s, n)
+				if d == "system / Context" || strings.HasPrefix(d, "global") {
+					continue
+				}
+				if n > s+1 || s > n+1 {
+					t.Errorf("%q: ndb counts %d live, the heap snapshot %d", d, n, s)
+				}
 			}
 		})
 	}

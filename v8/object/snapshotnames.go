@@ -202,7 +202,7 @@ var classNames = map[string]string{
 	"JS_ARRAY_TYPE": "Array", "JS_ARRAY_BUFFER_TYPE": "ArrayBuffer", "JS_DATE_TYPE": "Date",
 	"JS_ERROR_TYPE": "Error", "JS_MAP_TYPE": "Map", "JS_SET_TYPE": "Set", "JS_PROMISE_TYPE": "Promise",
 	"JS_REG_EXP_TYPE": "RegExp", "JS_WEAK_MAP_TYPE": "WeakMap", "JS_WEAK_SET_TYPE": "WeakSet",
-	"JS_WEAK_REF_TYPE": "WeakRef", "JS_DATA_VIEW_TYPE": "DataView", "JS_GLOBAL_PROXY_TYPE": "global",
+	"JS_WEAK_REF_TYPE": "WeakRef", "JS_DATA_VIEW_TYPE": "DataView", "JS_GLOBAL_PROXY_TYPE": "global", "JS_GLOBAL_OBJECT_TYPE": "global",
 	"JS_ARGUMENTS_OBJECT_TYPE": "Arguments", "JS_MAP_KEY_ITERATOR_TYPE": "Map Iterator",
 	"JS_SET_VALUE_ITERATOR_TYPE": "Set Iterator",
 }
