@@ -86,6 +86,7 @@ func TestNamesMatchHeapSnapshot(t *testing.T) {
 			}{
 				{"AdminSession", 23}, {"Session", 7}, {"Buffer", 17}, {"LruCache", 5}, {"Bag", 4},
 				{"Stack", 3}, {"ApiError", 11}, {"Deferred", 2}, {"Bytes", 6}, {"Widget", 4}, {"Tagged", 5},
+				{"Legacy", 6}, // named by the map alone: proves new_target_is_base is read
 			} {
 				s := snap["object/"+ck.name]
 				if s < ck.atLeast {
