@@ -132,7 +132,7 @@ type local struct {
 	groups  map[string]*localGroup
 	list    []*localGroup
 	byMap   []*localGroup // by MapInfo.seq
-	bySFI   map[uint64]*localGroup
+	bySFI   map[closureKey]*localGroup
 	globals []uint64
 	skipped uint64
 	skips   []Skip
@@ -182,7 +182,7 @@ func Build(ctx context.Context, h *object.Heap, opt Options) (*Census, error) {
 	for i := range locals {
 		caches[i] = newMapCache()
 		caches[i].fast = !opt.strict
-		locals[i] = &local{reg: reg, fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, bySFI: map[uint64]*localGroup{}}
+		locals[i] = &local{reg: reg, fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, bySFI: map[closureKey]*localGroup{}}
 	}
 	globalType := w.l.Types.JSGlobalObject
 	rel := newReleaser(w.p, w.pages)
@@ -354,14 +354,22 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 		l.stats.Closures++
 		sfi := w.word(addr + uint64(w.names.sfiOff))
 		l.fns[sfi] = append(l.fns[sfi], addr)
-		lg = l.bySFI[sfi]
-		if lg == nil {
+		ck := closureKey{sfi, mi.Addr}
+		lg = l.bySFI[ck]
+		if lg == nil || mi.Dict {
 			name := w.sfiName(sfi)
 			if name == "" {
 				name = "<anonymous>"
 			}
-			lg = l.group("closure\x00"+name, func() *Group { return &Group{Kind: KindFunction, Constructor: name, Type: mi.Type} })
-			l.bySFI[sfi] = lg
+			props := mi.Props
+			if mi.Dict {
+				props = w.dictKeys(addr)
+			}
+			props = ownFunctionProps(props)
+			lg = l.group("closure\x00"+name+"\x00"+joinProps(props), func() *Group {
+				return &Group{Kind: KindFunction, Constructor: name, Props: props, Type: mi.Type}
+			})
+			l.bySFI[ck] = lg
 		}
 	case KindString:
 		l.stats.Strings++
@@ -372,10 +380,19 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 		}
 	default:
 		l.stats.JSObjects++
-		if mi.Dict {
-			props := w.dictKeys(addr)
-			key := mi.Kind.String() + "\x00" + mi.Ctor + "\x00" + joinProps(props)
-			lg = l.group(key, func() *Group { return &Group{Kind: mi.Kind, Constructor: mi.Ctor, Props: props, Type: mi.Type} })
+		if mi.Dict || mi.ByObject {
+			var props []string
+			if mi.Dict {
+				props = w.dictKeys(addr)
+			} else {
+				props = mi.Props
+			}
+			ctor := mi.Ctor
+			if mi.ByObject || object.HasOwnStringTag(props) {
+				ctor = w.h.SnapshotName(object.Value(addr | 1))
+			}
+			key := mi.Kind.String() + "\x00" + ctor + "\x00" + joinProps(props)
+			lg = l.group(key, func() *Group { return &Group{Kind: mi.Kind, Constructor: ctor, Props: props, Type: mi.Type} })
 			break
 		}
 		lg = l.mapGroup(mi)
@@ -389,6 +406,26 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 	lg.bytes += uint64(size)
 	lg.rep = min(lg.rep, addr)
 	return lg
+}
+
+// closureKey: closures of one function and one map are in one group.
+type closureKey struct{ sfi, m uint64 }
+
+// standardFunctionProps are the properties every function has from its
+// map (accessors: length, name, prototype; arguments and caller of sloppy
+// functions).
+var standardFunctionProps = map[string]bool{"length": true, "name": true, "prototype": true, "arguments": true, "caller": true}
+
+// ownFunctionProps are the properties a program gave a function itself
+// (f.__id = 1): its own properties but the standard ones.
+func ownFunctionProps(props []string) []string {
+	var out []string
+	for _, p := range props {
+		if !standardFunctionProps[p] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func internalName(m *layout.Metadata, t int) string {

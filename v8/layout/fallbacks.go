@@ -67,6 +67,7 @@ var fallbacks = []fallback{
 	{key: "const:JSFunctionTypeCount", from: all[0], to: [2]int{11, 99}, value: 17, why: "JSFunction subclass types follow JS_FUNCTION_TYPE; First/LastJSFunctionType are emitted from V8 12"},
 	// Heap census (validated by matching ::findjsobjects against V8's heap snapshot).
 	{key: "const:bit_field3_is_prototype_map_shift", from: all[0], to: all[1], value: 20, why: "Map::Bits3::IsPrototypeMapBit, just below is_dictionary_map (21); not emitted"},
+	{key: "const:bit_field2_new_target_is_base_shift", from: all[0], to: all[1], value: 0, why: "Map::Bits2::NewTargetIsBaseBit, the lowest bit of bit_field2 (is_immutable_prototype next, elements kind from bit 2); not emitted"},
 	// Stack frames (validated by matching ::jsstack against the stack trace node printed).
 	{key: "BytecodeArray.source_position_table", from: [2]int{10, 0}, to: [2]int{11, 99}, value: 32, why: "not emitted since V8 9.4; after constant_pool and handler_table"},
 	{key: "BytecodeArray.source_position_table", from: [2]int{12, 0}, to: [2]int{14, 99}, value: 24, why: "not emitted since V8 9.4; trusted-space layout from V8 12"},

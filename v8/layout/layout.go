@@ -76,6 +76,7 @@ type MapLayout struct {
 	NumberOfOwnDescriptorsMask  int64 // const bit_field3_number_of_own_descriptors_mask
 	NumberOfOwnDescriptorsShift int64 // const bit_field3_number_of_own_descriptors_shift
 	IsPrototypeMapShift         int64 // const bit_field3_is_prototype_map_shift
+	NewTargetIsBaseShift        int64 // const bit_field2_new_target_is_base_shift
 	InstanceType                int64 // Map::instance_type
 	DictionaryElementsKind      int64 // const elements_dictionary_elements
 }
@@ -460,6 +461,7 @@ func New(md *Metadata) *Layout {
 		NumberOfOwnDescriptorsMask:  c("bit_field3_number_of_own_descriptors_mask"),
 		NumberOfOwnDescriptorsShift: c("bit_field3_number_of_own_descriptors_shift"),
 		IsPrototypeMapShift:         c("bit_field3_is_prototype_map_shift"),
+		NewTargetIsBaseShift:        c("bit_field2_new_target_is_base_shift"),
 		InstanceType:                f("Map", "instance_type"),
 		DictionaryElementsKind:      c("elements_dictionary_elements"),
 	}

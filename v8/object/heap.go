@@ -25,8 +25,9 @@ type Heap struct {
 	mapOff   uint64 // HeapObject::map
 	typeOff  uint64 // Map::instance_type
 
-	lineEnds  sync.Map // Script address → []int
-	ctorNames sync.Map // map address → constructor name
+	lineEnds   sync.Map // Script address → []int
+	ctorNames  sync.Map // map address → constructor name
+	protoNames sync.Map // prototype address → protoName (SnapshotName)
 }
 
 // NewHeap prepares object reading; it fails only when the tagging
