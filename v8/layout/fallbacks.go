@@ -65,6 +65,29 @@ var fallbacks = []fallback{
 	{key: "const:JSDateValueIsDouble", from: [2]int{13, 0}, to: all[1], value: 1, why: "JSDate::value became an unboxed float64 in V8 13 (a tagged Number before)"},
 	{key: "const:globaldictionaryshape_prefix_size", from: all[0], to: all[1], value: 2, why: "GlobalDictionaryShape prefix (next enumeration index, hash); not emitted"},
 	{key: "const:JSFunctionTypeCount", from: all[0], to: [2]int{11, 99}, value: 17, why: "JSFunction subclass types follow JS_FUNCTION_TYPE; First/LastJSFunctionType are emitted from V8 12"},
+	// Async stack traces (validated by matching ::jsstack's async frames against the "at async" frames
+	// of new Error().stack in async_chain.js on all five versions; V8's Torque layouts, unchanged
+	// from V8 10 to 14).
+	{key: "JSGeneratorObject.function", from: all[0], to: all[1], value: 24, why: "first field after JSObject's header; not emitted"},
+	{key: "JSGeneratorObject.context", from: all[0], to: all[1], value: 32, why: "not emitted"},
+	{key: "JSGeneratorObject.receiver", from: all[0], to: all[1], value: 40, why: "not emitted"},
+	{key: "JSGeneratorObject.input_or_debug_pos", from: all[0], to: all[1], value: 48, why: "not emitted; holds the bytecode offset + ndb_bytecode_offset_bias while suspended"},
+	{key: "JSGeneratorObject.continuation", from: all[0], to: all[1], value: 64, why: "Smi after resume_mode; not emitted"},
+	{key: "JSGeneratorObject.parameters_and_registers", from: all[0], to: all[1], value: 72, why: "FixedArray; not emitted"},
+	{key: "JSAsyncFunctionObject.promise", from: all[0], to: all[1], value: 80, why: "after JSGeneratorObject's fields; not emitted"},
+	{key: "JSAsyncGeneratorObject.queue", from: all[0], to: all[1], value: 80, why: "after JSGeneratorObject's fields; not emitted"},
+	{key: "PromiseReaction.next", from: all[0], to: [2]int{11, 99}, value: 8, why: "Struct fields in order next, reject_handler, fulfill_handler, promise_or_capability; not emitted"},
+	{key: "PromiseReaction.reject_handler", from: all[0], to: [2]int{11, 99}, value: 16, why: "as above"},
+	{key: "PromiseReaction.fulfill_handler", from: all[0], to: [2]int{11, 99}, value: 24, why: "as above"},
+	{key: "PromiseReaction.promise_or_capability", from: all[0], to: [2]int{11, 99}, value: 32, why: "as above"},
+	{key: "PromiseReaction.next", from: [2]int{12, 0}, to: all[1], value: 16, why: "V8 12 moved continuation_preserved_embedder_data to the first field; not emitted"},
+	{key: "PromiseReaction.reject_handler", from: [2]int{12, 0}, to: all[1], value: 24, why: "as above"},
+	{key: "PromiseReaction.fulfill_handler", from: [2]int{12, 0}, to: all[1], value: 32, why: "as above"},
+	{key: "PromiseReaction.promise_or_capability", from: [2]int{12, 0}, to: all[1], value: 40, why: "as above"},
+	{key: "PromiseCapability.promise", from: all[0], to: all[1], value: 8, why: "first Struct field; not emitted"},
+	{key: "AsyncGeneratorRequest.promise", from: all[0], to: all[1], value: 32, why: "after next, resume_mode and value; not emitted"},
+	{key: "InterpreterData.bytecode_array", from: all[0], to: all[1], value: 8, why: "first field; not emitted"},
+	{key: "const:context_idx_ext", from: all[0], to: all[1], value: 2, why: "Context::EXTENSION_INDEX (after scope_info and previous): an await closure's context keeps the generator there; not emitted"},
 	// Heap census (validated by matching ::findjsobjects against V8's heap snapshot).
 	{key: "const:bit_field3_is_prototype_map_shift", from: all[0], to: all[1], value: 20, why: "Map::Bits3::IsPrototypeMapBit, just below is_dictionary_map (21); not emitted"},
 	// Stack frames (validated by matching ::jsstack against the stack trace node printed).
