@@ -11,6 +11,7 @@ package async
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/ndb-debugger/ndb/v8/object"
 	"github.com/ndb-debugger/ndb/v8/stack"
@@ -84,11 +85,21 @@ type Chain struct {
 type Reader struct {
 	w *stack.Walker
 	h *object.Heap
+
+	mu        sync.Mutex
+	described map[describeKey]Frame // frames of suspended generators alike, by what names and locates them
 }
+
+// describeKey is what Describe's result depends on besides the generator
+// itself: the function, the receiver's map (its name) and the saved
+// bytecode offset.
+type describeKey struct{ fn, receiverMap, pos Value }
 
 // NewReader prepares chain following with a core's stack walker (for
 // names and source positions).
-func NewReader(w *stack.Walker) *Reader { return &Reader{w: w, h: w.Heap} }
+func NewReader(w *stack.Walker) *Reader {
+	return &Reader{w: w, h: w.Heap, described: map[describeKey]Frame{}}
+}
 
 // isType reports whether v is a heap object of instance type t.
 func (r *Reader) isType(v Value, t int) bool {
@@ -262,7 +273,7 @@ func (r *Reader) step(reaction Value) (Value, *Frame, error) {
 		return 0, nil, err
 	}
 	if g := r.AwaitGenerator(fulfill); g != 0 {
-		f := r.Describe(g)
+		f := r.describeCached(g)
 		next, err := r.SettledBy(g)
 		if err != nil {
 			return 0, &f, err

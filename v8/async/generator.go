@@ -27,6 +27,40 @@ func (r *Reader) Describe(g Value) Frame {
 	return f
 }
 
+// maxDescribed bounds the cache of describeCached.
+const maxDescribed = 1 << 16
+
+// describeCached is Describe for many generators: those with the same
+// function, receiver map and saved offset share their name and position.
+func (r *Reader) describeCached(g Value) Frame {
+	h, l := r.h, r.h.Layout.JSGenerator
+	fn, err1 := h.Word(g, l.Function)
+	pos, err2 := h.Word(g, l.InputOrDebugPos)
+	recv, err3 := h.Word(g, l.Receiver)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return r.Describe(g)
+	}
+	k := describeKey{fn: fn, pos: pos, receiverMap: recv}
+	if h.IsHeapObject(recv) {
+		if m, err := h.Map(recv); err == nil {
+			k.receiverMap = m
+		}
+	}
+	r.mu.Lock()
+	f, ok := r.described[k]
+	r.mu.Unlock()
+	if !ok {
+		f = r.Describe(g)
+		r.mu.Lock()
+		if len(r.described) < maxDescribed {
+			r.described[k] = f
+		}
+		r.mu.Unlock()
+	}
+	f.Generator, f.Receiver = g, recv
+	return f
+}
+
 // awaitPosition is the script offset of the await a generator is
 // suspended at: its saved bytecode offset (input_or_debug_pos, biased as in
 // interpreted frames) through its function's source position table.
