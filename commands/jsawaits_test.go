@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,6 +71,31 @@ func TestJSAwaitsServer(t *testing.T) {
 			piped := strings.Fields(runPiped(t, s, "jsawaits"))
 			if len(piped) != objects {
 				t.Errorf("piped ::jsawaits printed %d addresses, want %d", len(piped), objects)
+			}
+			// ::jsprint of the promise each innermost function awaits names it
+			// and its await; the handler row's promise names the handler.
+			var g awaitGroupJSON
+			first := strings.SplitN(runDcmd(t, s, true, "jsawaits", 0, "-v"), "\n", 2)[0]
+			if err := json.Unmarshal([]byte(first), &g); err != nil || len(g.Chains) != 300 {
+				t.Fatalf("::jsawaits -v: %v, %d chains", err, len(g.Chains))
+			}
+			var awaited struct {
+				State     string `json:"$state"`
+				Reactions []struct {
+					Kind, Function, Script string
+					Line, Column           int
+					Object                 string
+				} `json:"$reactions"`
+			}
+			addr, _ := strconv.ParseUint(strings.TrimPrefix(g.Chains[0].Awaits, "0x"), 16, 64)
+			if err := json.Unmarshal([]byte(runDcmd(t, s, true, "jsprint", addr)), &awaited); err != nil {
+				t.Fatal(err)
+			}
+			l, col := sourcePos(t, src, "await wait();", 0)
+			if awaited.State != "pending" || len(awaited.Reactions) != 1 || awaited.Reactions[0].Kind != "await" ||
+				awaited.Reactions[0].Function != "query" || awaited.Reactions[0].Line != l || awaited.Reactions[0].Column != col ||
+				awaited.Reactions[0].Object != g.Chains[0].Frames[0].Generator {
+				t.Errorf("::jsprint of the promise query awaits: %+v", awaited)
 			}
 			text := runDcmd(t, s, false, "jsawaits", 0)
 			if !strings.Contains(text, "       300 × handleRequest (") {

@@ -84,6 +84,7 @@ func jsOptions(inv *Invocation) (value.Options, error) {
 		o.MaxString = -1
 	}
 	o.Addresses = inv.Flag('a')
+	o.PromiseReactions = promiseReactions(inv)
 	return o, nil
 }
 

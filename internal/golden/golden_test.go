@@ -88,6 +88,8 @@ var plainCommands = []string{
 	"::findjsobjects -k string",
 	"::findjsobjects -k dict",
 	"::findjsobjects -p id",
+	"::jsawaits",
+	"::jsawaits -v",
 	"::jsfunctions",
 	"::jsfunctions -n validate",
 	"::jsfunctions -s crash.js",
