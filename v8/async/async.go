@@ -24,6 +24,10 @@ type Value = object.Value
 // Error.stackTraceLimit; no real chain is longer than this.
 const MaxFrames = 256
 
+// MaxSteps bounds the promises one chain goes through (then-chains add
+// no frames).
+const MaxSteps = 1 << 16
+
 // FrameKind says what an async frame is.
 type FrameKind string
 
@@ -201,14 +205,14 @@ func (r *Reader) FromGenerator(g Value) Chain {
 func (r *Reader) FromPromise(p Value) Chain {
 	var ch Chain
 	seen := map[Value]bool{}
-	for {
+	for steps := 0; ; steps++ {
 		ch.Promise = p
 		if seen[p] {
 			ch.End = fmt.Sprintf("cycle: promise %#x is already in this chain", uint64(p))
 			return ch
 		}
-		if len(ch.Frames) >= MaxFrames {
-			ch.End = fmt.Sprintf("chain longer than %d frames", MaxFrames)
+		if len(ch.Frames) >= MaxFrames || steps >= MaxSteps {
+			ch.End = fmt.Sprintf("chain longer than %d frames or %d promises", MaxFrames, MaxSteps)
 			return ch
 		}
 		seen[p] = true
