@@ -6,29 +6,64 @@ import (
 	"slices"
 )
 
+// maxGroupTypes bounds the distinct instance types a group records; a
+// group with more says so (many).
+const maxGroupTypes = 8
+
+// instanceTypes is the set of instance types of a group's objects.
+type instanceTypes struct {
+	list []int
+	many bool // more than maxGroupTypes: not all are listed
+}
+
+func (ts *instanceTypes) add(t int) {
+	if len(ts.list) > 0 && ts.list[0] == t || ts.many || slices.Contains(ts.list, t) {
+		return
+	}
+	if len(ts.list) == maxGroupTypes {
+		ts.many = true
+		return
+	}
+	ts.list = append(ts.list, t)
+}
+
+func (ts *instanceTypes) merge(o *instanceTypes) {
+	for _, t := range o.list {
+		ts.add(t)
+	}
+	ts.many = ts.many || o.many
+}
+
 // group membership for InstancesOfTypes.
 const (
 	typeSkip  int32 = -1 // no object of the group has a wanted type
-	typeCheck int32 = -2 // objects of the group may: read each one's map
+	typeCheck int32 = -2 // some may: read each one's map
 )
 
 // InstancesOfTypes returns the addresses (untagged, in address order) of
 // every object the census found whose instance type is one of types, by
-// type, in one pass over the object table. Internal groups have one type;
-// JavaScript object groups join objects of one constructor and property
-// set whatever their type (an async function object and an empty object
-// both say "Object"), so their objects' maps are read.
+// type, in one pass over the object table. A group whose objects all have
+// one wanted type gives them all; JavaScript object groups join objects of
+// one constructor and property set whatever their type (an async function
+// object and an empty object both say "Object"), so the maps of the
+// objects of groups that mix a wanted type with others are read.
 func (c *Census) InstancesOfTypes(types ...int) map[int][]uint64 {
 	typeOf := make([]int32, len(c.byID)) // group id → the wanted type of all its objects, or typeSkip/typeCheck
 	for id, g := range c.byID {
+		typeOf[id] = typeSkip
+		if g == nil || g.Kind == KindString {
+			continue
+		}
+		wanted := 0
+		for _, t := range g.types.list {
+			if slices.Contains(types, t) {
+				wanted++
+			}
+		}
 		switch {
-		case g == nil || g.Kind == KindString || g.Kind == KindFunction:
-			typeOf[id] = typeSkip
-		case g.Kind == KindInternal && slices.Contains(types, g.Type):
-			typeOf[id] = int32(g.Type)
-		case g.Kind == KindInternal:
-			typeOf[id] = typeSkip
-		default:
+		case wanted == 1 && len(g.types.list) == 1 && !g.types.many:
+			typeOf[id] = int32(g.types.list[0])
+		case wanted > 0 || g.types.many:
 			typeOf[id] = typeCheck
 		}
 	}
