@@ -7,7 +7,6 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/v8/async"
-	"github.com/ndb-debugger/ndb/v8/object"
 	"github.com/ndb-debugger/ndb/v8/stack"
 )
 
@@ -27,31 +26,14 @@ func AsyncReaderOf(inv *Invocation) (*async.Reader, error) {
 }
 
 // threadAsyncChain is (once per session) the async chain below a thread's
-// synchronous frames: the awaiters of the async function the running
-// microtask resumed.
+// synchronous frames (async.Reader.FromStack).
 func threadAsyncChain(inv *Invocation, t *elfcore.Thread, st *stack.Stack) (async.Chain, error) {
 	v, err := inv.Session.Cached(fmt.Sprintf("async.chain.%d", t.TID), func() (any, error) {
 		r, err := AsyncReaderOf(inv)
 		if err != nil {
 			return nil, err
 		}
-		var fns []object.Value
-		var top uint64
-		for i := range st.Frames {
-			f := &st.Frames[i]
-			top = max(top, f.FP)
-			if f.Kind == stack.KindJS && f.Function != 0 {
-				fns = append(fns, f.Function)
-			}
-		}
-		if len(fns) == 0 {
-			return async.Chain{}, nil
-		}
-		g := r.Running(r.StackWords(t.Regs.RSP, top+16), fns)
-		if g == 0 {
-			return async.Chain{}, nil
-		}
-		return r.FromGenerator(g), nil
+		return r.FromStack(st, t.Regs.RSP), nil
 	})
 	if err != nil {
 		return async.Chain{}, err
