@@ -119,3 +119,11 @@ func runPiped(t *testing.T, s *Session, name string, args ...string) string {
 	}
 	return out.String()
 }
+
+func TestWithCommas(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 3214: "3,214", 1234567: "1,234,567", -1000: "-1,000"} {
+		if got := withCommas(n); got != want {
+			t.Errorf("%d: %q, want %q", n, got, want)
+		}
+	}
+}
