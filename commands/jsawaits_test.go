@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -87,7 +86,7 @@ func TestJSAwaitsServer(t *testing.T) {
 					Object                 string
 				} `json:"$reactions"`
 			}
-			addr, _ := strconv.ParseUint(strings.TrimPrefix(g.Chains[0].Awaits, "0x"), 16, 64)
+			addr := parseHex(t, g.Chains[0].Awaits)
 			if err := json.Unmarshal([]byte(runDcmd(t, s, true, "jsprint", addr)), &awaited); err != nil {
 				t.Fatal(err)
 			}
@@ -96,6 +95,17 @@ func TestJSAwaitsServer(t *testing.T) {
 				awaited.Reactions[0].Function != "query" || awaited.Reactions[0].Line != l || awaited.Reactions[0].Column != col ||
 				awaited.Reactions[0].Object != g.Chains[0].Frames[0].Generator {
 				t.Errorf("::jsprint of the promise query awaits: %+v", awaited)
+			}
+			var gen struct {
+				State string `json:"$asyncState"`
+				At    string `json:"$suspendedAt"`
+			}
+			outer := parseHex(t, g.Objects[0])
+			if err := json.Unmarshal([]byte(runDcmd(t, s, true, "jsprint", outer)), &gen); err != nil {
+				t.Fatal(err)
+			}
+			if gen.State != "suspended" || gen.At != "async "+site("handleRequest", "return await query(id)", len("return ")) {
+				t.Errorf("::jsprint of a group's object: %+v", gen)
 			}
 			text := runDcmd(t, s, false, "jsawaits", 0)
 			if !strings.Contains(text, "       300 × handleRequest (") {

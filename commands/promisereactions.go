@@ -51,3 +51,25 @@ func reactionValue(h *object.Heap, rc async.Reaction) value.Reaction {
 	}
 	return v
 }
+
+// asyncFunctionState is the value printers' view of an async function or
+// generator object (nil when the session cannot read async chains).
+func asyncFunctionState(inv *Invocation) func(object.Value) (string, string) {
+	r, err := AsyncReaderOf(inv)
+	if err != nil {
+		return nil
+	}
+	return func(g object.Value) (string, string) {
+		c, err := r.Continuation(g)
+		switch {
+		case err != nil:
+			return "unknown: " + err.Error(), ""
+		case c == async.Executing:
+			return "executing", ""
+		case c < 0:
+			return "closed", ""
+		}
+		f := r.Describe(g)
+		return "suspended", f.Text()
+	}
+}

@@ -29,6 +29,10 @@ type Options struct {
 	// (the async chain reader knows; this package only prints them), with
 	// a note when the list stopped early.
 	PromiseReactions func(p Value) ([]Reaction, string)
+	// AsyncFunction, when set, describes an async function or async
+	// generator object: its state ("suspended", "executing", "closed") and,
+	// when suspended, where ("async step (/app.js:14:10)").
+	AsyncFunction func(g Value) (state, at string)
 }
 
 // Defaults of Options.
@@ -309,22 +313,24 @@ type decoder func(d *describer, n *Node, v Value, mi *object.MapInfo, level int)
 // object, for this core's type numbers.
 func decoders(t *layout.Types) map[int]decoder {
 	m := map[int]decoder{
-		t.JSBoundFunction:    (*describer).function,
-		t.JSArray:            (*describer).array,
-		t.JSMap:              (*describer).collection,
-		t.JSSet:              (*describer).collection,
-		t.JSWeakMap:          (*describer).weakCollection,
-		t.JSWeakSet:          (*describer).weakCollection,
-		t.JSDate:             (*describer).date,
-		t.JSRegExp:           (*describer).regExp,
-		t.JSArrayBuffer:      (*describer).arrayBuffer,
-		t.JSTypedArray:       (*describer).typedArray,
-		t.JSPromise:          (*describer).promise,
-		t.JSPrimitiveWrapper: (*describer).boxed,
-		t.JSProxy:            (*describer).proxy,
-		t.JSWeakRef:          (*describer).weakRef,
-		t.JSGlobalProxy:      (*describer).globalProxy,
-		t.JSGlobalObject:     (*describer).globalObject,
+		t.JSBoundFunction:        (*describer).function,
+		t.JSArray:                (*describer).array,
+		t.JSMap:                  (*describer).collection,
+		t.JSSet:                  (*describer).collection,
+		t.JSWeakMap:              (*describer).weakCollection,
+		t.JSWeakSet:              (*describer).weakCollection,
+		t.JSDate:                 (*describer).date,
+		t.JSRegExp:               (*describer).regExp,
+		t.JSArrayBuffer:          (*describer).arrayBuffer,
+		t.JSTypedArray:           (*describer).typedArray,
+		t.JSPromise:              (*describer).promise,
+		t.JSAsyncFunctionObject:  (*describer).asyncFunction,
+		t.JSAsyncGeneratorObject: (*describer).asyncFunction,
+		t.JSPrimitiveWrapper:     (*describer).boxed,
+		t.JSProxy:                (*describer).proxy,
+		t.JSWeakRef:              (*describer).weakRef,
+		t.JSGlobalProxy:          (*describer).globalProxy,
+		t.JSGlobalObject:         (*describer).globalObject,
 	}
 	delete(m, -1) // types this V8 does not have
 	return m
@@ -490,6 +496,19 @@ func (d *describer) promise(n *Node, v Value, _ *object.MapInfo, level int) (boo
 	n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseReactions]]", Val: list})
 	if note != "" {
 		n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseReactionsNote]]", Val: &Node{Kind: KString, String: &StringPayload{Text: note, Length: len(note)}}})
+	}
+	return true, nil
+}
+
+func (d *describer) asyncFunction(n *Node, v Value, _ *object.MapInfo, level int) (bool, error) {
+	if d.o.AsyncFunction == nil {
+		return true, nil
+	}
+	state, at := d.o.AsyncFunction(v)
+	str := func(s string) *Node { return &Node{Kind: KString, String: &StringPayload{Text: s, Length: len(s)}} }
+	n.Slots = append(n.Slots, NodeProp{Name: "[[AsyncFunctionState]]", Val: str(state)})
+	if at != "" {
+		n.Slots = append(n.Slots, NodeProp{Name: "[[SuspendedAt]]", Val: str(at)})
 	}
 	return true, nil
 }

@@ -448,6 +448,10 @@ func jsonSlot(s string) string {
 		return "$reactions"
 	case "[[PromiseReactionsNote]]":
 		return "$reactionsNote"
+	case "[[AsyncFunctionState]]":
+		return "$asyncState"
+	case "[[SuspendedAt]]":
+		return "$suspendedAt"
 	case "[[PrimitiveValue]]":
 		return "$primitive"
 	case "[[Target]]":
