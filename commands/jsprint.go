@@ -32,7 +32,12 @@ elements (holes as "hole"; sparse arrays as "index: value"); functions their
 name and definition site ([Function: name] script:line:column); Maps and Sets
 their entries; Dates their ISO time; RegExps /source/flags; Promises, Proxies,
 WeakRefs and bound functions their internal slots ([[PromiseState]], ...);
-buffers and typed arrays their length and bytes. Objects deeper than DEPTH
+a pending Promise who waits on it ([[PromiseReactions]]: "await step
+(/app.js:14:10) 0xGEN" for an async function suspended at an await of it,
+"combinator Promise.all (index 0)", "then onReady (/app.js:31:13) 0xFN",
+"catch NAME (...)", "chain 0xPROMISE" for a promise it settles); an async
+function or generator object its state and await ([[AsyncFunctionState]]:
+"suspended", [[SuspendedAt]]: "async step (/app.js:14:10)"); buffers and typed arrays their length and bytes. Objects deeper than DEPTH
 print as [Constructor]; a reference to an enclosing object as [Circular ADDR].
 A value that cannot be decoded prints as <error: reason>.
 
@@ -59,7 +64,12 @@ Objects are JSON objects whose keys are the property names (symbol keys as
                "$line": N, "$column": N}; bound: "$boundTarget", "$boundThis",
                "$boundArgs[i]"
   Buffer, TypedArray, ArrayBuffer  {..., "length": bytes, "$bytes": "hex"}
-  Promise      {..., "$state": "pending|fulfilled|rejected", "$result": value}
+  Promise      {..., "$state": "pending|fulfilled|rejected", "$result": value};
+               pending: "$reactions": [{"kind": "await|combinator|then|catch|chain",
+               "function", "script", "line", "column", "object": "0x..."}] (absent
+               when nobody waits; "$reactionsNote" when the list was cut)
+  async function or generator object  {..., "$asyncState": "suspended|executing|closed",
+               "$suspendedAt": "async step (/app.js:14:10)"}
   boxed        {..., "$primitive": value}
   Proxy        {..., "$target": value, "$handler": value}   WeakRef: "$target"
   accessor     "name": {"$accessor": {"get": fn, "set": fn}}
@@ -84,6 +94,8 @@ func jsOptions(inv *Invocation) (value.Options, error) {
 		o.MaxString = -1
 	}
 	o.Addresses = inv.Flag('a')
+	o.PromiseReactions = promiseReactions(inv)
+	o.AsyncFunction = asyncFunctionState(inv)
 	return o, nil
 }
 

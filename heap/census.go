@@ -27,7 +27,8 @@ type Group struct {
 	Rep         uint64 // representative: the lowest address
 	Key         string
 
-	id uint32 // index in the census's groups by id (the object table)
+	id    uint32
+	types instanceTypes // the instance types of its objects (JavaScript object groups may mix some) // index in the census's groups by id (the object table)
 }
 
 // Label is the constructor column of ::findjsobjects.
@@ -124,6 +125,7 @@ type localGroup struct {
 	count int
 	bytes uint64
 	rep   uint64
+	types instanceTypes
 }
 
 type local struct {
@@ -256,6 +258,7 @@ func Build(ctx context.Context, h *object.Heap, opt Options) (*Census, error) {
 			g.Count += lg.count
 			g.Bytes += lg.bytes
 			g.Rep = min(g.Rep, lg.rep)
+			g.types.merge(&lg.types)
 		}
 	}
 	slices.Sort(c.globals)
@@ -405,6 +408,9 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 	lg.count++
 	lg.bytes += uint64(size)
 	lg.rep = min(lg.rep, addr)
+	if mi.Kind != KindString {
+		lg.types.add(mi.Type)
+	}
 	return lg
 }
 

@@ -90,6 +90,8 @@ var plainCommands = []string{
 	"::findjsobjects -p id",
 	"::findjsobjects -a",
 	"::findjsobjects -r -s",
+	"::jsawaits",
+	"::jsawaits -v",
 	"::jsfunctions",
 	"::jsfunctions -n validate",
 	"::jsfunctions -s crash.js",

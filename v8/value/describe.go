@@ -25,6 +25,14 @@ type Options struct {
 	Addresses bool
 	// MaxNodes bounds the whole output; 0 means DefaultMaxNodes.
 	MaxNodes int
+	// PromiseReactions, when set, lists who waits on a pending promise
+	// (the async chain reader knows; this package only prints them), with
+	// a note when the list stopped early.
+	PromiseReactions func(p Value) ([]Reaction, string)
+	// AsyncFunction, when set, describes an async function or async
+	// generator object: its state ("suspended", "executing", "closed") and,
+	// when suspended, where ("async step (/app.js:14:10)").
+	AsyncFunction func(g Value) (state, at string)
 }
 
 // Defaults of Options.
@@ -85,6 +93,7 @@ const (
 	KCircular    Kind = "circular"  // a reference to an enclosing value
 	KTruncated   Kind = "truncated" // past the depth limit
 	KError       Kind = "error"     // could not be decoded: Err
+	KReaction    Kind = "reaction"  // one waiter on a pending promise: Reaction
 )
 
 // Node is a decoded JavaScript value, the common form behind the text and
@@ -105,6 +114,7 @@ type Node struct {
 	RegExp       string         // KRegExp: /source/flags
 	InternalType string         // KInternal: the V8 type ("SHARED_FUNCTION_INFO_TYPE")
 	Buffer       *BufferPayload // KArrayBuffer, KTypedArray
+	Reaction     *Reaction      // KReaction
 
 	Props   []NodeProp // own named properties
 	Length  int64      // arrays, typed arrays, array buffers
@@ -120,6 +130,37 @@ type Node struct {
 type StringPayload struct {
 	Text   string
 	Length int // the full length, in UTF-16 code units
+}
+
+// Reaction is one waiter on a pending promise: an async function
+// suspended at an await of it, a combinator, a then or catch handler, or
+// another promise it settles.
+type Reaction struct {
+	Kind     string // "await", "combinator", "then", "catch", "chain"
+	Function string // the awaiting function or the handler, as stack traces name it ("" for chain)
+	Script   string
+	Line     int // of the await, or of the handler's definition; 0 when unknown
+	Column   int
+	Object   Value // the suspended generator object, the handler, or the promise it settles
+}
+
+// Text is the reaction in one line: "await step (/app.js:14:10)",
+// "then onReady (/app.js:31:13)", "chain → 0x…".
+func (r *Reaction) Text() string {
+	s := r.Kind
+	if r.Function != "" {
+		s += " " + r.Function
+	}
+	switch {
+	case r.Line > 0:
+		s += fmt.Sprintf(" (%s:%d:%d)", r.Script, r.Line, r.Column)
+	case r.Script != "":
+		s += " (" + r.Script + ")"
+	}
+	if r.Object != 0 {
+		s += fmt.Sprintf(" %#x", uint64(r.Object))
+	}
+	return s
 }
 
 // BufferPayload is the backing store of an ArrayBuffer or a typed array.
@@ -272,22 +313,24 @@ type decoder func(d *describer, n *Node, v Value, mi *object.MapInfo, level int)
 // object, for this core's type numbers.
 func decoders(t *layout.Types) map[int]decoder {
 	m := map[int]decoder{
-		t.JSBoundFunction:    (*describer).function,
-		t.JSArray:            (*describer).array,
-		t.JSMap:              (*describer).collection,
-		t.JSSet:              (*describer).collection,
-		t.JSWeakMap:          (*describer).weakCollection,
-		t.JSWeakSet:          (*describer).weakCollection,
-		t.JSDate:             (*describer).date,
-		t.JSRegExp:           (*describer).regExp,
-		t.JSArrayBuffer:      (*describer).arrayBuffer,
-		t.JSTypedArray:       (*describer).typedArray,
-		t.JSPromise:          (*describer).promise,
-		t.JSPrimitiveWrapper: (*describer).boxed,
-		t.JSProxy:            (*describer).proxy,
-		t.JSWeakRef:          (*describer).weakRef,
-		t.JSGlobalProxy:      (*describer).globalProxy,
-		t.JSGlobalObject:     (*describer).globalObject,
+		t.JSBoundFunction:        (*describer).function,
+		t.JSArray:                (*describer).array,
+		t.JSMap:                  (*describer).collection,
+		t.JSSet:                  (*describer).collection,
+		t.JSWeakMap:              (*describer).weakCollection,
+		t.JSWeakSet:              (*describer).weakCollection,
+		t.JSDate:                 (*describer).date,
+		t.JSRegExp:               (*describer).regExp,
+		t.JSArrayBuffer:          (*describer).arrayBuffer,
+		t.JSTypedArray:           (*describer).typedArray,
+		t.JSPromise:              (*describer).promise,
+		t.JSAsyncFunctionObject:  (*describer).asyncFunction,
+		t.JSAsyncGeneratorObject: (*describer).asyncFunction,
+		t.JSPrimitiveWrapper:     (*describer).boxed,
+		t.JSProxy:                (*describer).proxy,
+		t.JSWeakRef:              (*describer).weakRef,
+		t.JSGlobalProxy:          (*describer).globalProxy,
+		t.JSGlobalObject:         (*describer).globalObject,
 	}
 	delete(m, -1) // types this V8 does not have
 	return m
@@ -433,6 +476,39 @@ func (d *describer) promise(n *Node, v Value, _ *object.MapInfo, level int) (boo
 	n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseState]]", Val: &Node{Kind: KString, String: &StringPayload{Text: state, Length: len(state)}}})
 	if st != object.Pending {
 		n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseResult]]", Val: d.value(res, level+1)})
+		return true, nil
+	}
+	if d.o.PromiseReactions == nil {
+		return true, nil
+	}
+	rs, note := d.o.PromiseReactions(v)
+	if len(rs) == 0 && note == "" {
+		return true, nil // nobody waits on it (yet)
+	}
+	list := &Node{Kind: KArray, Length: int64(len(rs))}
+	for i := range rs {
+		if i >= d.o.MaxItems {
+			list.More = len(rs) - i
+			break
+		}
+		list.Elems = append(list.Elems, NodeElem{Index: int64(i), Val: &Node{Kind: KReaction, Reaction: &rs[i]}})
+	}
+	n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseReactions]]", Val: list})
+	if note != "" {
+		n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseReactionsNote]]", Val: &Node{Kind: KString, String: &StringPayload{Text: note, Length: len(note)}}})
+	}
+	return true, nil
+}
+
+func (d *describer) asyncFunction(n *Node, v Value, _ *object.MapInfo, level int) (bool, error) {
+	if d.o.AsyncFunction == nil {
+		return true, nil
+	}
+	state, at := d.o.AsyncFunction(v)
+	str := func(s string) *Node { return &Node{Kind: KString, String: &StringPayload{Text: s, Length: len(s)}} }
+	n.Slots = append(n.Slots, NodeProp{Name: "[[AsyncFunctionState]]", Val: str(state)})
+	if at != "" {
+		n.Slots = append(n.Slots, NodeProp{Name: "[[SuspendedAt]]", Val: str(at)})
 	}
 	return true, nil
 }

@@ -125,6 +125,8 @@ func (t *textPrinter) node(n *Node, level int) {
 		t.w("<error: " + n.Err + ">")
 	case KInternal:
 		t.w("<" + n.InternalType + ">")
+	case KReaction:
+		t.w(n.Reaction.Text())
 	case KDate:
 		t.w(n.Date)
 	case KRegExp:
@@ -361,6 +363,8 @@ func JSONValue(n *Node) any {
 		return Object{{"$error", n.Err}, {"$addr", hexAddr(n.Addr)}}
 	case KInternal:
 		return Object{{"$addr", hexAddr(n.Addr)}, {"$internal", n.InternalType}}
+	case KReaction:
+		return reactionJSON(n.Reaction)
 	case KDate:
 		return append(head(), Member{"$date", n.Date})
 	case KRegExp:
@@ -428,7 +432,7 @@ func JSONValue(n *Node) any {
 	}
 	o := head()
 	for _, s := range n.Slots {
-		o = append(o, Member{jsonSlot(s.Name), JSONValue(s.Val)})
+		o = append(o, Member{jsonSlot(s.Name), jsonSlotValue(s)})
 	}
 	return jsonProps(o, n.Props)
 }
@@ -440,6 +444,14 @@ func jsonSlot(s string) string {
 		return "$state"
 	case "[[PromiseResult]]":
 		return "$result"
+	case "[[PromiseReactions]]":
+		return "$reactions"
+	case "[[PromiseReactionsNote]]":
+		return "$reactionsNote"
+	case "[[AsyncFunctionState]]":
+		return "$asyncState"
+	case "[[SuspendedAt]]":
+		return "$suspendedAt"
 	case "[[PrimitiveValue]]":
 		return "$primitive"
 	case "[[Target]]":
@@ -523,6 +535,37 @@ func TypedElements(t string, b []byte) []string {
 			s = strconv.FormatUint(u, 10) + "n"
 		}
 		out = append(out, s)
+	}
+	return out
+}
+
+// reactionJSON is one element of "$reactions".
+func reactionJSON(r *Reaction) Object {
+	o := Object{{"kind", r.Kind}}
+	if r.Function != "" {
+		o = append(o, Member{"function", r.Function})
+	}
+	if r.Script != "" {
+		o = append(o, Member{"script", r.Script})
+	}
+	if r.Line > 0 {
+		o = append(o, Member{"line", r.Line}, Member{"column", r.Column})
+	}
+	if r.Object != 0 {
+		o = append(o, Member{"object", hexAddr(r.Object)})
+	}
+	return o
+}
+
+// jsonSlotValue is an internal slot's JSON value; "$reactions" is a plain
+// list of reactions (the first MaxItems of them).
+func jsonSlotValue(s NodeProp) any {
+	if s.Name != "[[PromiseReactions]]" || s.Val.Kind != KArray {
+		return JSONValue(s.Val)
+	}
+	out := make([]any, 0, len(s.Val.Elems))
+	for _, e := range s.Val.Elems {
+		out = append(out, JSONValue(e.Val))
 	}
 	return out
 }
