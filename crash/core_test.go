@@ -1,0 +1,176 @@
+package crash
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/internal/testnode"
+	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/stack"
+)
+
+var abortFlag = []string{"--abort-on-uncaught-exception"}
+
+// decide opens a core and decides its reason as ::status does.
+func decide(t *testing.T, path, sigName string) *Reason {
+	t.Helper()
+	p, err := elfcore.Open(path, elfcore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	md, err := layout.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := object.NewHeap(p, md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := stack.NewWalker(h)
+	in := Input{Proc: p, Walker: w, Thread: p.SignalThread(), SignalName: sigName}
+	if in.Thread != nil {
+		in.Stack = w.WalkThread(context.Background(), in.Thread, stack.WalkOptions{})
+	}
+	return Decide(in)
+}
+
+// firstLine is the first line of what Node printed.
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// TestUncaughtV8Errors: errors V8 raises itself (and an explicit throw from
+// a worker, rethrown on the busy main thread) are found with their
+// constructor and message exactly as Node's "Uncaught ..." line printed
+// them.
+func TestUncaughtV8Errors(t *testing.T) {
+	for _, v := range testnode.Versions {
+		for _, fx := range []string{"type_error.js", "json_parse.js", "stack_overflow.js", "worker_throw.js"} {
+			t.Run(fx+"/"+v, func(t *testing.T) {
+				c := testnode.MakeCore(t, v, fx, abortFlag, nil)
+				r := decide(t, c.Path, "SIGTRAP")
+				if r.Kind != UncaughtException || r.Error == nil {
+					t.Fatalf("reason %+v, want an uncaught exception; node printed:\n%s", r, c.Stderr)
+				}
+				if got, want := "Uncaught "+r.Text, firstLine(c.Stderr); got != want {
+					t.Errorf("got %q, node printed %q", got, want)
+				}
+			})
+		}
+	}
+}
+
+// TestUnhandledRejections: the rejected promise's reason and its stack,
+// with its "at async" lines, exactly as Node printed them.
+func TestUnhandledRejections(t *testing.T) {
+	for _, v := range testnode.Versions {
+		for _, fx := range []string{"unhandled_rejection.js", "async_throw.js"} {
+			t.Run(fx+"/"+v, func(t *testing.T) {
+				c := testnode.MakeCore(t, v, fx, abortFlag, nil)
+				r := decide(t, c.Path, "SIGABRT")
+				if r.Kind != UnhandledRejection || r.Error == nil || r.Promise == "" {
+					t.Fatalf("reason %+v, want an unhandled rejection; node printed:\n%s", r, c.Stderr)
+				}
+				if !strings.Contains(r.Error.Stack, "\n    at async ") {
+					t.Errorf("stack has no async frame:\n%s", r.Error.Stack)
+				}
+				if r.Error.Stack == "" || !strings.Contains(c.Stderr, "\n"+r.Error.Stack) {
+					t.Errorf("stack\n%s\nnot as node printed it:\n%s", r.Error.Stack, c.Stderr)
+				}
+				if want := r.Error.Constructor + ": " + r.Error.Message; !strings.HasPrefix(r.Error.Stack, want+"\n") {
+					t.Errorf("stack does not start with %q", want)
+				}
+			})
+		}
+	}
+}
+
+// TestHeapOOM: the FATAL ERROR line, found in the core, as Node printed it.
+func TestHeapOOM(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			c := testnode.MakeCore(t, v, "oom.js", []string{"--max-old-space-size=32"}, nil)
+			r := decide(t, c.Path, "SIGABRT")
+			if r.Kind == FatalError && r.Fatal == nil && strings.HasPrefix(v, "18.") {
+				// Known gap: on Node 18 (V8 10.2) no pointer to the message is
+				// left in the frames scanned; the kind is still right.
+				t.Skipf("node 18: fatal error without its message: %s", r.Text)
+			}
+			if r.Kind != FatalError || r.Fatal == nil {
+				t.Fatalf("reason %+v, want a fatal error; node printed:\n%s", r, c.Stderr)
+			}
+			if !strings.Contains(c.Stderr, "\n"+r.Text+"\n") {
+				t.Errorf("%q is not a line node printed:\n%s", r.Text, c.Stderr)
+			}
+		})
+	}
+}
+
+// nodeJSTop is the first frame of Node's "JavaScript stack trace" (printed
+// on abort), without its number.
+var nodeJSTop = regexp.MustCompile(`(?m)^----- JavaScript stack trace -----\n\n1: (.*)$`)
+
+// TestProcessAbort: process.abort() and the JavaScript frame that called
+// it, at the position Node printed.
+func TestProcessAbort(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			c := testnode.MakeCore(t, v, "abort.js", nil, nil)
+			r := decide(t, c.Path, "SIGABRT")
+			if r.Kind != Abort {
+				t.Fatalf("reason %+v, want abort", r)
+			}
+			// Node 18 prints no JavaScript stack trace on abort: there the
+			// oracle is the fixture's source (process.abort() is at 36:9).
+			want := c.Script + ":36:9"
+			if m := nodeJSTop.FindStringSubmatch(c.Stderr); m != nil {
+				want = m[1]
+			} else if !strings.HasPrefix(v, "18.") {
+				t.Fatalf("node printed no JavaScript stack trace:\n%s", c.Stderr)
+			}
+			if !strings.HasSuffix(r.Text, "("+want+")") {
+				t.Errorf("got %q, node printed the top frame %q", r.Text, want)
+			}
+		})
+	}
+}
+
+// TestSignal: a SIGSEGV is reported as the signal, with the JavaScript
+// frames that sent it (their lines are those of the fixture's source).
+func TestSignal(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			c := testnode.MakeCore(t, v, "sigsegv.js", nil, nil)
+			r := decide(t, c.Path, "SIGSEGV")
+			if r.Kind != Signal || r.Fault == nil {
+				t.Fatalf("reason %+v, want signal", r)
+			}
+			js := strings.Join(r.Fault.JSFrames, "\n")
+			for _, want := range []string{"crashHere (" + c.Script + ":6:11)", "outer (" + c.Script + ":11:10)"} {
+				if !strings.Contains(js, want) {
+					t.Errorf("no frame %q in\n%s", want, js)
+				}
+			}
+		})
+	}
+}
+
+// TestSnapshot: a gcore of a live process is a snapshot, not a death by
+// gdb's SIGSTOP.
+func TestSnapshot(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			cores := testnode.Snapshots(t, v, "grow.js", []string{"--expose-gc"}, []string{"--initial=1000", "--step=500", "--steps=4"})
+			r := decide(t, cores[0].Path, "none")
+			if r.Kind != Snapshot || r.Signal != "" {
+				t.Errorf("reason %+v, want snapshot", r)
+			}
+		})
+	}
+}
