@@ -80,9 +80,13 @@ func reasonDetails(r *crash.Reason) [][2]string {
 			add("sent by", fmt.Sprintf("pid %d (kill)", f.SentBy))
 		}
 		add("native frame", f.NativeFrame)
-		for _, j := range f.JSFrames {
-			add("js", j)
+	}
+	for i, j := range r.JSFrames {
+		if i == 5 {
+			add("js", fmt.Sprintf("… %d more (::jsstack)", len(r.JSFrames)-i))
+			break
 		}
+		add("js", j)
 	}
 	for _, n := range r.Notes {
 		add("note", n)

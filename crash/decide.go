@@ -44,6 +44,10 @@ func Decide(in Input) *Reason {
 	calls := scanCalls(in.Proc, base, words)
 	c := collector{in: in, base: base, words: words, calls: calls}
 	c.jsStack()
+	r.JSFrames = c.jsFrames(MaxJSFrames)
+	if all := c.jsFrameCount(); all > len(r.JSFrames) {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d more JavaScript frames (::jsstack)", all-len(r.JSFrames)))
+	}
 	switch {
 	case c.found(fatalFuncs, r):
 		c.fatal(r)
@@ -56,8 +60,8 @@ func Decide(in Input) *Reason {
 	default:
 		r.Kind = Abort
 		r.Text = "abort() (" + in.SignalName + ")"
-		if js := c.jsFrames(1); len(js) > 0 {
-			r.Text = "abort() called from " + js[0]
+		if len(r.JSFrames) > 0 {
+			r.Text = "abort() called from " + r.JSFrames[0]
 		}
 	}
 	return r
@@ -145,6 +149,19 @@ func (c *collector) jsFrames(n int) []string {
 	return out
 }
 
+// jsFrameCount counts the JavaScript frames of the crashing thread.
+func (c *collector) jsFrameCount() int {
+	n := 0
+	if c.in.Stack != nil {
+		for i := range c.in.Stack.Frames {
+			if c.in.Stack.Frames[i].Kind == stack.KindJS {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 func location(ji stack.JSInfo) string {
 	if ji.Script == "" {
 		return "<anonymous>"
@@ -159,7 +176,7 @@ func location(ji stack.JSInfo) string {
 // frame and the JavaScript frames above it.
 func (c *collector) fault(r *Reason) {
 	r.Kind = Signal
-	f := &Fault{JSFrames: c.jsFrames(0)}
+	f := &Fault{}
 	if si := c.in.Proc.Sig; si != nil {
 		switch {
 		case si.Code <= 0: // SI_USER, SI_TKILL, SI_QUEUE: sent, not a fault; no si_addr
@@ -182,7 +199,7 @@ func (c *collector) fault(r *Reason) {
 	if f.NativeFrame != "" {
 		r.Text += " in " + f.NativeFrame
 	}
-	if len(f.JSFrames) > 0 {
-		r.Text += " called from " + f.JSFrames[0]
+	if len(r.JSFrames) > 0 {
+		r.Text += " called from " + r.JSFrames[0]
 	}
 }

@@ -71,8 +71,8 @@ func (c *collector) frameOf(i int) string {
 }
 
 // rodataString reads the text at addr when addr is the start of a
-// printable, NUL-terminated string of 4 to 512 bytes in a read-only,
-// non-executable mapping of the executable.
+// printable, NUL-terminated string of 4 to 512 bytes in a read-only
+// mapping of the executable.
 func (c *collector) rodataString(addr uint64) (string, bool) {
 	p := c.in.Proc
 	if addr < 4096 || !inExeData(p, addr) {
@@ -94,13 +94,14 @@ func (c *collector) rodataString(addr uint64) (string, bool) {
 	return s, true
 }
 
-// inExeData reports whether addr lies in a file mapping of the executable
-// that is neither writable nor executable (its read-only data).
+// inExeData reports whether addr lies in a read-only file mapping of the
+// executable. Executable mappings count: node 18's binary keeps .rodata in
+// its text segment.
 func inExeData(p *elfcore.Process, addr uint64) bool {
 	fm, ok := p.FileMappingAt(addr)
 	if !ok || fm.Path != p.ExePath {
 		return false
 	}
 	seg, ok := p.SegmentAt(addr)
-	return ok && seg.Flags&(elfFlagW|elfFlagX) == 0
+	return ok && seg.Flags&elfFlagW == 0
 }

@@ -15,6 +15,9 @@ const (
 	Snapshot           Kind = "snapshot"
 )
 
+// MaxJSFrames bounds Reason.JSFrames (a stack overflow has thousands).
+const MaxJSFrames = 64
+
 // Reason is why the process died (or, for a snapshot, that it did not).
 type Reason struct {
 	Kind Kind   `json:"kind"`
@@ -26,6 +29,11 @@ type Reason struct {
 	// Via is the native function on the crashing thread's stack that
 	// decided the kind ("node::errors::TriggerUncaughtException").
 	Via string `json:"via,omitempty"`
+
+	// JSFrames are the crashing thread's JavaScript frames at death,
+	// innermost first, as "name (file:line:column)" (at most
+	// MaxJSFrames; ::jsstack has them all).
+	JSFrames []string `json:"js_frames,omitempty"`
 
 	Error   *ErrorObject  `json:"error,omitempty"`   // uncaught-exception, unhandled-rejection
 	Promise string        `json:"promise,omitempty"` // unhandled-rejection: the rejected promise's address
@@ -70,10 +78,9 @@ type Assertion struct {
 
 // Fault is where a fatal signal hit.
 type Fault struct {
-	Addr        string   `json:"addr,omitempty"`    // si_addr, for a fault the kernel raised
-	SentBy      int      `json:"sent_by,omitempty"` // the sender's pid, for a signal sent with kill()
-	NativeFrame string   `json:"native_frame,omitempty"`
-	JSFrames    []string `json:"js_frames,omitempty"`
+	Addr        string `json:"addr,omitempty"`    // si_addr, for a fault the kernel raised
+	SentBy      int    `json:"sent_by,omitempty"` // the sender's pid, for a signal sent with kill()
+	NativeFrame string `json:"native_frame,omitempty"`
 }
 
 func (k Kind) String() string { return string(k) }

@@ -107,7 +107,6 @@ func hasCall(calls []nativeCall, names ...string) (nativeCall, bool) {
 }
 
 const (
-	elfFlagX = elf.PF_X
 	elfFlagW = elf.PF_W
 )
 
