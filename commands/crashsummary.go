@@ -81,9 +81,10 @@ func reasonDetails(r *crash.Reason) [][2]string {
 		}
 		add("native frame", f.NativeFrame)
 	}
+	total := max(len(r.JSFrames), r.JSFramesTotal)
 	for i, j := range r.JSFrames {
 		if i == 5 {
-			add("js", fmt.Sprintf("… %d more (::jsstack)", len(r.JSFrames)-i))
+			add("js", fmt.Sprintf("… %d more (::jsstack)", total-i))
 			break
 		}
 		add("js", j)

@@ -67,7 +67,8 @@ signal: a core of a live process), "signal_thread", "fault_addr"
 (for SIGSEGV and the like), "threads" (count), "core", "executable", "build_id",
 "build_id_match", "warnings", "reason"} plus the crash summary fields when known.
 "reason": {"kind", "text", "signal", "thread", "via" (the native function that
-decided the kind), "error": {"address", "constructor", "message", "stack"},
+decided the kind), "js_frames" (the crashing thread's JavaScript frames,
+innermost first, at most 64), "js_frames_total" (when there are more), "error": {"address", "constructor", "message", "stack"},
 "promise", "fatal": {"message", "from"}, "assertion": {"file_line", "message",
 "function"}, "fault": {"addr", "sent_by", "native_frame", "js_frames"},
 "notes"}; absent fields are unknown or do not apply.`,

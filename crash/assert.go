@@ -7,9 +7,8 @@ package crash
 // stack in Assert's frame or its caller's.
 func (c *collector) assertion(r *Reason) {
 	r.Kind = Abort
-	call, _ := hasCall(c.calls, assertFuncs...)
-	start := int((call.Slot - c.base) / 8)
-	for i := start + 1; i < len(c.words) && i < start+512; i++ {
+	end := c.outermost(assertFuncs) + 512
+	for i := 0; i < len(c.words) && i < end; i++ {
 		if a, ok := c.assertionInfo(c.words[i]); ok {
 			r.Assert = a
 			r.Text = "assertion failed: " + a.FileLine + ": " + a.Function + ": Assertion `" + a.Message + "' failed."
@@ -35,7 +34,7 @@ func (c *collector) assertionInfo(addr uint64) (*Assertion, bool) {
 	}
 	var s [3]string
 	for i, p := range ptr {
-		t, ok := c.rodataString(p)
+		t, ok := c.rodataText(p)
 		if !ok {
 			return nil, false
 		}

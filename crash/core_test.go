@@ -224,3 +224,31 @@ func checkFromFrames(t *testing.T, r *Reason, c *testnode.Core) {
 		t.Errorf("frames\n%s\nnode printed\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestCheckFailure: a failed Node CHECK, with the file:line, function and
+// condition of its AssertionInfo exactly as Node printed them.
+func TestCheckFailure(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			c := testnode.MakeCore(t, v, "check_failure.js", nil, nil)
+			r := decide(t, c.Path, "SIGABRT")
+			if r.Kind != Abort || r.Assert == nil {
+				t.Fatalf("reason %+v, want an abort with its assertion; node printed:\n%s", r, c.Stderr)
+			}
+			a := r.Assert
+			// Node 18: "FILE:LINE:FUNCTION: Assertion `COND' failed."; later
+			// lines: "FUNCTION at FILE:LINE" and "Assertion failed: COND".
+			old := a.FileLine + ":" + a.Function + ": Assertion `" + a.Message + "' failed."
+			cur := a.Function + " at " + a.FileLine + "\n  #  Assertion failed: " + a.Message + "\n"
+			if !strings.Contains(c.Stderr, old) && !strings.Contains(c.Stderr, cur) {
+				t.Errorf("assertion %+v is not what node printed:\n%s", a, c.Stderr)
+			}
+			if !strings.HasSuffix(a.FileLine, "tcp_wrap.cc:"+a.FileLine[strings.LastIndex(a.FileLine, ":")+1:]) || a.Message != "args[0]->IsInt32()" {
+				t.Errorf("assertion %+v, want tcp_wrap.cc's args[0]->IsInt32()", a)
+			}
+			if len(r.JSFrames) == 0 || !strings.HasPrefix(r.JSFrames[0], "openSocket ("+c.Script+":9:") {
+				t.Errorf("JS frames %q, want openSocket first", r.JSFrames)
+			}
+		})
+	}
+}

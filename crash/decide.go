@@ -46,7 +46,7 @@ func Decide(in Input) *Reason {
 	c.jsStack()
 	r.JSFrames = c.jsFrames(MaxJSFrames)
 	if all := c.jsFrameCount(); all > len(r.JSFrames) {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d more JavaScript frames (::jsstack)", all-len(r.JSFrames)))
+		r.JSFramesTotal = all
 	}
 	switch {
 	case c.found(fatalFuncs, r):

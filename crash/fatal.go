@@ -75,11 +75,22 @@ func (c *collector) frameOf(i int) string {
 // mapping of the executable.
 func (c *collector) rodataString(addr uint64) (string, bool) {
 	p := c.in.Proc
-	if addr < 4096 || !inExeData(p, addr) {
+	if addr < 4096 {
 		return "", false
 	}
 	prev, err := p.ReadU8(addr - 1)
 	if err != nil || prev != 0 {
+		return "", false
+	}
+	return c.rodataText(addr)
+}
+
+// rodataText is rodataString for a pointer known to be a char* (a field
+// of a struct found otherwise): it may point into the tail of a longer
+// string, as the linker merges a string with the tail of another.
+func (c *collector) rodataText(addr uint64) (string, bool) {
+	p := c.in.Proc
+	if addr < 4096 || !inExeData(p, addr) {
 		return "", false
 	}
 	s, err := p.ReadCString(addr, 513)

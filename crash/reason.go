@@ -33,7 +33,8 @@ type Reason struct {
 	// JSFrames are the crashing thread's JavaScript frames at death,
 	// innermost first, as "name (file:line:column)" (at most
 	// MaxJSFrames; ::jsstack has them all).
-	JSFrames []string `json:"js_frames,omitempty"`
+	JSFrames      []string `json:"js_frames,omitempty"`
+	JSFramesTotal int      `json:"js_frames_total,omitempty"` // all of them, when more than JSFrames
 
 	Error   *ErrorObject  `json:"error,omitempty"`   // uncaught-exception, unhandled-rejection
 	Promise string        `json:"promise,omitempty"` // unhandled-rejection: the rejected promise's address

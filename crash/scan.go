@@ -49,8 +49,14 @@ func stackWords(p *elfcore.Process, sp, limit uint64) (base uint64, words []uint
 func scanCalls(p *elfcore.Process, base uint64, words []uint64) []nativeCall {
 	var out []nativeCall
 	for i, w := range words {
-		loc, ok := p.Symbolize(w)
-		if !ok || loc.Symbol == "" || loc.Offset == 0 || !followsCall(p, w) {
+		if w == 0 {
+			continue
+		}
+		// The call is the byte before the return address: a call to a
+		// noreturn function (abort) ends its caller, so the return address
+		// may be the first byte of the next function.
+		loc, ok := p.Symbolize(w - 1)
+		if !ok || loc.Symbol == "" || !followsCall(p, w) {
 			continue
 		}
 		out = append(out, nativeCall{
