@@ -39,6 +39,18 @@ func decide(t *testing.T, path, sigName string) *Reason {
 	return Decide(in)
 }
 
+func decideHeap(t *testing.T, path string) (*object.Heap, error) {
+	p, err := elfcore.Open(path, elfcore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := layout.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return object.NewHeap(p, md)
+}
+
 // firstLine is the first line of what Node printed.
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
@@ -62,6 +74,9 @@ func TestUncaughtV8Errors(t *testing.T) {
 					t.Errorf("got %q, node printed %q", got, want)
 				}
 				checkFromFrames(t, r, c)
+				if want := r.Error.Constructor + ": " + r.Error.Message + "\n"; r.Error.Stack != "" && !strings.HasPrefix(r.Error.Stack, want) {
+					t.Errorf("stack %q does not start with %q", r.Error.Stack, want)
+				}
 				if fx == "worker_throw.js" {
 					// The worker's own stack, which Node did not print: the
 					// fixture's source is the oracle (throw at 18:11).
@@ -153,6 +168,10 @@ func TestSignal(t *testing.T) {
 			r := decide(t, c.Path, "SIGSEGV")
 			if r.Kind != Signal || r.Fault == nil {
 				t.Fatalf("reason %+v, want signal", r)
+			}
+			// process.kill sent it: no fault address, the sender is the process.
+			if r.Fault.Addr != "" || r.Fault.SentBy == 0 || r.Fault.SentBy != c.Pid {
+				t.Errorf("fault %+v, want sent by pid %d without an address", r.Fault, c.Pid)
 			}
 			js := strings.Join(r.JSFrames, "\n")
 			for _, want := range []string{"crashHere (" + c.Script + ":6:11)", "outer (" + c.Script + ":11:10)"} {

@@ -46,6 +46,9 @@ func (c *collector) exception(r *Reason) {
 		return
 	}
 	r.Error = describeError(h, thrown)
+	if r.Error.Stack == "" {
+		r.Notes = append(r.Notes, "error.stack was never read, so never formatted: js_frames are the frames at the throw")
+	}
 	r.Text = r.Error.Constructor
 	if r.Error.Message != "" {
 		r.Text += ": " + r.Error.Message
@@ -131,12 +134,19 @@ func describeError(h *object.Heap, v object.Value) *ErrorObject {
 			e.Stack = formattedStack(h, p.Value)
 		}
 	}
+	// A formatted stack, told from the other private strings an error holds
+	// (V8 13 keeps the message under a private symbol too; private symbols
+	// have no name to tell them apart by): it has frames, or starts with
+	// the error's name.
+	if e.Stack != "" && !strings.Contains(e.Stack, "\n    at ") && !strings.HasPrefix(e.Stack, e.Constructor) {
+		e.Stack = ""
+	}
 	return e
 }
 
 // formattedStack is the formatted stack V8 keeps under its private
-// error_stack_symbol once something read error.stack: a string, or an
-// ErrorStackData whose first field holds it.
+// error_stack_symbol once something read error.stack. Before that it keeps
+// the call sites (a FixedArray), which are not formatted here.
 func formattedStack(h *object.Heap, v object.Value) string {
 	if s, err := h.StringValue(v); err == nil {
 		return s
