@@ -39,18 +39,6 @@ func decide(t *testing.T, path, sigName string) *Reason {
 	return Decide(in)
 }
 
-func decideHeap(t *testing.T, path string) (*object.Heap, error) {
-	p, err := elfcore.Open(path, elfcore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	md, err := layout.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return object.NewHeap(p, md)
-}
-
 // firstLine is the first line of what Node printed.
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
