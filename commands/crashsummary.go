@@ -40,7 +40,15 @@ func deathReason(inv *Invocation) *crash.Reason {
 				in.Stack = threadStack(inv, h, in.Thread)
 			}
 		}
-		return crash.Decide(in), nil
+		r := crash.Decide(in)
+		if r.IsHeapOOM() {
+			if c, err := CensusOf(inv); err == nil {
+				r.Heap = crash.HeapSpaces(p, c)
+			} else {
+				r.Notes = append(r.Notes, "heap spaces: "+err.Error())
+			}
+		}
+		return r, nil
 	})
 	return v.(*crash.Reason)
 }
@@ -68,7 +76,7 @@ func reasonDetails(r *crash.Reason) [][2]string {
 		add("found", f.From)
 	}
 	for _, s := range r.Heap {
-		add("space", fmt.Sprintf("%s used %d committed %d", s.Space, s.Used, s.Committed))
+		add("space", fmt.Sprintf("%-20s used %10d  committed %10d", s.Space, s.Used, s.Committed))
 	}
 	if a := r.Assert; a != nil {
 		add("at", a.FileLine+" "+a.Function)

@@ -50,7 +50,9 @@ below. KIND is one of:
   fatal-error          V8's or Node's FATAL ERROR message (e.g. "Reached heap
                        limit Allocation failed - JavaScript heap out of
                        memory"), read from the char* the fatal-error handler
-                       left on the crashing thread's stack
+                       left on the crashing thread's stack; for an out-of-
+                       memory death, each heap space's used and committed
+                       bytes
   abort                process.abort(), or a failed Node CHECK (file:line,
                        function, assertion text from node::Assert's
                        AssertionInfo)
@@ -69,7 +71,8 @@ signal: a core of a live process), "signal_thread", "fault_addr"
 "reason": {"kind", "text", "signal", "thread", "via" (the native function that
 decided the kind), "js_frames" (the crashing thread's JavaScript frames,
 innermost first, at most 64), "js_frames_total" (when there are more), "error": {"address", "constructor", "message", "stack"},
-"promise", "fatal": {"message", "from"}, "assertion": {"file_line", "message",
+"promise", "fatal": {"message", "from"}, "heap_spaces" (out of memory: [{"space",
+"used", "committed"}], see docs/design.md), "assertion": {"file_line", "message",
 "function"}, "fault": {"addr", "sent_by", "native_frame", "js_frames"},
 "notes"}; absent fields are unknown or do not apply.`,
 		Run: runStatus,

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/heap"
 	"github.com/ndb-debugger/ndb/internal/testnode"
 	"github.com/ndb-debugger/ndb/v8/layout"
 	"github.com/ndb-debugger/ndb/v8/object"
@@ -114,7 +115,44 @@ func TestHeapOOM(t *testing.T) {
 			if !strings.Contains(c.Stderr, "\n"+r.Text+"\n") {
 				t.Errorf("%q is not a line node printed:\n%s", r.Text, c.Stderr)
 			}
+			checkSpaces(t, c)
 		})
+	}
+}
+
+// checkSpaces: the heap's spaces at the OOM. V8 died when the old
+// generation reached --max-old-space-size=32 (MB), so the old space and
+// the large-object space together hold at least three quarters of it.
+func checkSpaces(t *testing.T, c *testnode.Core) {
+	t.Helper()
+	p, err := elfcore.Open(c.Path, elfcore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	md, err := layout.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := object.NewHeap(p, md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := heap.Build(context.Background(), h, heap.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old uint64
+	for _, s := range HeapSpaces(p, cs) {
+		if s.Used > s.Committed {
+			t.Errorf("%+v: more used than committed", s)
+		}
+		if s.Space == "OldSpace" || s.Space == "OldLargeObjectSpace" {
+			old += s.Used
+		}
+	}
+	if old < 24<<20 {
+		t.Errorf("old generation holds %d bytes, want at least 24 MiB: %+v", old, HeapSpaces(p, cs))
 	}
 }
 
