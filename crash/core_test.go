@@ -297,3 +297,39 @@ func TestCheckFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideBadThread: registers that point nowhere, or into the middle of
+// the heap, give a reason (no panic, no hang).
+func TestDecideBadThread(t *testing.T) {
+	c := testnode.MakeCore(t, testnode.Versions[len(testnode.Versions)-1], "unhandled_rejection.js", abortFlag, nil)
+	p, err := elfcore.Open(c.Path, elfcore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	md, err := layout.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := object.NewHeap(p, md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := stack.NewWalker(h)
+	good := *p.SignalThread()
+	heapAddr := uint64(0)
+	for _, s := range p.Segments {
+		if _, ok := p.FileMappingAt(s.Start); !ok && s.End-s.Start >= 1<<18 {
+			heapAddr = s.Start + 7
+			break
+		}
+	}
+	for _, sp := range []uint64{0, 8, 1 << 63, ^uint64(0) - 7, heapAddr, good.Regs.RSP + 3} {
+		th := good
+		th.Regs.RSP, th.Regs.RBP, th.Regs.RIP = sp, sp, sp
+		r := Decide(Input{Proc: p, Walker: w, Thread: &th, Stack: w.WalkThread(context.Background(), &th, stack.WalkOptions{}), SignalName: "SIGABRT"})
+		if r.Kind == "" || r.Text == "" {
+			t.Errorf("sp %#x: reason %+v", sp, r)
+		}
+	}
+}

@@ -101,7 +101,7 @@ func (c *collector) jsStack() {
 		return
 	}
 	for n, call := range c.calls {
-		if n == 64 {
+		if n == 16 {
 			break
 		}
 		if !strings.Contains(call.Location, "`Builtins_") || call.Slot < c.base+8 {
