@@ -116,6 +116,10 @@ func TestHeapOOM(t *testing.T) {
 				t.Errorf("%q is not a line node printed:\n%s", r.Text, c.Stderr)
 			}
 			checkSpaces(t, c)
+			// The allocation that failed: fill's push, line 9 of the fixture.
+			if len(r.JSFrames) == 0 || !strings.HasPrefix(r.JSFrames[0], "fill ("+c.Script+":9:") {
+				t.Errorf("JS frames %q, want fill (oom.js:9) first", r.JSFrames)
+			}
 		})
 	}
 }

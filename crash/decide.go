@@ -100,12 +100,13 @@ func (c *collector) jsStack() {
 	if c.in.Walker == nil || hasJS(c.in.Stack) {
 		return
 	}
-	for n, call := range c.calls {
-		if n == 16 {
-			break
-		}
+	tries := 0
+	for _, call := range c.calls {
 		if !strings.Contains(call.Location, "`Builtins_") || call.Slot < c.base+8 {
 			continue
+		}
+		if tries++; tries > 16 {
+			break
 		}
 		fp := c.words[(call.Slot-c.base)/8-1]
 		st := c.in.Walker.WalkFrom(context.Background(), c.in.Thread.TID, call.PC, fp, call.Slot+8, stack.WalkOptions{})
