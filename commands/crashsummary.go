@@ -131,7 +131,7 @@ func crashSummary(inv *Invocation) []StatusField {
 			text += ": " + msg
 			out = append(out, StatusField{"", "exception_message", "", msg})
 		}
-		out = append(out, StatusField{"uncaught exception", "exception", text, valueJSON(h, v)})
+		out = append(out, StatusField{"", "exception", text, valueJSON(h, v)}) // text: the reason line says it
 	}
 	return out
 }
