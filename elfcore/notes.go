@@ -150,8 +150,11 @@ func parseSigInfo(d []byte) (SigInfo, error) {
 	}
 	le := binary.LittleEndian
 	s := SigInfo{Signo: int(int32(le.Uint32(d))), Errno: int(int32(le.Uint32(d[4:]))), Code: int(int32(le.Uint32(d[8:])))}
-	switch s.Signo {
-	case 4, 7, 8, 11: // SIGILL, SIGBUS, SIGFPE, SIGSEGV carry a fault address
+	switch {
+	case s.Code <= 0: // SI_USER, SI_QUEUE, SI_TKILL...: sent by a process, whose pid follows
+		s.SenderPID = int(int32(le.Uint32(d[16:])))
+	case s.Signo == 4 || s.Signo == 7 || s.Signo == 8 || s.Signo == 11:
+		// SIGILL, SIGBUS, SIGFPE, SIGSEGV raised by the kernel carry a fault address
 		s.Addr = le.Uint64(d[16:])
 	default:
 		s.SenderPID = int(int32(le.Uint32(d[16:])))

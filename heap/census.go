@@ -645,3 +645,19 @@ func (c *Census) verify(prov []span) bool {
 	}
 	return true
 }
+
+// PageUsed is the size of the live-looking objects found on page i of
+// Pages: free space (FREE_SPACE_TYPE, the free lists' blocks) is left out.
+// A code page, which is not walked, counts 0.
+func (c *Census) PageUsed(i int) uint64 {
+	pg := &c.Pages[i]
+	free := c.w.l.Types.FreeSpace
+	var n uint64
+	pg.forObjects(func(j int, _, size uint32) {
+		if g := c.byID[pg.gids[j]]; g.Kind == KindInternal && g.Type == free {
+			return
+		}
+		n += uint64(size)
+	})
+	return n
+}
