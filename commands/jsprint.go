@@ -12,9 +12,9 @@ import (
 func init() {
 	Register(&Command{
 		Name:     "jsprint",
-		Synopsis: "ADDR::jsprint [-a] [-d DEPTH] [-N LEN] [MEMBER]",
+		Synopsis: "ADDR::jsprint [-a] [-d DEPTH] [-N LEN] [-n COUNT] [MEMBER]",
 		Summary:  "print the JavaScript value at ADDR",
-		Opts:     "ad:N:",
+		Opts:     "ad:N:n:",
 		Addr:     AddrRequired,
 		Help: `Prints the JavaScript value at ADDR (a tagged pointer or a Smi) in JavaScript-like
 notation, one property per line:
@@ -32,13 +32,18 @@ elements (holes as "hole"; sparse arrays as "index: value"); functions their
 name and definition site ([Function: name] script:line:column); Maps and Sets
 their entries; Dates their ISO time; RegExps /source/flags; Promises, Proxies,
 WeakRefs and bound functions their internal slots ([[PromiseState]], ...);
-buffers and typed arrays their length and bytes. Objects deeper than DEPTH
+buffers and typed arrays their length and bytes (Buffers as hex, typed arrays
+as numbers). Objects deeper than DEPTH
 print as [Constructor]; a reference to an enclosing object as [Circular ADDR].
 A value that cannot be decoded prints as <error: reason>.
 
   -a        show the address of every heap value ("0x...: value")
   -d DEPTH  levels of nesting to expand (default 2)
   -N LEN    cut strings to LEN characters (default 256), showing the full length
+  -n COUNT  show COUNT elements of each array and typed array, entries of each
+            Map and Set, and bytes of each Buffer (default 100 elements and
+            entries, 50 bytes, as Node's util.inspect); 0 shows all. What is
+            cut is counted: "... 9,900 more elements (-n 0 for all)"
   MEMBER    print only this member: a path of property names and indices,
             such as headers.host, items[3] or map["key with spaces"]`,
 		JSON: `One JSON value per address. Strings, finite numbers other than -0, booleans and
@@ -77,6 +82,9 @@ func jsOptions(inv *Invocation) (value.Options, error) {
 	if o.Depth, err = inv.IntOpt('d', value.DefaultDepth); err != nil {
 		return o, err
 	}
+	if err := countOption(inv, &o); err != nil {
+		return o, err
+	}
 	if o.MaxString, err = inv.IntOpt('N', value.DefaultMaxString); err != nil {
 		return o, err
 	}
@@ -85,6 +93,25 @@ func jsOptions(inv *Invocation) (value.Options, error) {
 	}
 	o.Addresses = inv.Flag('a')
 	return o, nil
+}
+
+// countOption applies -n COUNT: how many elements, entries and bytes of
+// each value are shown; 0 shows all (bounded by what the core holds).
+func countOption(inv *Invocation, o *value.Options) error {
+	if _, ok := inv.Opt('n'); !ok {
+		return nil
+	}
+	n, err := inv.IntOpt('n', 0)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		o.MaxItems, o.MaxBytes = -1, -1
+		o.MaxNodes = max(o.MaxNodes, object.MaxElements)
+		return nil
+	}
+	o.MaxItems, o.MaxBytes = n, n
+	return nil
 }
 
 func runJSPrint(inv *Invocation) error {

@@ -47,6 +47,30 @@ func SummaryNode(n *Node) string {
 	return FormatNode(n, Options{Depth: -1})
 }
 
+// MoreText says what a limit cut: "... 9,900 more elements (-n 0 for
+// all)".
+func MoreText(n int, what string) string {
+	return "... " + Thousands(n) + " more " + what + " (-n 0 for all)"
+}
+
+// Thousands writes n with a comma between groups of three digits.
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
 var identRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
 
 // propertyKey renders a property name as an object-literal key.
@@ -144,9 +168,10 @@ func (t *textPrinter) node(n *Node, level int) {
 		}
 		buf := n.Buffer
 		if vals := TypedElements(buf.ElementType, buf.Bytes); n.Kind == KTypedArray && vals != nil && name != "Buffer" {
-			fmt.Fprintf(t.b, "%s(%d) [%s", name, len(vals)+n.More/typedSize(buf.ElementType), strings.Join(vals, ", "))
+			sz := typedSize(buf.ElementType)
+			fmt.Fprintf(t.b, "%s(%d) [%s", name, len(vals)+n.More/sz, strings.Join(vals, ", "))
 			if n.More > 0 {
-				fmt.Fprintf(t.b, ", ... %d more bytes", n.More)
+				t.w(", " + MoreText(n.More/sz, "elements"))
 			}
 			t.w("]")
 			break
@@ -159,7 +184,7 @@ func (t *textPrinter) node(n *Node, level int) {
 			fmt.Fprintf(t.b, "%02x", c)
 		}
 		if n.More > 0 {
-			fmt.Fprintf(t.b, " ... %d more bytes", n.More)
+			t.w(" " + MoreText(n.More, "bytes"))
 		}
 		t.w(">")
 	case KBoxed:
@@ -192,7 +217,7 @@ func (t *textPrinter) node(n *Node, level int) {
 				t.prop(n.Props[i-len(n.Elems)], level+1)
 			default:
 				t.indent(level + 1)
-				fmt.Fprintf(t.b, "... %d more items\n", n.More)
+				t.w(MoreText(n.More, "elements") + "\n")
 			}
 		})
 	case KMap, KSet, KWeakMap, KWeakSet:
@@ -219,7 +244,7 @@ func (t *textPrinter) node(n *Node, level int) {
 				t.prop(n.Props[i-len(n.Entries)], level+1)
 			default:
 				t.indent(level + 1)
-				fmt.Fprintf(t.b, "... %d more entries\n", n.More)
+				t.w(MoreText(n.More, "entries") + "\n")
 			}
 		})
 	default: // objects, promises, proxies, weak refs, the global object

@@ -1,0 +1,95 @@
+package commands
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ndb-debugger/ndb/internal/testnode"
+	"github.com/ndb-debugger/ndb/v8/object"
+)
+
+// seq writes "    FROM,\n" ... "    TO-1,\n": elements of bigArray (its
+// element i is i).
+func seq(from, to int) string {
+	var b strings.Builder
+	for i := from; i < to; i++ {
+		b.WriteString("    " + strconv.Itoa(i) + ",\n")
+	}
+	return b.String()
+}
+
+// member is the address of v's member name, found by ResolveMember.
+func (vc *valuesCore) member(t *testing.T, name string) uint64 {
+	t.Helper()
+	a, err := ResolveMember(vc.h, object.Value(vc.v), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint64(a)
+}
+
+// TestJSPrintCount: -n COUNT cuts arrays, Maps, typed arrays and Buffers
+// of values.js (whose contents the fixture fixes) and says what it cut;
+// -n 0 shows all.
+func TestJSPrintCount(t *testing.T) {
+	for _, ver := range testnode.Versions {
+		t.Run(ver, func(t *testing.T) {
+			vc := openValues(t, ver)
+			check := func(want string, args ...string) {
+				t.Helper()
+				got, err := vc.run(t, "jsprint", vc.v, false, args...)
+				if err != nil || got != want {
+					t.Errorf("::jsprint %v: %v\n got: %.600q\nwant: %.600q", args, err, got, want)
+				}
+			}
+			check("[\n"+seq(0, 100)+"    ... 9,900 more elements (-n 0 for all)\n]\n", "bigArray")
+			check("[\n"+seq(0, 3)+"    ... 9,997 more elements (-n 0 for all)\n]\n", "-n", "3", "bigArray")
+			check("[\n"+seq(0, 10000)+"]\n", "-n", "0", "bigArray")
+			check("Buffer(256) <"+strings.TrimSpace(strings.Repeat("ab ", 50))+" ... 206 more bytes (-n 0 for all)>\n", "bigBuffer")
+			check("Buffer(256) <ab ab ... 254 more bytes (-n 0 for all)>\n", "-n", "2", "bigBuffer")
+			check("Buffer(256) <"+strings.TrimSpace(strings.Repeat("ab ", 256))+">\n", "-n", "0", "bigBuffer")
+			check("Float64Array(200) [0.5, 0.5, ... 198 more elements (-n 0 for all)]\n", "-n", "2", "bigFloat64")
+			check("Map(150) {\n    0 => \"v0\",\n    ... 149 more entries (-n 0 for all)\n}\n", "-n", "1", "bigMap")
+			got, _ := vc.run(t, "jsprint", vc.v, false, "bigMap")
+			if !strings.HasSuffix(got, "    99 => \"v99\",\n    ... 50 more entries (-n 0 for all)\n}\n") {
+				t.Errorf("bigMap: default is not 100 entries: %.300q", got[max(0, len(got)-300):])
+			}
+			got, _ = vc.run(t, "jsprint", vc.v, false, "-n", "0", "bigMap")
+			if !strings.HasSuffix(got, "    149 => \"v149\",\n}\n") {
+				t.Errorf("bigMap -n 0: %.300q", got[max(0, len(got)-300):])
+			}
+			// JSON counts what it cut.
+			got, _ = vc.run(t, "jsprint", vc.v, true, "-n", "2", "bigArray")
+			if want := `"length":10000,"$elements":[0,1],"$more":9998}`; !strings.HasSuffix(strings.TrimSpace(got), want) {
+				t.Errorf("--json -n 2 bigArray: %s, want suffix %s", got, want)
+			}
+			if _, err := vc.run(t, "jsprint", vc.v, false, "-n", "-1", "bigArray"); err == nil {
+				t.Errorf("-n -1 was accepted")
+			}
+
+			// ::jsarray and ::nodebuffer at the values' own addresses.
+			arr, buf := vc.member(t, "bigArray"), vc.member(t, "bigBuffer")
+			got, _ = vc.run(t, "jsarray", arr, false, "-i", "-n", "2")
+			if want := "0 0x0\n1 0x100000000\n"; got != want {
+				t.Errorf("::jsarray -i -n 2: %q, want %q", got, want)
+			}
+			got, _ = vc.run(t, "jsarray", arr, false)
+			if n := strings.Count(got, "\n"); n != 1000 {
+				t.Errorf("::jsarray printed %d elements by default, want 1000", n)
+			}
+			got, _ = vc.run(t, "jsarray", arr, false, "-n", "0")
+			if n := strings.Count(got, "\n"); n != 10000 {
+				t.Errorf("::jsarray -n 0 printed %d elements, want 10000", n)
+			}
+			got, _ = vc.run(t, "nodebuffer", buf, false, "-n", "3")
+			if lines := strings.Split(got, "\n"); len(lines) != 3 || !strings.HasSuffix(lines[0], " 256") || lines[1] != "ab ab ab ... 253 more bytes (-n 0 for all)" {
+				t.Errorf("::nodebuffer -n 3: %q", got)
+			}
+			got, _ = vc.run(t, "nodebuffer", buf, true, "-n", "3")
+			if !strings.Contains(got, `"length":256,"bytes":"ababab","more":253}`) {
+				t.Errorf("::nodebuffer --json -n 3: %s", got)
+			}
+		})
+	}
+}
