@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,6 +90,53 @@ func TestJSPrintCount(t *testing.T) {
 			got, _ = vc.run(t, "nodebuffer", buf, true, "-n", "3")
 			if !strings.Contains(got, `"length":256,"bytes":"ababab","more":253}`) {
 				t.Errorf("::nodebuffer --json -n 3: %s", got)
+			}
+		})
+	}
+}
+
+var addressedRE = regexp.MustCompile(`^\s+(this|arg\d+): (?:(0x[0-9a-f]+): )?(.*)$`)
+
+// TestJSStackArgAddresses: ::jsstack -v -a gives the address of every heap
+// argument and receiver, and the value there is the one crash.js passed:
+// forEach's receiver is the array [order] (order = 42), which it passes to
+// the callback as its third argument; Smis have no address.
+func TestJSStackArgAddresses(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, nil)
+			s := openSession(t, c)
+			out := runDcmd(t, s, false, "jsstack", 0, "-v", "-a", "-n")
+			frames := map[string]map[string][2]string{} // function → slot → (address, summary)
+			var fn string
+			for _, l := range strings.Split(out, "\n") {
+				if i := strings.Index(l, "js:      "); i >= 0 {
+					fn = strings.Fields(l[i+len("js:      "):])[0]
+					if frames[fn] == nil {
+						frames[fn] = map[string][2]string{}
+					}
+					continue
+				}
+				if m := addressedRE.FindStringSubmatch(l); m != nil && fn != "" {
+					frames[fn][m[1]] = [2]string{m[2], m[3]}
+				}
+			}
+			this := frames["Array.forEach"]["this"]
+			if this[0] == "" || this[1] != "[Array]" {
+				t.Fatalf("Array.forEach this = %q in\n%s", this, out)
+			}
+			if got := runDcmd(t, s, false, "jsprint", parseHex(t, this[0])); got != "[\n    42,\n]\n" {
+				t.Errorf("%s::jsprint = %q, want the array [42]", this[0], got)
+			}
+			if a := frames["<anonymous>"]["arg3"]; a != this {
+				t.Errorf("callback arg3 = %q, want forEach's receiver %q", a, this)
+			}
+			if a := frames["<anonymous>"]["arg1"]; a != [2]string{"", "42"} {
+				t.Errorf("callback arg1 = %q, want the Smi 42 without an address", a)
+			}
+			recv := frames["OrderProcessor.check"]["this"]
+			if got := runDcmd(t, s, false, "jsprint", parseHex(t, recv[0]), "-d", "0"); recv[1] != "[OrderProcessor]" || !strings.HasPrefix(got, "OrderProcessor {") {
+				t.Errorf("OrderProcessor.check this = %q, printed %q", recv, got)
 			}
 		})
 	}

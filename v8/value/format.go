@@ -33,6 +33,16 @@ func Summary(h *object.Heap, v Value) string {
 	return SummaryNode(n)
 }
 
+// AddressedSummary is Summary preceded by the value's address, as
+// ::jsprint -a writes it ("0x1c755f9659b1: [OrderProcessor]"); Smis have
+// none.
+func AddressedSummary(h *object.Heap, v Value) string {
+	if !h.IsHeapObject(v) {
+		return Summary(h, v)
+	}
+	return hexAddr(v) + ": " + Summary(h, v)
+}
+
 // SummaryNode is Summary for a described value.
 func SummaryNode(n *Node) string {
 	switch n.Kind {
