@@ -45,7 +45,13 @@ A value that cannot be decoded prints as <error: reason>.
             entries, 50 bytes, as Node's util.inspect); 0 shows all. What is
             cut is counted: "... 9,900 more elements (-n 0 for all)"
   MEMBER    print only this member: a path of property names and indices,
-            such as headers.host, items[3] or map["key with spaces"]`,
+            such as headers.host, items[3] or map["key with spaces"].
+            Properties are looked up on the prototype chain too (err.name);
+            a getter cannot run, but what V8 keeps outside plain properties
+            resolves: "length" of strings (UTF-16 units), arrays and typed
+            arrays, and "stack" of errors: the formatted stack once the
+            process read err.stack, else a note that it never did (V8 then
+            still holds the captured call sites, which ndb does not format)`,
 		JSON: `One JSON value per address. Strings, finite numbers other than -0, booleans and
 null are themselves (a string cut by -N is {"$string": prefix, "$length": N}).
 Objects are JSON objects whose keys are the property names (symbol keys as
@@ -198,6 +204,9 @@ func parseMemberPath(p string) ([]string, error) {
 }
 
 func member(h *object.Heap, v object.Value, name string) (object.Value, error) {
+	if h.IsString(v) && name == "length" {
+		return lengthMember(h, v)
+	}
 	if !h.IsHeapObject(v) {
 		return 0, fmt.Errorf("no member %q: %#x is not an object", name, uint64(v))
 	}
@@ -214,17 +223,111 @@ func member(h *object.Heap, v object.Value, name string) (object.Value, error) {
 			}
 		}
 	}
-	props, err := h.Properties(v)
+	p, err := findProperty(h, v, name)
 	if err != nil {
 		return 0, err
 	}
-	for _, p := range props {
-		if p.Name == name && !p.Private {
-			if p.Accessor {
-				return 0, fmt.Errorf("member %q is an accessor", name)
-			}
-			return p.Value, nil
+	if p != nil && !p.Accessor {
+		return p.Value, nil
+	}
+	// What V8 keeps outside plain properties: lengths in the object's
+	// own fields, an Error's stack under a private symbol.
+	switch name {
+	case "length":
+		if n, err := lengthMember(h, v); err == nil || p == nil || p.Native {
+			return n, err
+		}
+	case "stack":
+		if es, err := h.ErrorStack(v); err == nil || p == nil {
+			return stackMember(v, es, err)
 		}
 	}
+	if p != nil {
+		return 0, fmt.Errorf("member %q is an accessor with a getter, which ndb cannot run", name)
+	}
 	return 0, fmt.Errorf("no member %q in %#x", name, uint64(v))
+}
+
+// findProperty finds the named property on v or its prototype chain, as a
+// JavaScript property read does; nil when there is none.
+func findProperty(h *object.Heap, v object.Value, name string) (*object.Property, error) {
+	cur := v
+	for depth := 0; depth < 64 && h.IsHeapObject(cur); depth++ {
+		t, err := h.InstanceType(cur)
+		if err != nil {
+			return nil, err
+		}
+		if !h.IsJSReceiverType(t) {
+			break
+		}
+		props, err := h.Properties(cur)
+		if err != nil {
+			if depth == 0 {
+				return nil, err
+			}
+			break
+		}
+		for i := range props {
+			if props[i].Name == name && !props[i].Private && !props[i].IsSymbol {
+				return &props[i], nil
+			}
+		}
+		mi, err := h.MapOf(cur)
+		if err != nil {
+			break
+		}
+		cur = mi.Prototype
+	}
+	return nil, nil
+}
+
+// lengthMember is the length of a string (UTF-16 code units), an array or
+// a typed array (elements), as a Smi.
+func lengthMember(h *object.Heap, v object.Value) (object.Value, error) {
+	var n int64
+	switch t, err := h.InstanceType(v); {
+	case err != nil:
+		return 0, err
+	case h.IsStringType(t):
+		_, ln, err := h.ReadString(v, 1)
+		if err != nil {
+			return 0, err
+		}
+		n = int64(ln)
+	case t == h.Layout.Types.JSArray:
+		if n, err = h.ArrayLength(v); err != nil {
+			return 0, err
+		}
+	case t == h.Layout.Types.JSTypedArray:
+		// The byte length over the element size: JSTypedArray::length is
+		// not where the metadata says on every V8.
+		d := value.Describe(h, v, value.Options{Depth: 0, MaxItems: 1, MaxBytes: 1})
+		sz := 0
+		if d.Buffer != nil {
+			sz = value.ElementSize(d.Buffer.ElementType)
+		}
+		if d.Kind != value.KTypedArray || sz == 0 {
+			return 0, fmt.Errorf("no length of %#x: not a typed array ndb knows (%s)", uint64(v), d.Kind)
+		}
+		n = d.Length / int64(sz)
+	default:
+		return 0, fmt.Errorf("no member \"length\" in %#x (%s)", uint64(v), h.TypeNameOf(t))
+	}
+	s, ok := h.Smi(n)
+	if !ok {
+		return 0, fmt.Errorf("length of %#x is %d, more than a Smi holds", uint64(v), n)
+	}
+	return s, nil
+}
+
+// stackMember is an Error's stack: the formatted one when the process
+// read (or set) err.stack; else it says plainly that it never was.
+func stackMember(v object.Value, es *object.ErrorStack, err error) (object.Value, error) {
+	switch {
+	case err != nil:
+		return 0, err
+	case es.Formatted != 0:
+		return es.Formatted, nil
+	}
+	return 0, fmt.Errorf("the stack of %#x was never formatted: the process did not read err.stack, so V8 still holds the call sites it captured (%#x), which ndb does not format", uint64(v), uint64(es.CallSites))
 }

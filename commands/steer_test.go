@@ -1,6 +1,9 @@
 package commands
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -137,6 +140,57 @@ func TestJSStackArgAddresses(t *testing.T) {
 			recv := frames["OrderProcessor.check"]["this"]
 			if got := runDcmd(t, s, false, "jsprint", parseHex(t, recv[0]), "-d", "0"); recv[1] != "[OrderProcessor]" || !strings.HasPrefix(got, "OrderProcessor {") {
 				t.Errorf("OrderProcessor.check this = %q, printed %q", recv, got)
+			}
+		})
+	}
+}
+
+// TestJSPrintMembersOutsideProperties: member paths reach what V8 keeps
+// outside plain properties (lengths, an Error's stack) and inherited data
+// properties; values.js fixes the expected values.
+func TestJSPrintMembersOutsideProperties(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "testdata", "fixtures", "values.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, col := 0, 0
+	for i, l := range strings.Split(string(src), "\n") {
+		if c := strings.Index(l, "new TypeError('bad thing happened')"); c >= 0 {
+			line, col = i+1, c+1
+		}
+	}
+	for _, ver := range testnode.Versions {
+		t.Run(ver, func(t *testing.T) {
+			vc := openValues(t, ver)
+			for path, want := range map[string]string{
+				"bigArray.length":    "10000",
+				"oneByte.length":     "14",
+				"twoByte.length":     "13", // UTF-16 code units of "héllo wörld ☃"
+				"emptyString.length": "0",
+				"uint8.length":       "3",
+				"float64.length":     "2",
+				"bigBuffer.length":   "256",
+				"error.message":      `"bad thing happened"`,
+				"error.name":         `"TypeError"`, // from TypeError.prototype
+				"unformatted.name":   `"RangeError"`,
+				"widget.tags.length": "2",
+			} {
+				got, err := vc.run(t, "jsprint", vc.v, false, path)
+				if err != nil || got != want+"\n" {
+					t.Errorf("::jsprint %s = %q, %v; want %s", path, got, err, want)
+				}
+			}
+			got, err := vc.run(t, "jsprint", vc.v, false, "-N", "0", "error.stack")
+			want := fmt.Sprintf(`"TypeError: bad thing happened\n    at Object.<anonymous> (SCRIPT:%d:%d)\n`, line, col)
+			if err != nil || !strings.HasPrefix(got, want) {
+				t.Errorf("error.stack = %.200q, %v; want prefix %q", got, err, want)
+			}
+			_, err = vc.run(t, "jsprint", vc.v, false, "unformatted.stack")
+			if err == nil || !strings.Contains(err.Error(), "was never formatted") {
+				t.Errorf("unformatted.stack: %v", err)
+			}
+			if _, err := vc.run(t, "jsprint", vc.v, false, "plain.stack"); err == nil || !strings.Contains(err.Error(), "has no stack: it is not an Error") {
+				t.Errorf("plain.stack: %v", err)
 			}
 		})
 	}

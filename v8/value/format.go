@@ -510,6 +510,10 @@ func jsonProps(o Object, props []NodeProp) Object {
 	return o
 }
 
+// ElementSize is the byte size of one element of a typed array of element
+// type t ("Uint8", "Float64"...); 0 for an unknown type.
+func ElementSize(t string) int { return typedSize(t) }
+
 func typedSize(t string) int {
 	switch t {
 	case "Uint8", "Int8", "Uint8Clamped":
