@@ -31,7 +31,8 @@ pointer that leaves the core, goes backwards or loops.
 
   -t TID   the thread (default: the one that got the signal); "all" for every thread
   -v       each JS frame's receiver and arguments, and its source line
-  -a       frame pointer and pc of every frame, the JSFunction of JS frames
+  -a       frame pointer and pc of every frame, the JSFunction of JS frames;
+           with -v also the address of each argument and receiver
   -n       hide native frames
   -f NAME  only JS frames whose function name contains NAME
 

@@ -13,8 +13,8 @@ import (
 	"sync"
 
 	"github.com/ndb-debugger/ndb/elfcore"
-	"github.com/ndb-debugger/ndb/v8/layout"
 	"github.com/ndb-debugger/ndb/internal/progress"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 // AddrMode says whether a dcmd takes an address (ADDR::dcmd).

@@ -76,6 +76,7 @@ var plainCommands = []string{
 	"::jsstack",
 	"::jsstack -v",
 	"::jsstack -a",
+	"::jsstack -v -a",
 	"::jsstack -n",
 	"::jsstack -t all",
 	"::jsstack -f validate",

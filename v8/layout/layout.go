@@ -25,6 +25,7 @@ type Layout struct {
 	Dictionary         DictionaryLayout
 	PropertyDetails    PropertyDetailsLayout
 	AccessorPair       AccessorPairLayout
+	ErrorStackData     ErrorStackDataLayout
 	PropertyCell       PropertyCellLayout
 	JSFunction         JSFunctionLayout
 	JSBoundFunction    JSBoundFunctionLayout
@@ -188,6 +189,13 @@ type PropertyDetailsLayout struct {
 	LocationDescriptor     int64 // const prop_location_Descriptor
 	KindAccessor           int64 // const prop_kind_Accessor
 	DictionaryStorageShift int64 // const prop_dictionary_storage_shift
+}
+
+// ErrorStackDataLayout holds the offsets of ErrorStackData, what an Error's
+// stack is when the inspector asked V8 for detailed stack traces (-1 when
+// unknown).
+type ErrorStackDataLayout struct {
+	CallSiteInfosOrFormattedStack int64 // the call sites (a FixedArray) or the formatted stack
 }
 
 // AccessorPairLayout holds the offsets of AccessorPair (-1 when unknown).
@@ -384,6 +392,7 @@ type Types struct {
 	ScopeInfo                         int // SCOPE_INFO_TYPE
 	Script                            int // SCRIPT_TYPE
 	AccessorPair                      int // ACCESSOR_PAIR_TYPE
+	ErrorStackData                    int // ERROR_STACK_DATA_TYPE
 	AccessorInfo                      int // ACCESSOR_INFO_TYPE
 	JSPrimitiveWrapper                int // JS_PRIMITIVE_WRAPPER_TYPE
 	JSDate                            int // JS_DATE_TYPE
@@ -594,6 +603,9 @@ func New(md *Metadata) *Layout {
 		KindAccessor:           c("prop_kind_Accessor"),
 		DictionaryStorageShift: c("prop_dictionary_storage_shift"),
 	}
+	l.ErrorStackData = ErrorStackDataLayout{
+		CallSiteInfosOrFormattedStack: f("ErrorStackData", "call_site_infos_or_formatted_stack"),
+	}
 	l.AccessorPair = AccessorPairLayout{
 		Getter: f("AccessorPair", "getter"),
 		Setter: f("AccessorPair", "setter"),
@@ -729,6 +741,7 @@ func New(md *Metadata) *Layout {
 		ScopeInfo:                         t("SCOPE_INFO_TYPE"),
 		Script:                            t("SCRIPT_TYPE"),
 		AccessorPair:                      t("ACCESSOR_PAIR_TYPE"),
+		ErrorStackData:                    t("ERROR_STACK_DATA_TYPE"),
 		AccessorInfo:                      t("ACCESSOR_INFO_TYPE"),
 		JSPrimitiveWrapper:                t("JS_PRIMITIVE_WRAPPER_TYPE"),
 		JSDate:                            t("JS_DATE_TYPE"),

@@ -18,9 +18,13 @@ type Options struct {
 	// MaxString cuts strings to this many characters (::jsprint -N);
 	// 0 means DefaultMaxString, < 0 means no limit.
 	MaxString int
-	// MaxItems is how many elements / entries of one array, Map or Set
-	// are shown (the rest are counted). 0 means DefaultMaxItems.
+	// MaxItems is how many elements / entries of one array, typed array,
+	// Map or Set are shown (the rest are counted): ::jsprint -n. 0 means
+	// DefaultMaxItems, < 0 means all.
 	MaxItems int
+	// MaxBytes is how many bytes of a Buffer or ArrayBuffer are shown
+	// (::jsprint -n). 0 means DefaultMaxBytes, < 0 means all.
+	MaxBytes int
 	// Addresses shows the address of every heap value (::jsprint -a).
 	Addresses bool
 	// MaxNodes bounds the whole output; 0 means DefaultMaxNodes.
@@ -39,21 +43,25 @@ type Options struct {
 const (
 	DefaultDepth     = 2
 	DefaultMaxString = 256
-	DefaultMaxItems  = 1000
+	DefaultMaxItems  = 100 // as Node's util.inspect (maxArrayLength)
+	DefaultMaxBytes  = 50  // as Node's buffer.INSPECT_MAX_BYTES
 	DefaultMaxNodes  = 200000
 )
 
 // DefaultOptions are ::jsprint's defaults.
 func DefaultOptions() Options {
-	return Options{Depth: DefaultDepth, MaxString: DefaultMaxString, MaxItems: DefaultMaxItems, MaxNodes: DefaultMaxNodes}
+	return Options{Depth: DefaultDepth, MaxString: DefaultMaxString, MaxItems: DefaultMaxItems, MaxBytes: DefaultMaxBytes, MaxNodes: DefaultMaxNodes}
 }
 
 func (o *Options) norm() {
 	if o.MaxString == 0 {
 		o.MaxString = DefaultMaxString
 	}
-	if o.MaxItems <= 0 {
+	if o.MaxItems == 0 {
 		o.MaxItems = DefaultMaxItems
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = DefaultMaxBytes
 	}
 	if o.MaxNodes <= 0 {
 		o.MaxNodes = DefaultMaxNodes
@@ -120,7 +128,7 @@ type Node struct {
 	Length  int64      // arrays, typed arrays, array buffers
 	Elems   []NodeElem
 	Sparse  bool
-	More    int // elements or entries not shown
+	More    int // elements, entries or bytes not shown
 	Entries []NodeEntry
 	Slots   []NodeProp // internal slots: [[PromiseState]], [[Target]], ...
 	Fn      *object.FunctionInfo
@@ -166,7 +174,7 @@ func (r *Reaction) Text() string {
 // BufferPayload is the backing store of an ArrayBuffer or a typed array.
 type BufferPayload struct {
 	Data        uint64 // address of the bytes
-	Bytes       []byte // the first bytes (at most MaxItems)
+	Bytes       []byte // the first bytes (at most MaxBytes; typed arrays MaxItems elements)
 	ElementType string // typed arrays: "Uint8", "Float64"...; "" for an ArrayBuffer
 }
 
@@ -450,7 +458,7 @@ func (d *describer) arrayBuffer(n *Node, v Value, _ *object.MapInfo, _ int) (boo
 	}
 	n.Length = int64(ln)
 	n.Buffer = &BufferPayload{Data: data}
-	n.Buffer.Bytes, n.More = d.bytes(data, ln)
+	n.Buffer.Bytes, n.More = d.bytes(data, ln, d.o.MaxBytes)
 	return false, nil
 }
 
@@ -462,7 +470,15 @@ func (d *describer) typedArray(n *Node, v Value, _ *object.MapInfo, _ int) (bool
 	}
 	n.Length = int64(ta.ByteLength)
 	n.Buffer = &BufferPayload{Data: ta.Data, ElementType: typedElementType(n.Ctor)}
-	n.Buffer.Bytes, n.More = d.bytes(ta.Data, ta.ByteLength)
+	// Buffers show bytes; other typed arrays elements, as Node does.
+	limit := d.o.MaxBytes
+	if sz := typedSize(n.Buffer.ElementType); sz > 0 && !isBuffer(n.Ctor) {
+		limit = d.o.MaxItems
+		if limit > 0 {
+			limit *= sz
+		}
+	}
+	n.Buffer.Bytes, n.More = d.bytes(ta.Data, ta.ByteLength, limit)
 	return false, nil
 }
 
@@ -681,8 +697,13 @@ func (d *describer) entries(n *Node, keys, vals []Value, total, level int) {
 	n.More = total - len(keys)
 }
 
-func (d *describer) bytes(addr, n uint64) ([]byte, int) {
-	show := min(n, uint64(d.o.MaxItems))
+// bytes reads the first limit (< 0: all) of the n bytes at addr and
+// counts the rest.
+func (d *describer) bytes(addr, n uint64, limit int) ([]byte, int) {
+	show := n
+	if limit >= 0 {
+		show = min(n, uint64(limit))
+	}
 	if show == 0 {
 		return []byte{}, 0
 	}
@@ -699,11 +720,13 @@ func typedElementType(ctor string) string {
 			return t
 		}
 	}
-	if ctor == "Buffer" || ctor == "FastBuffer" {
+	if isBuffer(ctor) {
 		return "Uint8"
 	}
 	return ""
 }
+
+func isBuffer(ctor string) bool { return ctor == "Buffer" || ctor == "FastBuffer" }
 
 // FormatNumber renders a number as JavaScript's Number.prototype.toString.
 func FormatNumber(f float64) string {

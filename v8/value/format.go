@@ -33,6 +33,16 @@ func Summary(h *object.Heap, v Value) string {
 	return SummaryNode(n)
 }
 
+// AddressedSummary is Summary preceded by the value's address, as
+// ::jsprint -a writes it ("0x1c755f9659b1: [OrderProcessor]"); Smis have
+// none.
+func AddressedSummary(h *object.Heap, v Value) string {
+	if !h.IsHeapObject(v) {
+		return Summary(h, v)
+	}
+	return hexAddr(v) + ": " + Summary(h, v)
+}
+
 // SummaryNode is Summary for a described value.
 func SummaryNode(n *Node) string {
 	switch n.Kind {
@@ -45,6 +55,30 @@ func SummaryNode(n *Node) string {
 		return fmt.Sprintf("[Array(%d)]", n.Length)
 	}
 	return FormatNode(n, Options{Depth: -1})
+}
+
+// MoreText says what a limit cut: "... 9,900 more elements (-n 0 for
+// all)".
+func MoreText(n int, what string) string {
+	return "... " + Thousands(n) + " more " + what + " (-n 0 for all)"
+}
+
+// Thousands writes n with a comma between groups of three digits.
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
@@ -146,9 +180,10 @@ func (t *textPrinter) node(n *Node, level int) {
 		}
 		buf := n.Buffer
 		if vals := TypedElements(buf.ElementType, buf.Bytes); n.Kind == KTypedArray && vals != nil && name != "Buffer" {
-			fmt.Fprintf(t.b, "%s(%d) [%s", name, len(vals)+n.More/typedSize(buf.ElementType), strings.Join(vals, ", "))
+			sz := typedSize(buf.ElementType)
+			fmt.Fprintf(t.b, "%s(%d) [%s", name, len(vals)+n.More/sz, strings.Join(vals, ", "))
 			if n.More > 0 {
-				fmt.Fprintf(t.b, ", ... %d more bytes", n.More)
+				t.w(", " + MoreText(n.More/sz, "elements"))
 			}
 			t.w("]")
 			break
@@ -161,7 +196,7 @@ func (t *textPrinter) node(n *Node, level int) {
 			fmt.Fprintf(t.b, "%02x", c)
 		}
 		if n.More > 0 {
-			fmt.Fprintf(t.b, " ... %d more bytes", n.More)
+			t.w(" " + MoreText(n.More, "bytes"))
 		}
 		t.w(">")
 	case KBoxed:
@@ -194,7 +229,7 @@ func (t *textPrinter) node(n *Node, level int) {
 				t.prop(n.Props[i-len(n.Elems)], level+1)
 			default:
 				t.indent(level + 1)
-				fmt.Fprintf(t.b, "... %d more items\n", n.More)
+				t.w(MoreText(n.More, "elements") + "\n")
 			}
 		})
 	case KMap, KSet, KWeakMap, KWeakSet:
@@ -221,7 +256,7 @@ func (t *textPrinter) node(n *Node, level int) {
 				t.prop(n.Props[i-len(n.Entries)], level+1)
 			default:
 				t.indent(level + 1)
-				fmt.Fprintf(t.b, "... %d more entries\n", n.More)
+				t.w(MoreText(n.More, "entries") + "\n")
 			}
 		})
 	default: // objects, promises, proxies, weak refs, the global object
@@ -486,6 +521,10 @@ func jsonProps(o Object, props []NodeProp) Object {
 	}
 	return o
 }
+
+// ElementSize is the byte size of one element of a typed array of element
+// type t ("Uint8", "Float64"...); 0 for an unknown type.
+func ElementSize(t string) int { return typedSize(t) }
 
 func typedSize(t string) int {
 	switch t {
