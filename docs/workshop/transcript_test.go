@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -37,54 +36,59 @@ func buildNDB(t *testing.T, dir string) {
 	}
 }
 
-// script is one transcript turned into a testscript script.
-type script struct {
-	page  string
-	block int
-	file  string // the script's file name
-}
-
-// scriptOf writes a transcript as a testscript: each shell step runs with
-// sh in $WORK (where testdata is the module's), each session on a
-// pseudo-terminal, and `match` compares what they printed with the page.
-func scriptOf(file, page string, b Block) string {
+// scriptOf writes the transcripts of a page as one testscript, as a
+// learner types them in one terminal: each shell step runs with sh in $WORK
+// (where testdata is the module's), each session on a pseudo-terminal, and
+// `match` compares what they printed with the page. Step I of block B
+// expects file bB.sI.want.
+func scriptOf(file, page string, blocks []Block) string {
 	var s strings.Builder
 	var files strings.Builder
-	fmt.Fprintf(&s, "# %s:%d\n", page, b.Line)
+	fmt.Fprintf(&s, "# %s\n", page)
 	fmt.Fprintf(&s, "env WORKSHOP_SCRIPT=%s\n", file)
-	for i, st := range b.Steps {
-		want := fmt.Sprintf("step%d.want", i)
+	for bi, b := range blocks {
+		fmt.Fprintf(&s, "\n# line %d\n", b.Line)
+		for si, st := range b.Steps {
+			writeStep(&s, &files, fmt.Sprintf("b%d.s%d", bi, si), st)
+		}
+	}
+	return s.String() + files.String()
+}
+
+func writeStep(s, files *strings.Builder, id string, st Step) {
+	want := id + ".want"
+	{
 		if dcmds := st.Session(); dcmds != nil {
-			cmds := fmt.Sprintf("step%d.dcmds", i)
-			fmt.Fprintf(&s, "session %s %s step%d.out\n", quote(st.Cmd), cmds, i)
-			fmt.Fprintf(&s, "match step%d.out %s\n", i, want)
-			fmt.Fprintf(&files, "-- %s --\n%s\n", cmds, strings.Join(dcmds, "\n"))
+			cmds := id + ".dcmds"
+			fmt.Fprintf(s, "session %s %s %s.out\n", quote(st.Cmd), cmds, id)
+			fmt.Fprintf(s, "match %s.out %s\n", id, want)
+			fmt.Fprintf(files, "-- %s --\n%s\n", cmds, strings.Join(dcmds, "\n"))
 		} else {
 			// The learner's terminal shows stdout and stderr together; the
 			// transcript shows output, not the exit status.
-			fmt.Fprintf(&s, "exec sh -c %s sh %s\n", quote(`exec 2>&1; eval "$1"; exit 0`), quote(st.Cmd))
-			fmt.Fprintf(&s, "match stdout %s\n", want)
+			fmt.Fprintf(s, "exec sh -c %s sh %s\n", quote(`exec 2>&1; eval "$1"; exit 0`), quote(st.Cmd))
+			fmt.Fprintf(s, "match stdout %s\n", want)
 		}
-		fmt.Fprintf(&files, "-- %s --\n%s", want, st.Output)
+		fmt.Fprintf(files, "-- %s --\n%s", want, st.Output)
 	}
-	return s.String() + files.String()
 }
 
 // quote quotes a word for testscript: single quotes, which also stop the
 // expansion of $VARS.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// results collects the real outputs for -update: script file → step → output.
+// results collects the real outputs for -update: script file → step id
+// ("bB.sI") → output.
 type results struct {
 	mu  sync.Mutex
-	out map[string]map[int]string
+	out map[string]map[string]string
 }
 
-func (r *results) put(file string, step int, out string) {
+func (r *results) put(file, step, out string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.out[file] == nil {
-		r.out[file] = map[int]string{}
+		r.out[file] = map[string]string{}
 	}
 	r.out[file][step] = out
 }
@@ -102,8 +106,8 @@ func TestTranscripts(t *testing.T) {
 	dir := t.TempDir()
 
 	parsed := map[string][]Block{}
-	var scripts []script
-	for _, page := range pages(t) {
+	scripts := map[string]string{} // page → script file
+	for i, page := range pages(t) {
 		text, err := os.ReadFile(page)
 		if err != nil {
 			t.Fatal(err)
@@ -113,17 +117,19 @@ func TestTranscripts(t *testing.T) {
 			t.Fatalf("%s: %v", page, err)
 		}
 		parsed[page] = blocks
-		for i, b := range blocks {
-			name := strings.NewReplacer("../", "", "/", "_", ".md", "").Replace(page)
-			file := fmt.Sprintf("%s_%d.txtar", name, b.Line)
-			if err := os.WriteFile(filepath.Join(dir, file), []byte(scriptOf(file, page, b)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			scripts = append(scripts, script{page, i, file})
+		if len(blocks) == 0 {
+			continue
 		}
+		// Numbered: ../../README.md and README.md are different pages.
+		file := fmt.Sprintf("%d-%s.txtar", i, strings.TrimSuffix(filepath.Base(page), ".md"))
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(scriptOf(file, page, blocks)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		scripts[page] = file
 	}
 
-	res := &results{out: map[string]map[int]string{}}
+	res := &results{out: map[string]map[string]string{}}
+	goEnv := goEnvironment(t)
 	t.Run("scripts", func(t *testing.T) {
 		testscript.Run(t, testscript.Params{
 			Dir: dir,
@@ -131,6 +137,9 @@ func TestTranscripts(t *testing.T) {
 				e.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 				e.Setenv("NDB_BUNDLE_CACHE", bundleCache)
 				e.Setenv("HOME", e.WorkDir)
+				for k, v := range goEnv {
+					e.Setenv(k, v)
+				}
 				return os.Symlink(filepath.Join(root, "testdata"), filepath.Join(e.WorkDir, "testdata"))
 			},
 			Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -145,15 +154,14 @@ func TestTranscripts(t *testing.T) {
 	for _, page := range pages(t) {
 		blocks := parsed[page]
 		changed := false
-		for _, s := range scripts {
-			if s.page != page {
-				continue
+		for id, out := range res.out[scripts[page]] {
+			var bi, si int
+			if _, err := fmt.Sscanf(id, "b%d.s%d", &bi, &si); err != nil {
+				t.Fatalf("step %q: %v", id, err)
 			}
-			for step, out := range res.out[s.file] {
-				if blocks[s.block].Steps[step].Output != out {
-					blocks[s.block].Steps[step].Output = out
-					changed = true
-				}
+			if blocks[bi].Steps[si].Output != out {
+				blocks[bi].Steps[si].Output = out
+				changed = true
 			}
 		}
 		if !changed {
@@ -170,6 +178,23 @@ func TestTranscripts(t *testing.T) {
 	}
 }
 
+// goEnvironment is the go command's cache and module settings, for the
+// steps that run `go tool` with $HOME in their work directory.
+func goEnvironment(t *testing.T) map[string]string {
+	keys := []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOTOOLCHAIN", "GOFLAGS", "GOPROXY"}
+	out, err := exec.Command("go", append([]string{"env"}, keys...)...).Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	env := map[string]string{}
+	for i, v := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		if i < len(keys) && v != "" {
+			env[keys[i]] = v
+		}
+	}
+	return env
+}
+
 // cmdSession runs `session 'ndb ARGS' DCMDS OUT`: ndb ARGS interactively on
 // a pseudo-terminal, typing the dcmds of file DCMDS; the screen goes to OUT.
 func cmdSession(ts *testscript.TestScript, neg bool, args []string) {
@@ -179,7 +204,7 @@ func cmdSession(ts *testscript.TestScript, neg bool, args []string) {
 	argv := strings.Fields(args[0])
 	argv[0] = lookPath(ts, argv[0])
 	var env []string
-	for _, k := range []string{"PATH", "HOME", "NDB_BUNDLE_CACHE", "TMPDIR"} {
+	for _, k := range []string{"PATH", "HOME", "NDB_BUNDLE_CACHE", "TMPDIR", "GOCACHE", "GOMODCACHE", "GOPATH"} {
 		env = append(env, k+"="+ts.Getenv(k))
 	}
 	dcmds := strings.Split(strings.TrimSuffix(ts.ReadFile(args[1]), "\n"), "\n")
@@ -209,9 +234,7 @@ func cmdMatch(ts *testscript.TestScript, neg bool, args []string, res *results) 
 	}
 	got, want := Clean(ts.ReadFile(args[0])), ts.ReadFile(args[1])
 	if *update {
-		step, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(args[1], "step"), ".want"))
-		ts.Check(err)
-		res.put(ts.Getenv("WORKSHOP_SCRIPT"), step, got)
+		res.put(ts.Getenv("WORKSHOP_SCRIPT"), strings.TrimSuffix(args[1], ".want"), got)
 		return
 	}
 	if d := Mismatch(want, got); d != "" {
