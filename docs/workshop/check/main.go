@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,9 +27,12 @@ import (
 	"github.com/ndb-debugger/ndb/internal/testnode"
 )
 
-// lab is what the checks share: the ndb binary and the lab data.
+// lab is what the checks share: the ndb binary, the lab data and what the
+// steps found.
 type lab struct {
 	ndb, data string
+	out       io.Writer
+	found     map[string]string // step → finding
 	failed    bool
 }
 
@@ -42,17 +46,12 @@ func main() {
 		fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	l := &lab{ndb: filepath.Join(tmp, "ndb"), data: filepath.Join(root, "testdata", "workshop")}
 	fmt.Println("building ndb ...")
-	if out, err := exec.Command("go", "build", "-o", l.ndb, "github.com/ndb-debugger/ndb/cmd/ndb").CombinedOutput(); err != nil {
-		fatal(fmt.Errorf("go build: %v\n%s", err, out))
+	l, err := newLab(root, tmp, os.Stdout)
+	if err != nil {
+		fatal(err)
 	}
-	fmt.Println("\nLab 1, crash")
-	l.crash()
-	fmt.Println("\nLab 2, leak")
-	l.leak()
-	fmt.Println("\nLab 3, CPU")
-	l.cpu(tmp)
+	l.runAll(tmp)
 	if l.failed {
 		fmt.Println("\nFAIL: a lab did not come to its answer (see above)")
 		os.Exit(1)
@@ -60,14 +59,34 @@ func main() {
 	fmt.Println("\nok: all three labs come to their answers")
 }
 
+// newLab builds ndb into tmp for the lab data of the module at root.
+func newLab(root, tmp string, out io.Writer) (*lab, error) {
+	l := &lab{ndb: filepath.Join(tmp, "ndb"), data: filepath.Join(root, "testdata", "workshop"), out: out,
+		found: map[string]string{}}
+	if b, err := exec.Command("go", "build", "-o", l.ndb, "github.com/ndb-debugger/ndb/cmd/ndb").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build: %v\n%s", err, b)
+	}
+	return l, nil
+}
+
+func (l *lab) runAll(tmp string) {
+	fmt.Fprintln(l.out, "\nLab 1, crash")
+	l.crash()
+	fmt.Fprintln(l.out, "\nLab 2, leak")
+	l.leak()
+	fmt.Fprintln(l.out, "\nLab 3, CPU")
+	l.cpu(tmp)
+}
+
 // step prints one finding, or the failure to find it.
 func (l *lab) step(what, found string, err error) {
 	if err != nil {
 		l.failed = true
-		fmt.Printf("  %-28s FAILED: %v\n", what, err)
+		fmt.Fprintf(l.out, "  %-28s FAILED: %v\n", what, err)
 		return
 	}
-	fmt.Printf("  %-28s %s\n", what, found)
+	l.found[what] = found
+	fmt.Fprintf(l.out, "  %-28s %s\n", what, found)
 }
 
 // run runs ndb and returns its stdout.
