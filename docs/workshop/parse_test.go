@@ -27,6 +27,17 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestSessionWithoutBanner(t *testing.T) {
+	// As an author writes a session before the update fills in the output.
+	blocks, err := Parse([]byte("```console\n$ ndb x.ndb\nndb> ::status\n```\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := blocks[0].Steps[0].Session(); len(got) != 1 || got[0] != "::status" {
+		t.Errorf("Session() = %q, want [::status]", got)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	for _, page := range []string{
 		"```console\n$ a\n",             // unclosed

@@ -33,7 +33,7 @@ type Step struct {
 // interactive ndb session, else nil.
 func (s Step) Session() []string {
 	f := strings.Fields(s.Cmd)
-	if len(f) < 2 || f[0] != "ndb" || !strings.Contains(s.Output, "\n"+Prompt) {
+	if len(f) < 2 || f[0] != "ndb" || !strings.HasPrefix(s.Output, Prompt) && !strings.Contains(s.Output, "\n"+Prompt) {
 		return nil
 	}
 	var dcmds []string
