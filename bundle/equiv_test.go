@@ -15,7 +15,7 @@ import (
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/testnode"
 	"github.com/ndb-debugger/ndb/repl"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 // session opens a core (or bundle) as ndb does.
@@ -25,7 +25,7 @@ func session(t testing.TB, p *elfcore.Process, err error) *commands.Session {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	m, err := v8layout.Load(p)
+	m, err := layout.Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}

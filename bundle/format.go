@@ -27,8 +27,6 @@ const (
 	chunkPages = 256
 	pageSize   = 4096
 	chunkBytes = chunkPages * pageSize
-	// maxIndex bounds the decompressed index (JSON metadata).
-	maxIndex = 1 << 30
 )
 
 type header struct {
@@ -177,6 +175,21 @@ type module struct {
 	Symbols    *frameRef `json:"symbols,omitempty"`
 	SymbolsErr string    `json:"symbols_error,omitempty"`
 	Extents    []extent  `json:"extents"`
+	// Sections are the module's unwind tables, each in its own frame.
+	// Bundles made before ndb stored them have none (nil).
+	Sections []sectionRef `json:"sections,omitempty"`
+}
+
+// unwindSections are the sections of each module a bundle stores: what
+// native stack unwinding reads.
+var unwindSections = []string{".eh_frame_hdr", ".eh_frame", ".debug_frame"}
+
+// sectionRef is one stored section of a module's file.
+type sectionRef struct {
+	Name  string   `json:"name"`
+	Addr  uint64   `json:"addr"` // link-time address
+	Size  uint64   `json:"size"` // bytes after decompression
+	Frame frameRef `json:"frame"`
 }
 
 // extent is a range of a module's file stored in the bundle.
@@ -216,9 +229,14 @@ func chunkLayout(length uint64) (pages, maskLen int) {
 	return pages, (pages + 7) / 8
 }
 
-func checkFrame(r frameRef, lo, hi uint64) error {
+// checkFrame checks that frame r lies in the body [lo, hi) and is no
+// longer than a frame of at most decoded bytes can be.
+func checkFrame(r frameRef, lo, hi, decoded uint64) error {
 	if r.Offset < lo || r.Length > hi || r.Offset > hi-r.Length {
 		return fmt.Errorf("frame at %d (+%d) outside the body", r.Offset, r.Length)
+	}
+	if r.Length > frameBound(decoded) {
+		return fmt.Errorf("frame at %d: %d bytes, more than %d decoded bytes compress to", r.Offset, r.Length, decoded)
 	}
 	return nil
 }

@@ -3,7 +3,8 @@ package commands
 import (
 	"strings"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/stack"
 )
 
 // The crash summary of ::status: the top JS frame of the thread that got
@@ -14,11 +15,11 @@ func init() {
 }
 
 func crashSummary(inv *Invocation) []StatusField {
-	h, err := HeapOf(inv)
+	h, err := WalkerOf(inv)
 	if err != nil || h.FramesErr() != nil {
 		return nil
 	}
-	t := inv.S.Proc.SignalThread()
+	t := inv.Session.Proc.SignalThread()
 	if t == nil {
 		return nil
 	}
@@ -26,7 +27,7 @@ func crashSummary(inv *Invocation) []StatusField {
 	var out []StatusField
 	for i := range st.Frames {
 		f := &st.Frames[i]
-		if f.Kind != v8layout.KindJS {
+		if f.Kind != stack.KindJS {
 			continue
 		}
 		ji := h.FrameInfo(f)
@@ -49,26 +50,26 @@ func crashSummary(inv *Invocation) []StatusField {
 // thrownValue finds the value passed to V8's Throw/ReThrow runtime
 // function: its one argument sits on the stack above the exit frame that
 // called it (the exit frame's caller stack pointer, fp + 16).
-func thrownValue(h *v8layout.Heap, st *v8layout.Stack) (v8layout.Value, bool) {
+func thrownValue(h *stack.Walker, st *stack.Stack) (object.Value, bool) {
 	for i := 1; i < len(st.Frames); i++ {
 		f, callee := &st.Frames[i], &st.Frames[i-1]
-		if f.Kind != v8layout.KindExit || callee.Kind != v8layout.KindNative {
+		if f.Kind != stack.KindExit || callee.Kind != stack.KindNative {
 			continue
 		}
 		if !strings.Contains(callee.Symbol, "Runtime_Throw(") && !strings.Contains(callee.Symbol, "Runtime_ReThrow(") {
 			continue
 		}
-		w, err := h.P.ReadU64(f.FP + 16)
+		w, err := h.Proc.ReadU64(f.FP + 16)
 		if err != nil {
 			return 0, false
 		}
-		return v8layout.Value(w), true
+		return object.Value(w), true
 	}
 	return 0, false
 }
 
 // errorMessage reads the own "message" property of an Error.
-func errorMessage(h *v8layout.Heap, v v8layout.Value) (string, bool) {
+func errorMessage(h *stack.Walker, v object.Value) (string, bool) {
 	if !h.IsHeapObject(v) {
 		return "", false
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/heap"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 func init() {
@@ -31,17 +31,17 @@ whose count or size changed, largest growth first:
 			if len(inv.Args) != 1 {
 				return fmt.Errorf("usage: %s", inv.Cmd.Synopsis)
 			}
-			p, err := elfcore.Open(inv.Args[0], elfcore.Options{Exe: inv.S.Proc.ExePath})
+			p, err := elfcore.Open(inv.Args[0], elfcore.Options{Exe: inv.Session.Proc.ExePath})
 			if err != nil {
 				return err
 			}
 			defer p.Close()
-			m, err := v8layout.Load(p)
+			m, err := layout.Load(p)
 			if err != nil {
 				return err
 			}
 			old := NewSession(p, m)
-			rows, err := DiffSessions(inv.Ctx, old, inv.S, inv.Flag('a'))
+			rows, err := DiffSessions(inv.Ctx, old, inv.Session, inv.Flag('a'))
 			if err != nil {
 				return err
 			}
@@ -52,7 +52,7 @@ whose count or size changed, largest growth first:
 
 // liveCensus is a session's census without garbage.
 func liveCensus(ctx context.Context, s *Session) (*heap.Census, error) {
-	inv := &Invocation{Ctx: ctx, S: s, Warn: io.Discard, Out: io.Discard}
+	inv := &Invocation{Ctx: ctx, Session: s, Warn: io.Discard, Out: io.Discard}
 	c, err := CensusOf(inv)
 	if err != nil {
 		return nil, err

@@ -25,7 +25,7 @@ dump (the text of the executable and libraries) is read from the files.`,
 			if n <= 0 || n > 10000 {
 				return fmt.Errorf("-n must be between 1 and 10000")
 			}
-			p := inv.S.Proc
+			p := inv.Session.Proc
 			symname := func(a uint64) (string, uint64) {
 				if loc, ok := p.Symbolize(a); ok && loc.Symbol != "" {
 					return loc.String(), 0

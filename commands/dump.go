@@ -23,7 +23,7 @@ as hex and ASCII. Bytes the core lacks end the dump with the reason.`,
 			if n <= 0 || n > 1<<20 {
 				return fmt.Errorf("-n must be between 1 and 1048576")
 			}
-			b, err := inv.S.Proc.Slice(inv.Addr, uint64(n))
+			b, err := inv.Session.Proc.Slice(inv.Addr, uint64(n))
 			if err != nil {
 				return err
 			}

@@ -40,7 +40,8 @@ const grammar = `ndb reads commands in mdb's grammar:
   ADDR::dcmd [args]        run it on an address (hex, 0x optional)
   dcmd [args]              the bare form
   A | B                    each address A prints becomes the ADDR of one run of B
-  ... ! shell command      pipe the text output through sh -c
+  ... ! shell command      pipe the text output through sh -c (in scripts too;
+                           ndb --no-shell refuses it)
   $q, ::quit, Ctrl-D       leave
 `
 

@@ -3,7 +3,8 @@ package commands
 import (
 	"fmt"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/value"
 )
 
 func init() {
@@ -23,12 +24,12 @@ print as numbers.`,
 			if err != nil {
 				return err
 			}
-			v := v8layout.Value(inv.Addr)
+			v := object.Value(inv.Addr)
 			ln, err := h.ArrayLength(v)
 			if err != nil {
 				return err
 			}
-			els, err := h.Elements(v, int(min(ln, v8layout.MaxElements)), -1)
+			els, err := h.Elements(v, int(min(ln, object.MaxElements)), -1)
 			if err != nil {
 				return err
 			}
@@ -41,7 +42,7 @@ print as numbers.`,
 				}
 				var word string
 				if e.IsDouble {
-					word = v8layout.FormatNumber(e.Num)
+					word = value.FormatNumber(e.Num)
 				} else {
 					word = Hex(uint64(e.Value))
 				}

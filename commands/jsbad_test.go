@@ -8,7 +8,7 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 // fakeBase is where the tests put crafted objects: a segment added to the
@@ -28,13 +28,13 @@ func TestJSPrintBadInput(t *testing.T) {
 		t.Run(ver, func(t *testing.T) {
 			vc := openValues(t, ver)
 			h := vc.h
-			consMap, err := h.Map(v8layout.Value(vc.addrs["cons"]))
+			consMap, err := h.Map(object.Value(vc.addrs["cons"]))
 			if err != nil {
 				t.Fatal(err)
 			}
-			seqMap, _ := h.Map(v8layout.Value(vc.addrs["oneByte"]))
-			objMap, _ := h.Map(v8layout.Value(vc.addrs["emptyObject"]))
-			arrMap, _ := h.Map(v8layout.Value(vc.addrs["packedTagged"]))
+			seqMap, _ := h.Map(object.Value(vc.addrs["oneByte"]))
+			objMap, _ := h.Map(object.Value(vc.addrs["emptyObject"]))
+			arrMap, _ := h.Map(object.Value(vc.addrs["packedTagged"]))
 			mem := craft(vc.s.Proc, 64)
 			put := func(word int, v uint64) { binary.LittleEndian.PutUint64(mem[8*word:], v) }
 			tag := func(word int) uint64 { return fakeBase + uint64(8*word) + 1 }

@@ -3,7 +3,8 @@ package commands
 import (
 	"fmt"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/value"
 )
 
 func init() {
@@ -28,14 +29,14 @@ address (so "ADDR::jsclosure | ::jsprint" prints every variable).`,
 			if err != nil {
 				return err
 			}
-			fi, err := h.Function(v8layout.Value(inv.Addr))
+			fi, err := h.Function(object.Value(inv.Addr))
 			if err != nil {
 				return err
 			}
 			if fi.Bound {
 				return fmt.Errorf("a bound function has no context; see ::jsfunction")
 			}
-			o := v8layout.Options{Depth: 0, MaxString: 80}
+			o := value.Options{Depth: 0, MaxString: 80}
 			ctx := fi.Context
 			for depth := 0; depth < 64 && h.IsHeapObject(ctx); depth++ {
 				if err := inv.Cancelled(); err != nil {
@@ -52,7 +53,7 @@ address (so "ADDR::jsclosure | ::jsprint" prints every variable).`,
 					switch {
 					case inv.JSON:
 						if err := inv.JSONLine(map[string]any{"name": cv.Name, "addr": Hex(uint64(cv.Value)),
-							"value": v8layout.JSONValue(v8layout.Describe(h, cv.Value, o)), "context": Hex(uint64(ctx))}); err != nil {
+							"value": value.JSONValue(value.Describe(h, cv.Value, o)), "context": Hex(uint64(ctx))}); err != nil {
 							return err
 						}
 					case inv.Piped:
@@ -60,7 +61,7 @@ address (so "ADDR::jsclosure | ::jsprint" prints every variable).`,
 					default:
 						oo := o
 						oo.Addresses = inv.Flag('a')
-						inv.Printf("%s: %s\n", cv.Name, v8layout.Format(h, cv.Value, oo))
+						inv.Printf("%s: %s\n", cv.Name, value.Format(h, cv.Value, oo))
 					}
 				}
 				ctx = c.Previous

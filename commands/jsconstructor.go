@@ -3,7 +3,7 @@ package commands
 import (
 	"fmt"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 func init() {
@@ -23,7 +23,7 @@ JSFunction's address. When piped, prints the constructor's address first, so
 			if err != nil {
 				return err
 			}
-			v := v8layout.Value(inv.Addr)
+			v := object.Value(inv.Addr)
 			if !h.IsHeapObject(v) {
 				return fmt.Errorf("%#x is not a heap object", inv.Addr)
 			}

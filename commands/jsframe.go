@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/stack"
+	"github.com/ndb-debugger/ndb/v8/value"
 )
 
 func init() {
@@ -27,7 +29,7 @@ A frame that is not a JS frame prints its kind and symbol.`,
 }
 
 func runJSFrame(inv *Invocation) error {
-	h, err := HeapOf(inv)
+	h, err := WalkerOf(inv)
 	if err != nil {
 		return err
 	}
@@ -46,17 +48,17 @@ func runJSFrame(inv *Invocation) error {
 	if err != nil {
 		return err
 	}
-	var ji v8layout.JSInfo
-	if f.Kind == v8layout.KindJS {
+	var ji stack.JSInfo
+	if f.Kind == stack.KindJS {
 		ji = h.FrameInfo(f)
 	}
 	tid := 0
-	if t := inv.S.Proc.SignalThread(); t != nil {
+	if t := inv.Session.Proc.SignalThread(); t != nil {
 		tid = t.TID
 	}
 	if inv.JSON {
 		obj := frameJSON(inv, h, tid, f, ji)
-		if ctx >= 0 && f.Kind == v8layout.KindJS {
+		if ctx >= 0 && f.Kind == stack.KindJS {
 			var src []map[string]any
 			for _, l := range sourceLines(h, f, ji, ctx) {
 				src = append(src, map[string]any{"line": l.n, "text": l.text, "current": l.current})
@@ -75,7 +77,7 @@ func runJSFrame(inv *Invocation) error {
 		inv.Printf("  %s", f.Symbol)
 	}
 	inv.Printf("\n")
-	if f.Kind != v8layout.KindJS {
+	if f.Kind != stack.KindJS {
 		return nil
 	}
 	inv.Printf("         function: %#x", uint64(f.Function))
@@ -91,8 +93,8 @@ func runJSFrame(inv *Invocation) error {
 
 // findFrame finds the frame at fp on a thread's walked stack, or decodes it
 // on its own when no walk reaches it.
-func findFrame(inv *Invocation, h *v8layout.Heap, fp uint64) (*v8layout.Frame, error) {
-	p := inv.S.Proc
+func findFrame(inv *Invocation, h *stack.Walker, fp uint64) (*stack.Frame, error) {
+	p := inv.Session.Proc
 	for i := range p.Threads {
 		st := threadStack(inv, h, &p.Threads[i])
 		for j := range st.Frames {
@@ -106,7 +108,7 @@ func findFrame(inv *Invocation, h *v8layout.Heap, fp uint64) (*v8layout.Frame, e
 	}
 	// A frame pointer the walks did not reach: its pc is unknown, decode
 	// its slots alone.
-	st := h.WalkFrom(inv.Ctx, 0, 0, fp, 0, v8layout.WalkOptions{MaxFrames: 1})
+	st := h.WalkFrom(inv.Ctx, 0, 0, fp, 0, stack.WalkOptions{MaxFrames: 1})
 	if len(st.Frames) == 0 {
 		return nil, fmt.Errorf("fp %#x: %s", fp, st.End)
 	}
@@ -114,7 +116,7 @@ func findFrame(inv *Invocation, h *v8layout.Heap, fp uint64) (*v8layout.Frame, e
 }
 
 // printFrameDetail prints receiver, arguments and source lines of a JS frame.
-func printFrameDetail(inv *Invocation, h *v8layout.Heap, f *v8layout.Frame, ji v8layout.JSInfo, ctx int, indent string) {
+func printFrameDetail(inv *Invocation, h *stack.Walker, f *stack.Frame, ji stack.JSInfo, ctx int, indent string) {
 	if f.Receiver != 0 {
 		inv.Printf("%sthis: %s\n", indent, valueText(h, f.Receiver))
 	}
@@ -140,7 +142,7 @@ type srcLine struct {
 }
 
 // sourceLines returns the lines around the frame's current line.
-func sourceLines(h *v8layout.Heap, f *v8layout.Frame, ji v8layout.JSInfo, ctx int) []srcLine {
+func sourceLines(h *stack.Walker, f *stack.Frame, ji stack.JSInfo, ctx int) []srcLine {
 	if ctx < 0 || ji.Line == 0 {
 		return nil
 	}
@@ -161,7 +163,7 @@ func sourceLines(h *v8layout.Heap, f *v8layout.Frame, ji v8layout.JSInfo, ctx in
 }
 
 // frameJSON is the --json object of one frame.
-func frameJSON(inv *Invocation, h *v8layout.Heap, tid int, f *v8layout.Frame, ji v8layout.JSInfo) map[string]any {
+func frameJSON(inv *Invocation, h *stack.Walker, tid int, f *stack.Frame, ji stack.JSInfo) map[string]any {
 	o := map[string]any{"thread": tid, "frame": f.Index, "kind": string(f.Kind), "pc": Hex(f.PC)}
 	if f.FP != 0 {
 		o["fp"] = Hex(f.FP)
@@ -172,7 +174,7 @@ func frameJSON(inv *Invocation, h *v8layout.Heap, tid int, f *v8layout.Frame, ji
 	if f.Type != "" {
 		o["type"] = f.Type
 	}
-	if f.Kind != v8layout.KindJS {
+	if f.Kind != stack.KindJS {
 		return o
 	}
 	o["function"] = ji.Name
@@ -204,9 +206,9 @@ func frameJSON(inv *Invocation, h *v8layout.Heap, tid int, f *v8layout.Frame, ji
 	return o
 }
 
-func valueText(h *v8layout.Heap, v v8layout.Value) string { return v8layout.Summary(h, v) }
+func valueText(h *stack.Walker, v object.Value) string { return value.Summary(h.Heap, v) }
 
 // valueJSON is the ::jsprint --json form of a value, one level deep.
-func valueJSON(h *v8layout.Heap, v v8layout.Value) any {
-	return json.RawMessage(v8layout.FormatJSON(h, v, v8layout.Options{Depth: 1, MaxString: 200, MaxItems: 10}))
+func valueJSON(h *stack.Walker, v object.Value) any {
+	return json.RawMessage(value.FormatJSON(h.Heap, v, value.Options{Depth: 1, MaxString: 200, MaxItems: 10}))
 }

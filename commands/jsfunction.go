@@ -1,7 +1,8 @@
 package commands
 
 import (
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/value"
 )
 
 func init() {
@@ -26,7 +27,7 @@ For a bound function: the target, this and the bound arguments.`,
 			if err != nil {
 				return err
 			}
-			fi, err := h.Function(v8layout.Value(inv.Addr))
+			fi, err := h.Function(object.Value(inv.Addr))
 			if err != nil {
 				return err
 			}
@@ -39,10 +40,10 @@ For a bound function: the target, this and the bound arguments.`,
 					return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "name": fi.Name, "bound": true,
 						"target": Hex(uint64(fi.BoundTarget)), "this": Hex(uint64(fi.BoundThis)), "args": args})
 				}
-				inv.Printf("bound function that wraps: %s (%s)\n", Hex(uint64(fi.BoundTarget)), v8layout.Summary(h, fi.BoundTarget))
-				inv.Printf("with \"this\" = %s (%s)\n", Hex(uint64(fi.BoundThis)), v8layout.Summary(h, fi.BoundThis))
+				inv.Printf("bound function that wraps: %s (%s)\n", Hex(uint64(fi.BoundTarget)), value.Summary(h, fi.BoundTarget))
+				inv.Printf("with \"this\" = %s (%s)\n", Hex(uint64(fi.BoundThis)), value.Summary(h, fi.BoundThis))
 				for i, a := range fi.BoundArgs {
-					inv.Printf("arg%d  = %s (%s)\n", i, Hex(uint64(a)), v8layout.Summary(h, a))
+					inv.Printf("arg%d  = %s (%s)\n", i, Hex(uint64(a)), value.Summary(h, a))
 				}
 				return nil
 			}

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/ndb-debugger/ndb/heap"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 func init() {
@@ -36,7 +36,7 @@ func runJSFunctions(inv *Invocation) error {
 		return err
 	}
 	if inv.HasAddr {
-		sfi, err := h.SharedInfo(v8layout.Value(inv.Addr | 1))
+		sfi, err := h.SharedInfo(object.Value(inv.Addr | 1))
 		if err != nil {
 			return err
 		}
@@ -89,8 +89,8 @@ func runJSFunctions(inv *Invocation) error {
 	return nil
 }
 
-func functionFrom(h *v8layout.Heap, f *heap.Function) (from, script string, line int) {
-	fi, err := h.Function(v8layout.Value(f.Closures[0] | 1))
+func functionFrom(h *object.Heap, f *heap.Function) (from, script string, line int) {
+	fi, err := h.Function(object.Value(f.Closures[0] | 1))
 	if err != nil || fi.ScriptName == "" {
 		return "(native)", "", 0
 	}

@@ -5,7 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/value"
 )
 
 func init() {
@@ -70,13 +71,13 @@ Objects are JSON objects whose keys are the property names (symbol keys as
 	})
 }
 
-func jsOptions(inv *Invocation) (v8layout.Options, error) {
-	o := v8layout.DefaultOptions()
+func jsOptions(inv *Invocation) (value.Options, error) {
+	o := value.DefaultOptions()
 	var err error
-	if o.Depth, err = inv.IntOpt('d', v8layout.DefaultDepth); err != nil {
+	if o.Depth, err = inv.IntOpt('d', value.DefaultDepth); err != nil {
 		return o, err
 	}
-	if o.MaxString, err = inv.IntOpt('N', v8layout.DefaultMaxString); err != nil {
+	if o.MaxString, err = inv.IntOpt('N', value.DefaultMaxString); err != nil {
 		return o, err
 	}
 	if o.MaxString <= 0 {
@@ -95,22 +96,22 @@ func runJSPrint(inv *Invocation) error {
 	if err != nil {
 		return err
 	}
-	v := v8layout.Value(inv.Addr)
+	v := object.Value(inv.Addr)
 	if len(inv.Args) > 0 {
 		path := strings.Join(inv.Args, "")
 		v, err = ResolveMember(h, v, path)
 		if err != nil {
 			if inv.JSON {
-				return inv.JSONLine(v8layout.Object{{K: "$error", V: err.Error()}, {K: "$addr", V: Hex(inv.Addr)}})
+				return inv.JSONLine(value.Object{{Key: "$error", Value: err.Error()}, {Key: "$addr", Value: Hex(inv.Addr)}})
 			}
 			return err
 		}
 	}
 	if inv.JSON {
-		_, err := fmt.Fprintf(inv.Out, "%s\n", v8layout.FormatJSON(h, v, o))
+		_, err := fmt.Fprintf(inv.Out, "%s\n", value.FormatJSON(h, v, o))
 		return err
 	}
-	s := v8layout.Format(h, v, o)
+	s := value.Format(h, v, o)
 	if inv.Piped {
 		s = Hex(uint64(v)) + " " + s
 	}
@@ -120,7 +121,7 @@ func runJSPrint(inv *Invocation) error {
 
 // ResolveMember follows a member path (a.b, a[3], a["x y"]) from v through
 // own properties and array elements.
-func ResolveMember(h *v8layout.Heap, v v8layout.Value, path string) (v8layout.Value, error) {
+func ResolveMember(h *object.Heap, v object.Value, path string) (object.Value, error) {
 	steps, err := parseMemberPath(path)
 	if err != nil {
 		return 0, err
@@ -169,7 +170,7 @@ func parseMemberPath(p string) ([]string, error) {
 	return out, nil
 }
 
-func member(h *v8layout.Heap, v v8layout.Value, name string) (v8layout.Value, error) {
+func member(h *object.Heap, v object.Value, name string) (object.Value, error) {
 	if !h.IsHeapObject(v) {
 		return 0, fmt.Errorf("no member %q: %#x is not an object", name, uint64(v))
 	}
@@ -179,7 +180,7 @@ func member(h *v8layout.Heap, v v8layout.Value, name string) (v8layout.Value, er
 			for _, e := range els.Elements {
 				if e.Index == idx && !e.Hole {
 					if e.IsDouble {
-						return 0, fmt.Errorf("member %q is an unboxed double (%s): print the array", name, v8layout.FormatNumber(e.Num))
+						return 0, fmt.Errorf("member %q is an unboxed double (%s): print the array", name, value.FormatNumber(e.Num))
 					}
 					return e.Value, nil
 				}

@@ -12,13 +12,14 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 // valuesCore is one core of testdata/fixtures/values.js, opened.
 type valuesCore struct {
 	s      *Session
-	h      *v8layout.Heap
+	h      *object.Heap
 	v      uint64            // the object holding every value
 	addrs  map[string]uint64 // property → address, from V8's %DebugPrint of v
 	script string
@@ -35,7 +36,7 @@ func openValues(t *testing.T, version string) *valuesCore {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	m, err := v8layout.Load(p)
+	m, err := layout.Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func openValues(t *testing.T, version string) *valuesCore {
 	if vc.v == 0 || len(vc.addrs) < 50 {
 		t.Fatalf("could not parse %%DebugPrint output (v %#x, %d properties)", vc.v, len(vc.addrs))
 	}
-	vc.h, err = HeapOf(&Invocation{S: vc.s})
+	vc.h, err = HeapOf(&Invocation{Session: vc.s})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func TestJSRetained(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := openSession(t, c)
-			census, err := CensusOf(&Invocation{Ctx: context.Background(), S: s})
+			census, err := CensusOf(&Invocation{Ctx: context.Background(), Session: s})
 			if err != nil {
 				t.Fatal(err)
 			}

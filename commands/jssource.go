@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 func init() {
@@ -32,7 +32,7 @@ func init() {
 			if err != nil {
 				return err
 			}
-			fi, err := h.Function(v8layout.Value(inv.Addr))
+			fi, err := h.Function(object.Value(inv.Addr))
 			if err != nil {
 				return err
 			}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/ndb-debugger/ndb/elfcore"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/stack"
 )
 
 func init() {
@@ -52,23 +52,23 @@ whose walk stopped early adds {"thread", "stack_end": "..."}.`,
 }
 
 // threadStacks walks (once per session) the stack of a thread.
-func threadStack(inv *Invocation, h *v8layout.Heap, t *elfcore.Thread) *v8layout.Stack {
-	v, err := inv.S.Cached(fmt.Sprintf("frames.stack.%d", t.TID), func() (any, error) {
-		st := h.WalkThread(inv.Ctx, t, v8layout.WalkOptions{})
+func threadStack(inv *Invocation, h *stack.Walker, t *elfcore.Thread) *stack.Stack {
+	v, err := inv.Session.Cached(fmt.Sprintf("frames.stack.%d", t.TID), func() (any, error) {
+		st := h.WalkThread(inv.Ctx, t, stack.WalkOptions{})
 		if inv.Ctx != nil && inv.Ctx.Err() != nil {
 			return nil, inv.Ctx.Err()
 		}
 		return st, nil
 	})
 	if err != nil {
-		return &v8layout.Stack{TID: t.TID, End: "stack walk interrupted"}
+		return &stack.Stack{TID: t.TID, End: "stack walk interrupted"}
 	}
-	return v.(*v8layout.Stack)
+	return v.(*stack.Stack)
 }
 
 // selectThreads resolves -t.
 func selectThreads(inv *Invocation) ([]*elfcore.Thread, error) {
-	p := inv.S.Proc
+	p := inv.Session.Proc
 	arg, ok := inv.Opt('t')
 	if !ok {
 		if t := p.SignalThread(); t != nil {
@@ -99,7 +99,7 @@ func selectThreads(inv *Invocation) ([]*elfcore.Thread, error) {
 }
 
 func runJSStack(inv *Invocation) error {
-	h, err := HeapOf(inv)
+	h, err := WalkerOf(inv)
 	if err != nil {
 		return err
 	}
@@ -128,11 +128,11 @@ func runJSStack(inv *Invocation) error {
 				return err
 			}
 			f := &st.Frames[i]
-			if noNative && f.Kind == v8layout.KindNative {
+			if noNative && f.Kind == stack.KindNative {
 				continue
 			}
-			var ji v8layout.JSInfo
-			if f.Kind == v8layout.KindJS {
+			var ji stack.JSInfo
+			if f.Kind == stack.KindJS {
 				ji = h.FrameInfo(f)
 				if filter != "" && !strings.Contains(ji.Name, filter) {
 					continue
@@ -154,10 +154,10 @@ func runJSStack(inv *Invocation) error {
 				inv.Printf("%016x %016x ", f.FP, f.PC)
 			}
 			inv.Printf("%s\n", frameLine(f, ji))
-			if all && f.Kind == v8layout.KindJS {
+			if all && f.Kind == stack.KindJS {
 				inv.Printf("%36s function: %#x\n", "", uint64(f.Function))
 			}
-			if verbose && f.Kind == v8layout.KindJS {
+			if verbose && f.Kind == stack.KindJS {
 				printFrameDetail(inv, h, f, ji, 1, "         ")
 				printTranslationDetail(inv, h, f, "         ")
 			}
@@ -176,11 +176,11 @@ func runJSStack(inv *Invocation) error {
 }
 
 // frameLine is the one-line form of a frame.
-func frameLine(f *v8layout.Frame, ji v8layout.JSInfo) string {
+func frameLine(f *stack.Frame, ji stack.JSInfo) string {
 	switch f.Kind {
-	case v8layout.KindJS:
+	case stack.KindJS:
 		return "js:      " + jsFrameText(f, ji)
-	case v8layout.KindNative:
+	case stack.KindNative:
 		return "native:  " + orQ(f.Symbol, f.PC)
 	default:
 		s := fmt.Sprintf("%-8s <%s>", string(f.Kind)+":", orStr(f.Type, "frame"))
@@ -191,13 +191,13 @@ func frameLine(f *v8layout.Frame, ji v8layout.JSInfo) string {
 	}
 }
 
-func jsFrameText(f *v8layout.Frame, ji v8layout.JSInfo) string {
+func jsFrameText(f *stack.Frame, ji stack.JSInfo) string {
 	var b strings.Builder
 	b.WriteString(ji.Name)
 	b.WriteString(" (")
 	b.WriteString(jsLocation(ji))
 	b.WriteString(")")
-	if f.Tier != v8layout.TierInterpreted {
+	if f.Tier != stack.TierInterpreted {
 		b.WriteString(" [")
 		b.WriteString(string(f.Tier))
 		if f.Inlined > 0 {
@@ -205,7 +205,7 @@ func jsFrameText(f *v8layout.Frame, ji v8layout.JSInfo) string {
 		}
 		b.WriteString("]")
 	}
-	if ji.Line == 0 && ji.Note != "" && f.Tier != v8layout.TierBuiltin {
+	if ji.Line == 0 && ji.Note != "" && f.Tier != stack.TierBuiltin {
 		b.WriteString(" (position unknown: ")
 		b.WriteString(ji.Note)
 		b.WriteString(")")
@@ -215,7 +215,7 @@ func jsFrameText(f *v8layout.Frame, ji v8layout.JSInfo) string {
 
 // jsLocation is "file:line:col" as Node prints it, "<anonymous>" without a
 // script.
-func jsLocation(ji v8layout.JSInfo) string {
+func jsLocation(ji stack.JSInfo) string {
 	if ji.Script == "" {
 		return "<anonymous>"
 	}
@@ -243,7 +243,7 @@ func orQ(sym string, pc uint64) string {
 // came from (the deoptimization translation at the call site) or why it
 // is not known, and why a physical optimized frame's translation was not
 // used.
-func printTranslationDetail(inv *Invocation, h *v8layout.Heap, f *v8layout.Frame, indent string) {
+func printTranslationDetail(inv *Invocation, h *stack.Walker, f *stack.Frame, indent string) {
 	switch {
 	case f.Inlined > 0 && f.ReceiverMap != 0:
 		inv.Printf("%s(receiver: %s)\n", indent, f.ReceiverFrom)

@@ -12,7 +12,9 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/stack"
 )
 
 // nodeFrame is one frame of the JS stack trace node printed before it
@@ -60,7 +62,7 @@ func openSession(t testing.TB, c *testnode.Core) *Session {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	m, err := v8layout.Load(p)
+	m, err := layout.Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,41 +229,6 @@ func TestCrashSummaryInStatus(t *testing.T) {
 	}
 }
 
-// TestWalkStopsSafely starts walks at bad frame pointers of a real core.
-func TestWalkStopsSafely(t *testing.T) {
-	c := testnode.MakeCore(t, testnode.Versions[2], "crash.js", []string{"--abort-on-uncaught-exception"}, nil)
-	s := openSession(t, c)
-	h, err := v8layout.NewHeap(s.Proc, s.Meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	th := s.Proc.SignalThread()
-	st := h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, 0x7ead00000000, 0, v8layout.WalkOptions{})
-	if !strings.Contains(st.End, "stack ends: fp 0x7ead00000000 not in core") {
-		t.Errorf("unmapped fp: end %q", st.End)
-	}
-	st = h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, th.Regs.RSP+3, 0, v8layout.WalkOptions{})
-	if !strings.Contains(st.End, "misaligned") {
-		t.Errorf("misaligned fp: end %q", st.End)
-	}
-	// A stack word that points below itself: a backwards (corrupted) chain.
-	for a := th.Regs.RSP; a < th.Regs.RSP+4096; a += 8 {
-		w, err := s.Proc.ReadU64(a)
-		if err != nil || w >= a || w < a-4096 || w&7 != 0 {
-			continue
-		}
-		st = h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, a, 0, v8layout.WalkOptions{})
-		if !strings.Contains(st.End, "goes backwards") && !strings.Contains(st.End, "loops") {
-			t.Errorf("backwards fp %#x -> %#x: end %q", a, w, st.End)
-		}
-		break
-	}
-	st = h.WalkFrom(context.Background(), th.TID, th.Regs.RIP, th.Regs.RBP, 0, v8layout.WalkOptions{MaxFrames: 5})
-	if len(st.Frames) != 5 || !strings.Contains(st.End, "more than 5 frames") {
-		t.Errorf("frame limit: %d frames, end %q", len(st.Frames), st.End)
-	}
-}
-
 // TestJSStackWarmMatchesNode: with optimized code (crash.js --warm, where
 // Turbofan compiles main with everything it calls inlined) ndb's JS frames
 // are Node's trace, frame for frame: names, scripts, lines and columns,
@@ -290,12 +257,12 @@ func TestJSStackWarmMatchesNode(t *testing.T) {
 // frame index, from the walk ::jsstack prints.
 func receiverNotes(t *testing.T, s *Session) map[int]string {
 	t.Helper()
-	h, err := v8layout.NewHeap(s.Proc, s.Meta)
+	h, err := newTestWalker(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	notes := map[int]string{}
-	st := h.WalkThread(context.Background(), s.Proc.SignalThread(), v8layout.WalkOptions{})
+	st := h.WalkThread(context.Background(), s.Proc.SignalThread(), stack.WalkOptions{})
 	for i, f := range st.Frames {
 		if f.Inlined > 0 && f.ReceiverNote != "" {
 			notes[i] = f.ReceiverNote
@@ -392,4 +359,12 @@ func TestJSStackTiersMatchNode(t *testing.T) {
 			}
 		})
 	}
+}
+
+func newTestWalker(s *Session) (*stack.Walker, error) {
+	h, err := object.NewHeap(s.Proc, s.Meta)
+	if err != nil {
+		return nil, err
+	}
+	return stack.NewWalker(h), nil
 }

@@ -15,7 +15,7 @@ file offset, path), with a last column saying whether its bytes are in the
 core: "core" (all), "partial", "file" (read from the file on disk), or "absent".`,
 		JSON: `One object per mapping: {"start", "end", "perms", "offset", "path", "in_core"}.`,
 		Run: func(inv *Invocation) error {
-			p := inv.S.Proc
+			p := inv.Session.Proc
 			for _, s := range p.Segments {
 				path, off := "", uint64(0)
 				if fm, ok := p.FileMappingAt(s.Start); ok {

@@ -3,7 +3,8 @@ package commands
 import (
 	"fmt"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/value"
 )
 
 func init() {
@@ -21,19 +22,19 @@ memory dumps.`,
 			if err != nil {
 				return err
 			}
-			v := v8layout.Value(inv.Addr)
-			n := v8layout.Describe(h, v, v8layout.Options{Depth: 0, MaxItems: 1})
+			v := object.Value(inv.Addr)
+			n := value.Describe(h, v, value.Options{Depth: 0, MaxItems: 1})
 			switch n.Kind {
-			case v8layout.KTypedArray, v8layout.KArrayBuffer:
-			case v8layout.KError:
+			case value.KTypedArray, value.KArrayBuffer:
+			case value.KError:
 				return fmt.Errorf("%s", n.Err)
 			default:
 				return fmt.Errorf("%#x is not a Buffer, typed array or ArrayBuffer (%s)", inv.Addr, n.Kind)
 			}
 			if inv.JSON {
-				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "data": Hex(n.Data), "length": n.Length})
+				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "data": Hex(n.Buffer.Data), "length": n.Length})
 			}
-			inv.Printf("%s %d\n", Hex(n.Data), n.Length)
+			inv.Printf("%s %d\n", Hex(n.Buffer.Data), n.Length)
 			return nil
 		},
 	})

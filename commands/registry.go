@@ -6,13 +6,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/ndb-debugger/ndb/elfcore"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/internal/progress"
 )
 
 // AddrMode says whether a dcmd takes an address (ADDR::dcmd).
@@ -95,14 +97,14 @@ func Names() []string {
 // Session is what every dcmd works on: one opened core (or bundle).
 type Session struct {
 	Proc *elfcore.Process
-	Meta *v8layout.Metadata
+	Meta *layout.Metadata
 
 	mu    sync.Mutex
 	cache map[string]any
 }
 
 // NewSession makes a session for an opened process.
-func NewSession(p *elfcore.Process, m *v8layout.Metadata) *Session {
+func NewSession(p *elfcore.Process, m *layout.Metadata) *Session {
 	return &Session{Proc: p, Meta: m, cache: map[string]any{}}
 }
 
@@ -128,7 +130,7 @@ func (s *Session) Cached(key string, make func() (any, error)) (any, error) {
 // Invocation is one run of a dcmd.
 type Invocation struct {
 	Ctx     context.Context
-	S       *Session
+	Session *Session
 	Cmd     *Command
 	Addr    uint64
 	HasAddr bool
@@ -138,6 +140,9 @@ type Invocation struct {
 	JSON    bool      // print JSON lines
 	Piped   bool      // output feeds another dcmd: print addresses first
 	Color   bool      // stdout is a colour terminal
+	// Progress shows long work to a person at a terminal; nil shows
+	// nothing. Start tasks with progress.Start(inv.Progress, ...).
+	Progress progress.Reporter
 
 	flags map[byte]string
 }
@@ -148,15 +153,16 @@ func (inv *Invocation) Flag(c byte) bool { _, ok := inv.flags[c]; return ok }
 // Opt returns an option's value and whether it was given.
 func (inv *Invocation) Opt(c byte) (string, bool) { v, ok := inv.flags[c]; return v, ok }
 
-// IntOpt returns an integer option's value, or def when absent.
+// IntOpt returns an integer option's value, or def when absent. Every
+// numeric option is a count, depth or size: a negative one is refused.
 func (inv *Invocation) IntOpt(c byte, def int) (int, error) {
 	v, ok := inv.flags[c]
 	if !ok {
 		return def, nil
 	}
-	n, err := strconv.ParseInt(v, 0, 64)
-	if err != nil {
-		return 0, fmt.Errorf("option -%c wants a number, not %q", c, v)
+	n, err := strconv.ParseInt(v, 0, 32)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("option -%c wants a number from 0 to %d, not %q", c, math.MaxInt32, Truncate(v, 64))
 	}
 	return int(n), nil
 }
@@ -215,7 +221,7 @@ func NewInvocation(ctx context.Context, s *Session, c *Command, args []string) (
 	if err != nil {
 		return nil, err
 	}
-	return &Invocation{Ctx: ctx, S: s, Cmd: c, Args: rest, flags: flags, Out: io.Discard, Warn: io.Discard}, nil
+	return &Invocation{Ctx: ctx, Session: s, Cmd: c, Args: rest, flags: flags, Out: io.Discard, Warn: io.Discard}, nil
 }
 
 // Run runs the dcmd, turning a panic into an internal error of that dcmd so

@@ -39,7 +39,8 @@ func init() {
 that ended the process and the thread that got it, thread count, the core and
 executable paths, and whether the executable's build-id matches the core.`,
 		JSON: `One object: {"pid", "command", "node_version" (as process.version prints it),
-"v8_version", "signal" ("SIGABRT"), "signal_number", "signal_thread", "fault_addr"
+"v8_version", "signal" ("SIGABRT", "none"), "signal_number", "snapshot" (true when no
+signal: a core of a live process), "signal_thread", "fault_addr"
 (for SIGSEGV and the like), "threads" (count), "core", "executable", "build_id",
 "build_id_match", "warnings"} plus the crash summary fields when known.`,
 		Run: runStatus,
@@ -47,7 +48,7 @@ executable paths, and whether the executable's build-id matches the core.`,
 }
 
 func runStatus(inv *Invocation) error {
-	p := inv.S.Proc
+	p := inv.Session.Proc
 	sig := p.Signal()
 	cmdline := p.Info.Args
 	if argv := p.Argv(); len(argv) > 0 {
@@ -58,8 +59,9 @@ func runStatus(inv *Invocation) error {
 		{"command", "command", cmdline, cmdline},
 		{"node version", "node_version", orUnknown(p.NodeVersion), p.NodeVersion},
 		{"V8 version", "v8_version", orUnknown(p.V8Version), p.V8Version},
-		{"signal", "signal", SignalName(sig), SignalName(sig)},
+		{"signal", "signal", signalText(sig), SignalName(sig)},
 		{"", "signal_number", "", sig},
+		{"", "snapshot", "", sig == 0},
 	}
 	if p.Sig != nil && p.Sig.Addr != 0 {
 		fields = append(fields, StatusField{"fault address", "fault_addr", Hex(p.Sig.Addr), Hex(p.Sig.Addr)})
@@ -99,6 +101,15 @@ func runStatus(inv *Invocation) error {
 	}
 	_, err := fmt.Fprint(inv.Out, Columns(rows))
 	return err
+}
+
+// signalText says "none" with why: a core without a signal is a snapshot
+// of a live process (ndb gcore, gdb's gcore).
+func signalText(sig int) string {
+	if sig == 0 {
+		return "none (snapshot of a live process)"
+	}
+	return SignalName(sig)
 }
 
 func orUnknown(s string) string {

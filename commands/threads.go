@@ -12,7 +12,7 @@ Piped into another dcmd, each line starts with the thread's stack pointer.`,
 		JSON: `One object per thread: {"tid", "signal" (true for the signalled thread),
 "pc", "sp", "fp", "symbol"}.`,
 		Run: func(inv *Invocation) error {
-			p := inv.S.Proc
+			p := inv.Session.Proc
 			sig := p.SignalThread()
 			if !inv.JSON && !inv.Piped {
 				inv.Printf("  %-8s %-18s %-18s %-18s %s\n", "TID", "PC", "SP", "FP", "SYMBOL")

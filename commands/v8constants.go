@@ -18,7 +18,7 @@ PATTERN, only names containing it.`,
 			if len(inv.Args) > 0 {
 				pat = inv.Args[0]
 			}
-			for _, c := range inv.S.Meta.All() {
+			for _, c := range inv.Session.Meta.All() {
 				if pat != "" && !strings.Contains(c.Name, pat) {
 					continue
 				}

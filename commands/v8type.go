@@ -3,7 +3,7 @@ package commands
 import (
 	"fmt"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 func init() {
@@ -19,7 +19,7 @@ func init() {
 			if err != nil {
 				return err
 			}
-			v := v8layout.Value(inv.Addr)
+			v := object.Value(inv.Addr)
 			if h.IsSmi(v) {
 				if inv.JSON {
 					return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "smi": h.SmiValue(v)})
@@ -62,7 +62,7 @@ func runV8Print(inv *Invocation) error {
 	if err != nil {
 		return err
 	}
-	v := v8layout.Value(inv.Addr)
+	v := object.Value(inv.Addr)
 	if !h.IsHeapObject(v) {
 		return fmt.Errorf("%#x is not a heap object", inv.Addr)
 	}
@@ -74,7 +74,7 @@ func runV8Print(inv *Invocation) error {
 		if err != nil {
 			return err
 		}
-		cls = inv.S.Meta.TypeClass(t)
+		cls = inv.Session.Meta.TypeClass(t)
 		if cls == "" {
 			switch {
 			case h.IsFunctionType(t):
@@ -88,7 +88,7 @@ func runV8Print(inv *Invocation) error {
 	}
 	chain := []string{cls}
 	for c := cls; len(chain) < 16; {
-		p, ok := inv.S.Meta.Parent(c)
+		p, ok := inv.Session.Meta.Parent(c)
 		if !ok || p == "" || p == "Object" {
 			break
 		}
@@ -103,15 +103,15 @@ func runV8Print(inv *Invocation) error {
 	var rows []row
 	seen := map[int64]bool{}
 	for i := len(chain) - 1; i >= 0; i-- {
-		for _, f := range inv.S.Meta.ClassFields(chain[i]) {
+		for _, f := range inv.Session.Meta.ClassFields(chain[i]) {
 			if f.Offset < 0 || f.Offset > 1<<16 || seen[f.Offset] && f.Type != "" {
 				continue
 			}
 			seen[f.Offset] = true
 			val := "?"
-			if w, err := h.P.ReadU64(h.Untag(v) + uint64(f.Offset)); err == nil {
+			if w, err := h.Proc.ReadU64(h.Untag(v) + uint64(f.Offset)); err == nil {
 				val = fmt.Sprintf("%#x", w)
-				if wv := v8layout.Value(w); h.IsHeapObject(wv) && isTaggedType(f.Type) {
+				if wv := object.Value(w); h.IsHeapObject(wv) && isTaggedType(f.Type) {
 					if t, err := h.InstanceType(wv); err == nil {
 						val += " (" + h.TypeNameOf(t) + ")"
 					}

@@ -108,3 +108,26 @@ func BenchmarkFoldRecording(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCPUProfile decodes the shared .cpuprofile (82 KB) with the
+// streaming decoder, and with encoding/json decoding the whole document,
+// for comparison.
+func BenchmarkCPUProfile(b *testing.B) {
+	in := readTestdata(b, "app.cpuprofile.zst")
+	b.Run("stream", func(b *testing.B) {
+		b.SetBytes(int64(len(in)))
+		for b.Loop() {
+			if _, err := decodeCPUProfile(bytes.NewReader(in)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("whole", func(b *testing.B) {
+		b.SetBytes(int64(len(in)))
+		for b.Loop() {
+			if _, err := refDecodeCPUProfile(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

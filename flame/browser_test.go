@@ -44,6 +44,22 @@ func findBrowser(t *testing.T) (chrome, driver string) {
 	return chrome, driver
 }
 
+// browserArgs are chromeArgs with extra ones; an extra --window-size
+// replaces the default one.
+func browserArgs(extra []string) []string {
+	var out []string
+	for _, a := range chromeArgs {
+		replaced := false
+		for _, e := range extra {
+			replaced = replaced || strings.HasPrefix(a, "--window-size=") && strings.HasPrefix(e, "--window-size=")
+		}
+		if !replaced {
+			out = append(out, a)
+		}
+	}
+	return append(out, extra...)
+}
+
 type webDriver struct {
 	t       *testing.T
 	base    string
@@ -108,7 +124,7 @@ func (d *webDriver) open(url string) {
 	d.call("POST", "/session/"+d.session+"/url", map[string]string{"url": url})
 }
 
-func startWebDriver(t *testing.T, chrome, driver string) *webDriver {
+func startWebDriver(t *testing.T, chrome, driver string, extraArgs ...string) *webDriver {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +150,7 @@ func startWebDriver(t *testing.T, chrome, driver string) *webDriver {
 	}
 	v := d.call("POST", "/session", map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
 		"browserName":        "chrome",
-		"goog:chromeOptions": map[string]any{"binary": chrome, "args": chromeArgs},
+		"goog:chromeOptions": map[string]any{"binary": chrome, "args": browserArgs(extraArgs)},
 	}}})
 	var s struct {
 		SessionID string `json:"sessionId"`
@@ -170,7 +186,8 @@ func expectedMatch(t *testing.T, re *regexp.Regexp) string {
 
 func TestBrowser(t *testing.T) {
 	chrome, driver := findBrowser(t)
-	r := run(t, nil, recordingPath(t))
+	// every frame, so that the matches equal those of the folds
+	r := run(t, nil, "--minwidth=0", recordingPath(t))
 	if r.status != 0 {
 		t.Fatalf("status %d: %s", r.status, r.stderr)
 	}

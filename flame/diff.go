@@ -1,7 +1,6 @@
 package flame
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,27 +11,20 @@ import (
 
 // loadDiff reads BEFORE and AFTER and merges them as difffolded.pl does:
 // each stack carries both weights; widths come from AFTER.
-func (c *cli) loadDiff() (*Profile, int, error) {
+func (c *cli) loadDiff() (*Profile, error) {
 	var ps [2]*Profile
-	status := 0
 	for i, name := range c.files {
-		p, st, err := c.load(name, false)
-		if err != nil && !errors.Is(err, ErrEmpty) {
-			return nil, 0, err
-		}
-		if p == nil {
-			p = &Profile{}
-		}
-		if st > status {
-			status = st
+		p, err := c.load(name, false)
+		if err != nil {
+			return nil, err
 		}
 		if p.Diff {
-			return nil, 0, fmt.Errorf("%s: already a differential profile", displayName(name))
+			return nil, fmt.Errorf("%s: already a differential profile", displayName(name))
 		}
 		ps[i] = p
 	}
 	c.pendingFold = nil
-	return diffProfiles(ps[0], ps[1], c.normalize), status, nil
+	return diffProfiles(ps[0], ps[1], c.normalize), nil
 }
 
 // diffProfiles merges before and after into a differential profile. With

@@ -13,16 +13,20 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 const usage = `usage: ndb flame [options] [PERF_SCRIPT_FILE|-]
        ndb flame --diff [options] BEFORE AFTER
+       ndb flame record [options] -- COMMAND [ARGS...]   (see ndb flame record --help)
 
 Reads perf script output (plain, zstd or gzip; "-" or no file: stdin), folded
 stacks or a Node.js .cpuprofile, and writes an interactive SVG flame graph.
+Exit status: 0 done, 1 failed, 2 bad usage or bad input (nothing is written).
 
 Output:
-  -o FILE            write to FILE instead of stdout
+  -o FILE            write to FILE instead of stdout (whole, or not at all)
+  --force            replace FILE if it exists
   --folded           write folded stacks (as stackcollapse-perf.pl) instead of SVG
   --format F         svg (default), folded, pprof, speedscope
 Folding (as stackcollapse-perf.pl):
@@ -35,14 +39,16 @@ Folding (as stackcollapse-perf.pl):
   --input F          auto (default), perf, folded, cpuprofile
 SVG (as flamegraph.pl):
   --title T, --subtitle T, --width PX, --height PX (frame), --fontsize PX
-  --minwidth N[%]    omit frames narrower than N px (or N % of the total); 0.1
+  --minwidth N[%]    omit frames narrower than N px (or N % of the total); 1
   --inverted         icicle graph;   --reverse  reverse the stacks
   --flamechart       keep time order (x is time; stacks are not sorted)
   --countname NAME   unit shown in tooltips (default: from the input)
 Differential (as difffolded.pl + flamegraph.pl):
   --diff             two inputs: widths from AFTER, red grew, blue shrank
   --normalize        scale BEFORE to the total of AFTER
-  --strip-js         drop JS tier markers (JS:*, ~, ^, +) and :line:col
+  --strip-js         drop JS tier markers (JS:*, ~, ^, +), :line:col and perf-map
+                     pids, so a function is one frame in both (default with
+                     --diff; --strip-js=false keeps them)
   --negate           swap red and blue
 `
 
@@ -54,18 +60,23 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int)
 			status = 1
 		}
 	}()
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, prefix: "ndb flame"}
+	if len(args) > 0 && args[0] == "record" {
+		return c.record(args[1:])
+	}
 	if err := c.parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, errHelp) {
 			fmt.Fprint(stdout, usage)
 			return 0
 		}
-		fmt.Fprintf(stderr, "ndb flame: %v\n", err)
-		fmt.Fprintf(stderr, "Run 'ndb flame --help' for usage.\n")
+		fmt.Fprintf(stderr, "ndb flame: %v (see ndb flame --help)\n", err)
 		return 2
 	}
 	return c.run()
 }
+
+// errHelp asks for the usage text.
+var errHelp = flag.ErrHelp
 
 type cli struct {
 	stdin          io.Reader
@@ -74,43 +85,16 @@ type cli struct {
 	out, format, input, weight, minwidth string
 	fold                                 FoldOptions
 	all, folded, diff, normalize         bool
-	stripJS                              bool
+	stripJS, force, help                 bool
 	svg                                  SVGOptions
 	files                                []string
 	pendingFold                          *exactFold
+	rec                                  *recording // ndb flame record
+	prefix                               string     // of messages: "ndb flame"
 }
 
 func (c *cli) parse(args []string) error {
-	fs := flag.NewFlagSet("ndb flame", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.out, "o", "", "")
-	fs.StringVar(&c.format, "format", "svg", "")
-	fs.BoolVar(&c.folded, "folded", false, "")
-	fs.StringVar(&c.input, "input", "auto", "")
-	fs.BoolVar(&c.fold.PID, "pid", false, "")
-	fs.BoolVar(&c.fold.TID, "tid", false, "")
-	fs.BoolVar(&c.fold.Kernel, "kernel", false, "")
-	fs.BoolVar(&c.fold.JIT, "jit", false, "")
-	fs.BoolVar(&c.all, "all", false, "")
-	fs.BoolVar(&c.fold.Addrs, "addrs", false, "")
-	fs.StringVar(&c.fold.EventFilter, "event-filter", "", "")
-	fs.StringVar(&c.weight, "weight", "period", "")
-	fs.StringVar(&c.svg.Title, "title", "", "")
-	fs.StringVar(&c.svg.Subtitle, "subtitle", "", "")
-	fs.IntVar(&c.svg.Width, "width", 1200, "")
-	fs.IntVar(&c.svg.FrameHeight, "height", 16, "")
-	fs.Float64Var(&c.svg.FontSize, "fontsize", 12, "")
-	fs.StringVar(&c.minwidth, "minwidth", "0.1", "")
-	fs.BoolVar(&c.svg.Inverted, "inverted", false, "")
-	fs.BoolVar(&c.svg.Reverse, "reverse", false, "")
-	fs.BoolVar(&c.svg.FlameChart, "flamechart", false, "")
-	fs.StringVar(&c.svg.CountName, "countname", "", "")
-	fs.BoolVar(&c.svg.Negate, "negate", false, "")
-	fs.BoolVar(&c.diff, "diff", false, "")
-	fs.BoolVar(&c.normalize, "normalize", false, "")
-	fs.BoolVar(&c.stripJS, "strip-js", false, "")
-	help := fs.Bool("help", false, "")
-	fs.BoolVar(help, "h", false, "")
+	fs := c.flagSet("ndb flame")
 	// flags and files may be interleaved
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -123,8 +107,53 @@ func (c *cli) parse(args []string) error {
 		c.files = append(c.files, args[0])
 		args = args[1:]
 	}
-	if *help {
-		return flag.ErrHelp
+	return c.check(fs)
+}
+
+// flagSet defines the options of the graph and its output. Go's flag
+// package takes long options as --name and as -name.
+func (c *cli) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.out, "o", "", "")
+	fs.StringVar(&c.format, "format", "svg", "")
+	fs.BoolVar(&c.folded, "folded", false, "")
+	fs.StringVar(&c.input, "input", "auto", "")
+	if c.rec == nil {
+		// in `ndb flame record`, --pid names the process to attach to
+		fs.BoolVar(&c.fold.PID, "pid", false, "")
+	}
+	fs.BoolVar(&c.fold.TID, "tid", false, "")
+	fs.BoolVar(&c.fold.Kernel, "kernel", false, "")
+	fs.BoolVar(&c.fold.JIT, "jit", false, "")
+	fs.BoolVar(&c.all, "all", false, "")
+	fs.BoolVar(&c.fold.Addrs, "addrs", false, "")
+	fs.StringVar(&c.fold.EventFilter, "event-filter", "", "")
+	fs.StringVar(&c.weight, "weight", "period", "")
+	fs.StringVar(&c.svg.Title, "title", "", "")
+	fs.StringVar(&c.svg.Subtitle, "subtitle", "", "")
+	fs.IntVar(&c.svg.Width, "width", 1200, "")
+	fs.IntVar(&c.svg.FrameHeight, "height", 16, "")
+	fs.Float64Var(&c.svg.FontSize, "fontsize", 12, "")
+	fs.StringVar(&c.minwidth, "minwidth", "1", "")
+	fs.BoolVar(&c.svg.Inverted, "inverted", false, "")
+	fs.BoolVar(&c.svg.Reverse, "reverse", false, "")
+	fs.BoolVar(&c.svg.FlameChart, "flamechart", false, "")
+	fs.StringVar(&c.svg.CountName, "countname", "", "")
+	fs.BoolVar(&c.svg.Negate, "negate", false, "")
+	fs.BoolVar(&c.diff, "diff", false, "")
+	fs.BoolVar(&c.normalize, "normalize", false, "")
+	fs.BoolVar(&c.stripJS, "strip-js", false, "")
+	fs.BoolVar(&c.force, "force", false, "")
+	fs.BoolVar(&c.help, "help", false, "")
+	fs.BoolVar(&c.help, "h", false, "")
+	return fs
+}
+
+// check validates the options once they are parsed.
+func (c *cli) check(fs *flag.FlagSet) error {
+	if c.help {
+		return errHelp
 	}
 	if c.all {
 		c.fold.Kernel, c.fold.JIT = true, true
@@ -165,6 +194,13 @@ func (c *cli) parse(args []string) error {
 		return fmt.Errorf("--fontsize %v: want a positive size", c.svg.FontSize)
 	}
 	if c.diff {
+		// a differential graph lines up the same function across runs
+		// unless --strip-js=false says otherwise
+		stripSet := false
+		fs.Visit(func(f *flag.Flag) { stripSet = stripSet || f.Name == "strip-js" })
+		if !stripSet {
+			c.stripJS = true
+		}
 		if len(c.files) != 2 {
 			return fmt.Errorf("--diff needs two inputs, BEFORE and AFTER (got %d)", len(c.files))
 		}
@@ -183,57 +219,55 @@ func (c *cli) parse(args []string) error {
 }
 
 func (c *cli) warnf(format string, a ...any) {
-	fmt.Fprintf(c.stderr, "ndb flame: warning: "+format+"\n", a...)
+	fmt.Fprintf(c.stderr, c.prefix+": warning: "+format+"\n", a...)
 }
 
 func (c *cli) run() int {
+	if err := c.checkOutput(); err != nil {
+		fmt.Fprintf(c.stderr, "ndb flame: %v\n", err)
+		return 2
+	}
 	var p *Profile
-	status := 0
 	var err error
 	if c.diff {
-		p, status, err = c.loadDiff()
+		p, err = c.loadDiff()
 	} else {
 		name := "-"
 		if len(c.files) == 1 {
 			name = c.files[0]
 		}
-		p, status, err = c.load(name, c.format == "folded")
+		p, err = c.load(name, c.format == "folded")
 	}
-	if err != nil && !errors.Is(err, ErrEmpty) {
+	if err != nil {
+		// bad input of any kind, empty included: nothing is written
+		fmt.Fprintf(c.stderr, "ndb flame: %v\n", err)
+		return 2
+	}
+	if err := c.writeProfile(p); err != nil {
 		fmt.Fprintf(c.stderr, "ndb flame: %v\n", err)
 		return 1
 	}
-	empty := errors.Is(err, ErrEmpty) || p == nil || len(p.Stacks) == 0
-	if empty && p == nil {
-		p = &Profile{Unit: "samples"}
-	}
+	return 0
+}
 
+// writeProfile renders p in the chosen format and writes it whole.
+func (c *cli) writeProfile(p *Profile) error {
 	var buf bytes.Buffer
+	var err error
 	switch c.format {
 	case "svg":
 		err = WriteSVG(&buf, p, c.svg)
 	case "folded":
 		err = writeProfileFolded(&buf, p, c.pendingFold)
 	case "pprof":
-		if !empty {
-			err = WritePprof(&buf, p)
-		}
+		err = WritePprof(&buf, p)
 	case "speedscope":
 		err = WriteSpeedscope(&buf, p, c.title())
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "ndb flame: %v\n", err)
-		return 1
+		return err
 	}
-	if err := c.write(buf.Bytes()); err != nil {
-		fmt.Fprintf(c.stderr, "ndb flame: %v\n", err)
-		return 1
-	}
-	if empty {
-		fmt.Fprintf(c.stderr, "ndb flame: no samples in the input\n")
-		return 2
-	}
-	return status
+	return c.write(buf.Bytes())
 }
 
 func (c *cli) title() string {
@@ -246,15 +280,21 @@ func (c *cli) title() string {
 	return "ndb flame"
 }
 
+// checkOutput refuses an output path before any work is done: see
+// checkOutputPath.
+func (c *cli) checkOutput() error {
+	if c.out == "" || c.out == "-" {
+		return nil
+	}
+	return checkOutputPath(c.out, c.files, c.force)
+}
+
 func (c *cli) write(b []byte) error {
 	if c.out == "" || c.out == "-" {
 		_, err := c.stdout.Write(b)
 		return err
 	}
-	if err := os.WriteFile(c.out, b, 0o644); err != nil {
-		return fmt.Errorf("writing output: %v", err)
-	}
-	return nil
+	return writeFileAtomic(c.out, b, c.files, c.force)
 }
 
 // open returns the decompressed input named name ("-" is stdin).
@@ -262,17 +302,9 @@ func (c *cli) open(name string) (io.Reader, func(), error) {
 	var r io.Reader = c.stdin
 	closeFile := func() {}
 	if name != "-" {
-		f, err := os.Open(name)
+		f, err := openRegular(name)
 		if err != nil {
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				return nil, nil, fmt.Errorf("%s: %v", name, pe.Err)
-			}
 			return nil, nil, err
-		}
-		if st, err := f.Stat(); err == nil && st.IsDir() {
-			f.Close()
-			return nil, nil, fmt.Errorf("%s: is a directory", name)
 		}
 		r = f
 		closeFile = func() { f.Close() }
@@ -282,9 +314,31 @@ func (c *cli) open(name string) (io.Reader, func(), error) {
 	br, closeDec, err := openInput(r)
 	if err != nil {
 		closeFile()
-		return nil, nil, fmt.Errorf("%s: %v", displayName(name), err)
+		return nil, nil, fmt.Errorf("%s: %v", c.label(name), err)
 	}
 	return br, func() { closeDec(); closeFile() }, nil
+}
+
+// openRegular opens a regular file for reading. O_NONBLOCK keeps the open
+// of a FIFO from blocking, and the stat refuses anything but a regular
+// file before a byte is read.
+func openRegular(name string) (*os.File, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, unwrapPath(err))
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+		if st.IsDir() {
+			err = errors.New("is a directory")
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return f, nil
 }
 
 func displayName(name string) string {
@@ -294,54 +348,66 @@ func displayName(name string) string {
 	return name
 }
 
+// label names an input in messages: a recording's perf script file is
+// "the recording".
+func (c *cli) label(name string) string {
+	if c.rec != nil {
+		return "the recording"
+	}
+	return displayName(name)
+}
+
 // pendingFold holds the exact perf fold for --folded output.
 type exactFold struct{ stacks []Stack }
 
 // load reads one input. For perf input with --folded, the exact fold is
-// kept so that the output is byte-identical to stackcollapse-perf.pl.
-func (c *cli) load(name string, exact bool) (*Profile, int, error) {
+// kept so that the output is byte-identical to stackcollapse-perf.pl. Every
+// error is a problem with the input, an input without samples included.
+func (c *cli) load(name string, exact bool) (*Profile, error) {
 	r, closeFn, err := c.open(name)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	defer closeFn()
 	br := r.(interface {
 		Peek(int) ([]byte, error)
 		Read([]byte) (int, error)
 	})
+	dn := c.label(name)
 	head, _ := br.Peek(64 << 10)
 	format := Format(c.input)
 	if format == FormatAuto {
 		format, err = sniff(head)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %v", displayName(name), err)
+			return nil, fmt.Errorf("%s: %v", dn, err)
 		}
 	} else if bytes.IndexByte(head, 0) >= 0 {
-		return nil, 0, fmt.Errorf("%s: binary data, not %s text", displayName(name), format)
+		return nil, fmt.Errorf("%s: binary data, not %s text", dn, format)
 	}
-	dn := displayName(name)
+	var p *Profile
 	switch format {
 	case FormatFolded:
-		p, err := readFolded(br)
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %v", dn, err)
-		}
-		if len(p.Stacks) == 0 {
-			return p, 0, ErrEmpty
-		}
-		c.postProcess(p)
-		return p, 0, nil
+		p, err = readFolded(br)
 	case FormatCPUProfile:
-		p, err := readCPUProfile(br, c.fold.Samples)
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %v", dn, err)
-		}
-		if len(p.Stacks) == 0 {
-			return p, 0, ErrEmpty
-		}
-		c.postProcess(p)
-		return p, 0, nil
+		p, err = readCPUProfile(br, c.fold.Samples)
+	default:
+		p, err = c.loadPerf(br, dn, exact)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", dn, err)
+	}
+	if len(p.Stacks) == 0 {
+		return nil, fmt.Errorf("%s: %w", dn, ErrEmpty)
+	}
+	if format != FormatCPUProfile {
+		c.warnTrampolines(p, dn)
+	}
+	c.postProcess(p)
+	return p, nil
+}
+
+// loadPerf folds perf script text.
+func (c *cli) loadPerf(r io.Reader, dn string, exact bool) (*Profile, error) {
 	opt := c.fold
 	if !exact {
 		// the SVG and the other formats classify frames by module
@@ -349,43 +415,33 @@ func (c *cli) load(name string, exact bool) (*Profile, int, error) {
 		opt.MarkTruncated = true
 		opt.Modules = c.format == "pprof"
 	}
-	res, err := Fold(br, opt)
+	res, err := Fold(r, opt)
 	if err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) || errors.Is(err, errNoBlankLine) {
-			return nil, 0, fmt.Errorf("%s: %v", dn, err)
+			return nil, err
 		}
-		return nil, 0, fmt.Errorf("%s: reading: %v", dn, err)
+		return nil, fmt.Errorf("reading: %v", err)
 	}
-	status := 0
 	switch {
 	case res.Samples == 0 && res.BadLines > 0 && res.Headers == 0:
-		return nil, 0, fmt.Errorf("%s: not perf script output (%s)", dn, res.describeBad())
-	case res.Samples == 0 && res.Headers > 0 && res.OpenAt == 0 && opt.EventFilter != "" && res.Event == opt.EventFilter:
-		// filtered everything out: empty
-	case res.Samples == 0 && res.OpenAt > 0 && res.Headers == 1:
-		return nil, 0, fmt.Errorf("%s: truncated: the only sample does not end with a blank line (line %d)", dn, res.OpenAt)
+		return nil, fmt.Errorf("not perf script output (%s)", res.describeBad())
+	case res.OpenAt > 0:
+		// perf script always ends a sample with a blank line: the input
+		// was cut, and a graph of the rest would silently lack samples
+		return nil, fmt.Errorf("truncated: the input ends inside a sample (line %d)", res.OpenAt)
 	}
-	if res.OpenAt > 0 {
-		fmt.Fprintf(c.stderr, "ndb flame: %s: truncated: input ends inside a sample (line %d); that sample is left out, as stackcollapse-perf.pl does\n", dn, res.OpenAt)
-		status = 1
-	}
-	cutLine := res.OpenAt > 0 && res.BadLines == 1 && res.FirstBad == res.Lines
-	if res.BadLines > 0 && res.Samples > 0 && !cutLine {
+	if res.BadLines > 0 && res.Samples > 0 {
 		c.warnf("%s: ignored %d unrecognized line(s), first at %s", dn, res.BadLines, res.describeBad())
 	}
 	if exact {
 		c.pendingFold = &exactFold{res.Stacks}
 	}
 	p := profileFromFold(res, opt)
-	if dn != "stdin" {
+	if dn != "stdin" && c.rec == nil {
 		p.Source = dn
 	}
-	if len(p.Stacks) == 0 {
-		return p, status, ErrEmpty
-	}
-	c.postProcess(p)
-	return p, status, nil
+	return p, nil
 }
 
 func (c *cli) postProcess(p *Profile) {

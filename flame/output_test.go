@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/pprof/profile"
@@ -30,9 +32,12 @@ func titles(svg string) []string {
 
 func TestSVG(t *testing.T) {
 	path := recordingPath(t)
-	r := run(t, nil, path)
-	if r.status != 0 || r.stderr != "" {
-		t.Fatalf("status %d, stderr %q", r.status, r.stderr)
+	// the recording was made with --perf-basic-prof alone, as the quick
+	// start of old said: most of its JavaScript frames are trampolines
+	r := run(t, nil, "--minwidth=0.1", path)
+	wantWarning := "ndb flame: warning: " + path + ": 72% of the JavaScript frames are unnamed interpreter frames (Builtins_InterpreterEntryTrampoline); record with node --interpreted-frames-native-stack to name them\n"
+	if r.status != 0 || r.stderr != wantWarning {
+		t.Fatalf("status %d, stderr %q, want %q", r.status, r.stderr, wantWarning)
 	}
 	svg := r.stdout
 	// well-formed XML
@@ -45,7 +50,7 @@ func TestSVG(t *testing.T) {
 		}
 	}
 	// deterministic
-	if r2 := run(t, nil, path); r2.stdout != svg {
+	if r2 := run(t, nil, "--minwidth=0.1", path); r2.stdout != svg {
 		t.Error("two renderings of the same input differ")
 	}
 	ts := titles(svg)
@@ -126,12 +131,18 @@ func TestClassify(t *testing.T) {
 func TestDiff(t *testing.T) {
 	before := writeTemp(t, "before.folded", []byte("node;a;b 10\nnode;a;c 10\nnode;JS:*fib /app.js:12:13 4\n"))
 	after := writeTemp(t, "after.folded", []byte("node;a;b 5\nnode;a;c 20\nnode;JS:^fib /app.js:14:13 6\n"))
-	r := run(t, nil, "--diff", "--folded", before, after)
+	r := run(t, nil, "--diff", "--folded", "--strip-js=false", before, after)
 	want := "node;JS:*fib /app.js:12:13 4 0\nnode;JS:^fib /app.js:14:13 0 6\nnode;a;b 10 5\nnode;a;c 10 20\n"
 	if r.status != 0 || r.stdout != want {
 		t.Errorf("diff folded: status %d\n%s\nwant\n%s%s", r.status, r.stdout, want, r.stderr)
 	}
-	r = run(t, nil, "--diff", "--folded", "--strip-js", "--normalize", before, after)
+	// by default a diff lines up the same function across tiers and edits
+	r = run(t, nil, "--diff", "--folded", before, after)
+	want = "node;JS:fib /app.js 4 6\nnode;a;b 10 5\nnode;a;c 10 20\n"
+	if r.status != 0 || r.stdout != want {
+		t.Errorf("diff folded, default: status %d\n%s\nwant\n%s%s", r.status, r.stdout, want, r.stderr)
+	}
+	r = run(t, nil, "--diff", "--folded", "--normalize", before, after)
 	// totals 24 and 31: BEFORE is scaled by 31/24 and truncated
 	want = "node;JS:fib /app.js 5 6\nnode;a;b 12 5\nnode;a;c 12 20\n"
 	if r.stdout != want {
@@ -161,6 +172,24 @@ func TestDiff(t *testing.T) {
 	if r.status != 0 || strings.Count(frames, `fill="rgb(255,255,255)"`) != strings.Count(frames, "<rect") {
 		t.Errorf("self-diff: status %d, not all white", r.status)
 	}
+	// the recording has churnGarbage in two tiers (JS:^ and JS:*): a diff makes
+	// them one function, unless --strip-js=false
+	tiers := func(svg string) map[string]bool {
+		m := map[string]bool{}
+		for _, ti := range titles(svg) {
+			if strings.Contains(ti, "churnGarbage") {
+				m[ti[:strings.Index(ti, " (")]] = true
+			}
+		}
+		return m
+	}
+	if got := tiers(r.stdout); len(got) != 1 || !got["JS:churnGarbage /work/steering/research/flame-app/app.js"] {
+		t.Errorf("diff frames of churnGarbage: %v", got)
+	}
+	r = run(t, nil, "--diff", "--strip-js=false", path, path)
+	if got := tiers(r.stdout); !got["JS:^churnGarbage /work/steering/research/flame-app/app.js:48:22"] || !got["JS:*churnGarbage /work/steering/research/flame-app/app.js:48:22"] {
+		t.Errorf("diff --strip-js=false frames of churnGarbage: %v", got)
+	}
 }
 
 func TestStripJS(t *testing.T) {
@@ -171,7 +200,14 @@ func TestStripJS(t *testing.T) {
 		"fib /x/app.js:12:13":            "fib /x/app.js",
 		"v8::internal::Heap::Scavenge":   "v8::internal::Heap::Scavenge",
 		"node::Start":                    "node::Start",
-		"LazyCompile:*g file:///a.mjs:2": "LazyCompile:g file:///a.mjs",
+		"LazyCompile:*g file:///a.mjs:2": "JS:g file:///a.mjs",
+		"Function:~h /b.js:1:2+0x1c":     "JS:h /b.js",
+		"[perf-10178.map]_[j]":           "[perf-map]_[j]",
+		"[perf-10178.map <7f0012ab>]":    "[perf-map]",
+		"[libfoo.so.1 <401000>]":         "[libfoo.so.1]",
+		"[unknown]":                      "[unknown]",
+		"[perf-x.map]":                   "[perf-x.map]",
+		"(garbage collector)":            "(garbage collector)",
 	} {
 		if got := stripJS(in); got != want {
 			t.Errorf("stripJS(%q) = %q, want %q", in, got, want)
@@ -449,35 +485,91 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: stderr %q, want one line with %q", name, r.stderr, contains)
 		}
 	}
-	oneLine("text", run(t, []byte("hello world\nthis is not perf\n"), "--folded"), 1, "not perf script output")
-	oneLine("binary", run(t, []byte("\x7fELF\x02\x01\x01\x00\x00\x00binary"), "-"), 1, "binary data")
-	oneLine("missing file", run(t, nil, "/nonexistent/perf.txt"), 1, "no such file")
-	oneLine("bad json", run(t, []byte("{\"nodes\": 3}")), 1, ".cpuprofile")
+	// bad input of any kind: status 2, one line, no output
+	noOutput := func(name string, r runResult, contains string) {
+		t.Helper()
+		oneLine(name, r, 2, contains)
+		if r.stdout != "" {
+			t.Errorf("%s: wrote %.100q", name, r.stdout)
+		}
+	}
+	noOutput("text", run(t, []byte("hello world\nthis is not perf\n"), "--folded"), "not perf script output")
+	noOutput("binary", run(t, []byte("\x7fELF\x02\x01\x01\x00\x00\x00binary"), "-"), "binary data")
+	noOutput("missing file", run(t, nil, "/nonexistent/perf.txt"), "no such file")
+	noOutput("directory", run(t, nil, t.TempDir()), "is a directory")
+	noOutput("device", run(t, nil, "/dev/null"), "not a regular file")
+	noOutput("bad json", run(t, []byte("{\"nodes\": 3}")), ".cpuprofile")
 	bad := run(t, nil, "--weight=bytes")
 	if bad.status != 2 || !strings.HasPrefix(bad.stderr, "ndb flame: --weight") {
 		t.Errorf("bad flag: %d %q", bad.status, bad.stderr)
 	}
 
-	// truncated: cut inside a sample; the complete samples are still folded
+	// truncated: cut inside a sample. perf script ends every sample with a
+	// blank line, so a graph of the rest would hide that samples are lost.
 	cut := bytes.Index(rec[len(rec)/2:], []byte("\n\n")) + len(rec)/2 + 2
 	trunc := rec[:cut+200]
-	r := run(t, trunc, "--folded")
-	oneLine("truncated", r, 1, "truncated")
-	if want := string(foldBytes(t, rec[:cut], FoldOptions{})); r.stdout != want {
-		t.Errorf("truncated input: the complete samples are not folded as the Perl folder does")
+	noOutput("truncated", run(t, trunc, "--folded"), "truncated")
+	noOutput("truncated svg", run(t, trunc), "ends inside a sample")
+	// the complete part alone is fine
+	if r := run(t, rec[:cut], "--folded"); r.status != 0 || r.stdout != string(foldBytes(t, rec[:cut], FoldOptions{})) {
+		t.Errorf("complete samples: status %d, or not folded as the Perl folder does", r.status)
+	}
+	// with -o, nothing is written either, and no temporary is left
+	dir := t.TempDir()
+	out := filepath.Join(dir, "flame.svg")
+	oneLine("truncated -o", run(t, trunc, "-o", out), 2, "truncated")
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("truncated input left %v in the output directory", ents)
 	}
 
-	// empty input: an SVG that says so, status 2
+	// empty input: status 2, no output
 	for _, in := range []string{"", "\n\n", "# only a comment\n"} {
-		r := run(t, []byte(in))
-		if r.status != 2 || !strings.Contains(r.stdout, "No samples in the input") || !strings.Contains(r.stdout, "</svg>") {
-			t.Errorf("empty input %q: status %d, svg %.100q", in, r.status, r.stdout)
-		}
-		oneLine("empty", r, 2, "no samples")
+		noOutput("empty", run(t, []byte(in)), "no samples")
 	}
 	// zstd input works from stdin
 	z := mustRead(t, "perf-script.txt.zst")
 	if r := run(t, z, "--folded"); r.status != 0 || r.stdout != string(readTestdata(t, "expected/perf-script.folded.zst")) {
 		t.Errorf("zstd stdin: status %d", r.status)
 	}
+}
+
+// -o never replaces an input, a device or (without --force) an existing
+// file, and an input that is not a regular file is never opened for reading.
+func TestOutputPath(t *testing.T) {
+	in := recordingPath(t)
+	dir := t.TempDir()
+	before, _ := os.ReadFile(in)
+	one := func(name string, r runResult, contains string) {
+		t.Helper()
+		if r.status != 2 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, contains) {
+			t.Errorf("%s: status %d, stderr %q; want 2 and one line with %q", name, r.status, r.stderr, contains)
+		}
+	}
+	one("input", run(t, nil, "--force", "-o", in, in), "is the input")
+	one("device", run(t, nil, "--force", "-o", "/dev/null", in), "not a regular file")
+	one("directory", run(t, nil, "--force", "-o", dir, in), "not a regular file")
+	if after, _ := os.ReadFile(in); !bytes.Equal(before, after) {
+		t.Fatal("the input changed")
+	}
+	out := filepath.Join(dir, "flame.svg")
+	os.WriteFile(out, []byte("old"), 0o600)
+	one("exists", run(t, nil, "-o", out, in), "exists; use --force to replace it")
+	if b, _ := os.ReadFile(out); string(b) != "old" {
+		t.Error("an existing file was replaced without --force")
+	}
+	r := run(t, nil, "--minwidth=0.1", "--force", "-o", out, in)
+	b, _ := os.ReadFile(out)
+	st, _ := os.Stat(out)
+	if r.status != 0 || r.stdout != "" || !bytes.HasSuffix(b, []byte("</svg>\n")) || st.Mode().Perm() != 0o644 {
+		t.Errorf("--force: status %d, %d bytes, mode %v", r.status, len(b), st.Mode())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left %v in the output directory", ents)
+	}
+	// a FIFO as input is refused at once, not read (the open would block)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	one("fifo", run(t, nil, fifo), "not a regular file")
 }

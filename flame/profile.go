@@ -84,7 +84,10 @@ func openInput(r io.Reader) (*bufio.Reader, func(), error) {
 	closeFn := func() {}
 	switch {
 	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		d, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		// 128 MiB is the largest window of zstd --long; a larger one is
+		// refused before it takes memory
+		d, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(1<<27))
 		if err != nil {
 			return nil, nil, inputErrorf("zstd: %v", err)
 		}

@@ -39,6 +39,16 @@ function init(evt) {
 		else if (e.key === "Escape") { resetSearch(); }
 	});
 	restoreState();
+	showRoot();
+}
+
+// showRoot scrolls a flame graph taller than the window to its bottom, so
+// that the first screen shows the root and the widest frames, not the
+// thin tops of the deepest stacks.
+function showRoot() {
+	if (cfg.inverted || !frames.length || !window.scrollTo) return;
+	var r = frames[0].rect.getBoundingClientRect();
+	if (r.bottom > window.innerHeight) window.scrollTo(0, svg.getBoundingClientRect().height);
 }
 
 // The name of a frame is the start of its tooltip; data-l is its length.

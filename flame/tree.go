@@ -81,23 +81,35 @@ func buildTree(p *Profile, reverse bool) *node {
 	return root
 }
 
-// stripJS removes V8 tier markers and :line:col positions from JS frame
-// names, so that a diff survives code edits and tier changes:
-// "JS:*fib /app.js:12:13" becomes "JS:fib /app.js".
+// stripJS makes the name of a frame the same across runs of a program, so
+// that a diff lines up the same function: it removes V8 tier markers and the
+// older code-kind prefixes ("JS:*fib", "LazyCompile:~fib" become "JS:fib"),
+// :line:col positions (they move with edits), +0x offsets, the pid of a
+// perf map ("[perf-1234.map]" becomes "[perf-map]") and raw addresses of
+// unknown symbols ("[perf-1234.map <7f12…>]"): "JS:*fib /app.js:12:13"
+// becomes "JS:fib /app.js".
 func stripJS(name string) string {
 	ann := ""
 	if s := stripAnnotation(name); s != name {
 		ann = name[len(s):]
 		name = s
 	}
+	if strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") {
+		return stripUnknown(name) + ann
+	}
 	if _, ok := jsTier(name); ok {
 		i := strings.IndexByte(name, ':')
-		if strings.ContainsRune("*+^~", rune(name[i+1])) {
-			name = name[:i+1] + name[i+2:]
+		rest := name[i+1:]
+		if rest != "" && strings.ContainsRune("*+^~", rune(rest[0])) {
+			rest = rest[1:]
 		}
+		name = "JS:" + rest
 	} else if !strings.Contains(name, ".js:") && !strings.Contains(name, ".mjs:") &&
 		!strings.Contains(name, ".cjs:") && !strings.Contains(name, "node:") {
 		return name + ann
+	}
+	if i := strings.LastIndex(name, "+0x"); i > 0 && isHex(name[i+3:]) {
+		name = name[:i]
 	}
 	// trailing :line:col or :line
 	for k := 0; k < 2; k++ {
@@ -118,4 +130,31 @@ func stripJS(name string) string {
 		name = name[:i]
 	}
 	return name + ann
+}
+
+// stripUnknown removes what changes from run to run in the name of an
+// unknown symbol: "[perf-1234.map <7f12ab>]" becomes "[perf-map]".
+func stripUnknown(name string) string {
+	in := name[1 : len(name)-1]
+	if i := strings.LastIndex(in, " <"); i >= 0 && strings.HasSuffix(in, ">") && isHex(in[i+2:len(in)-1]) {
+		in = in[:i]
+	}
+	if rest, ok := strings.CutPrefix(in, "perf-"); ok {
+		if pid, ok := strings.CutSuffix(rest, ".map"); ok && pid != "" && strings.Trim(pid, "0123456789") == "" {
+			in = "perf-map"
+		}
+	}
+	return "[" + in + "]"
+}
+
+func isHex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 // The heap benchmarks run on a core of about 1 GB of live JavaScript heap
@@ -22,7 +22,7 @@ import (
 // The same core for ndb itself:
 //
 //	go run ./internal/testnode/cmd/mkcore 22.23.3 leakbig.js --max-old-space-size=4096
-func bigHeap(b *testing.B) *v8layout.Heap {
+func bigHeap(b *testing.B) *object.Heap {
 	b.Helper()
 	if os.Getenv("NDB_BENCH_BIG") == "" {
 		b.Skip("set NDB_BENCH_BIG=1 to make and use the 1 GB core")
@@ -39,13 +39,18 @@ var benchCensus *Census
 
 func BenchmarkCensus1GB(b *testing.B) {
 	h := bigHeap(b)
+	cpu0 := cpuTime(b)
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		benchCensus = nil // one census at a time: peakRSS is one census's
 		c, err := Build(context.Background(), h, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		benchCensus = c
 	}
+	b.ReportMetric((cpuTime(b)-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(peakRSS(b), "peakRSS-MiB")
 	b.ReportMetric(float64(benchCensus.Stats.Objects), "objects")
 	b.ReportMetric(float64(benchCensus.Stats.Bytes)/(1<<20), "heapMiB")
 }
@@ -66,7 +71,7 @@ func BenchmarkGraph1GB(b *testing.B) {
 	b.ReportMetric(float64(len(g.refs)), "refs")
 }
 
-func bigTarget(b *testing.B) (*v8layout.Heap, *Graph, uint64) {
+func bigTarget(b *testing.B) (*object.Heap, *Graph, uint64) {
 	h := bigHeap(b)
 	c, err := Build(context.Background(), h, Options{})
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 // Group is the set of objects alike: same kind, constructor (or function
@@ -131,7 +132,7 @@ type local struct {
 	groups  map[string]*localGroup
 	list    []*localGroup
 	byMap   []*localGroup // by MapInfo.seq
-	bySFI   map[uint64]*localGroup
+	bySFI   map[closureKey]*localGroup
 	globals []uint64
 	skipped uint64
 	skips   []Skip
@@ -160,7 +161,7 @@ func (l *local) group(key string, mk func() *Group) *localGroup {
 }
 
 // Build enumerates every object of the heap in the core.
-func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) {
+func Build(ctx context.Context, h *object.Heap, opt Options) (*Census, error) {
 	t0 := time.Now()
 	w, err := newWalker(h)
 	if err != nil {
@@ -181,9 +182,9 @@ func Build(ctx context.Context, h *v8layout.Heap, opt Options) (*Census, error) 
 	for i := range locals {
 		caches[i] = newMapCache()
 		caches[i].fast = !opt.strict
-		locals[i] = &local{reg: reg, fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, bySFI: map[uint64]*localGroup{}}
+		locals[i] = &local{reg: reg, fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, bySFI: map[closureKey]*localGroup{}}
 	}
-	globalType := typ(w.m, "JS_GLOBAL_OBJECT_TYPE")
+	globalType := w.l.Types.JSGlobalObject
 	rel := newReleaser(w.p, w.pages)
 	err = w.forPages(ctx, workers, opt.Progress, func(k, i int) {
 		l := locals[k]
@@ -328,7 +329,9 @@ func (w *walker) indexPages() {
 	w.chunkPage = newU64map(len(w.pages))
 	for i := range w.pages {
 		pg := &w.pages[i]
-		for ch := pg.Chunk; ch < pg.End; ch += chunkSize {
+		// Only the chunks whose bytes the core holds: a large page's area
+		// comes from its (untrusted) header.
+		for ch := pg.Chunk; ch < pg.Start+uint64(len(pg.Data)) && ch >= pg.Chunk; ch += chunkSize {
 			w.chunkPage.put(ch>>chunkBits, int32(i))
 		}
 	}
@@ -343,7 +346,7 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 		lg = l.mapGroup(mi)
 		if lg == nil {
 			lg = l.group(fmt.Sprintf("internal\x00%d", mi.Type), func() *Group {
-				return &Group{Kind: KindInternal, Constructor: internalName(w.m, mi.Type), Type: mi.Type}
+				return &Group{Kind: KindInternal, Constructor: internalName(w.l.Meta, mi.Type), Type: mi.Type}
 			})
 			l.byMap[mi.seq] = lg
 		}
@@ -351,14 +354,22 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 		l.stats.Closures++
 		sfi := w.word(addr + uint64(w.names.sfiOff))
 		l.fns[sfi] = append(l.fns[sfi], addr)
-		lg = l.bySFI[sfi]
-		if lg == nil {
+		ck := closureKey{sfi, mi.Addr}
+		lg = l.bySFI[ck]
+		if lg == nil || mi.Dict {
 			name := w.sfiName(sfi)
 			if name == "" {
 				name = "<anonymous>"
 			}
-			lg = l.group("closure\x00"+name, func() *Group { return &Group{Kind: KindFunction, Constructor: name, Type: mi.Type} })
-			l.bySFI[sfi] = lg
+			props := mi.Props
+			if mi.Dict {
+				props = w.dictKeys(addr)
+			}
+			props = ownFunctionProps(props)
+			lg = l.group("closure\x00"+name+"\x00"+joinProps(props), func() *Group {
+				return &Group{Kind: KindFunction, Constructor: name, Props: props, Type: mi.Type}
+			})
+			l.bySFI[ck] = lg
 		}
 	case KindString:
 		l.stats.Strings++
@@ -369,10 +380,19 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 		}
 	default:
 		l.stats.JSObjects++
-		if mi.Dict {
-			props := w.dictKeys(addr)
-			key := mi.Kind.String() + "\x00" + mi.Ctor + "\x00" + joinProps(props)
-			lg = l.group(key, func() *Group { return &Group{Kind: mi.Kind, Constructor: mi.Ctor, Props: props, Type: mi.Type} })
+		if mi.Dict || mi.ByObject {
+			var props []string
+			if mi.Dict {
+				props = w.dictKeys(addr)
+			} else {
+				props = mi.Props
+			}
+			ctor := mi.Ctor
+			if mi.ByObject || object.HasOwnStringTag(props) {
+				ctor = w.h.SnapshotName(object.Value(addr | 1))
+			}
+			key := mi.Kind.String() + "\x00" + ctor + "\x00" + joinProps(props)
+			lg = l.group(key, func() *Group { return &Group{Kind: mi.Kind, Constructor: ctor, Props: props, Type: mi.Type} })
 			break
 		}
 		lg = l.mapGroup(mi)
@@ -388,7 +408,27 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 	return lg
 }
 
-func internalName(m *v8layout.Metadata, t int) string {
+// closureKey: closures of one function and one map are in one group.
+type closureKey struct{ sfi, m uint64 }
+
+// standardFunctionProps are the properties every function has from its
+// map (accessors: length, name, prototype; arguments and caller of sloppy
+// functions).
+var standardFunctionProps = map[string]bool{"length": true, "name": true, "prototype": true, "arguments": true, "caller": true}
+
+// ownFunctionProps are the properties a program gave a function itself
+// (f.__id = 1): its own properties but the standard ones.
+func ownFunctionProps(props []string) []string {
+	var out []string
+	for _, p := range props {
+		if !standardFunctionProps[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func internalName(m *layout.Metadata, t int) string {
 	if n := m.TypeName(t); n != "" {
 		return "(" + strings.TrimSuffix(n, "_TYPE") + ")"
 	}

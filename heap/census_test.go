@@ -14,7 +14,8 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 // heapSnapshot is the part of a .heapsnapshot file the tests read.
@@ -108,18 +109,18 @@ func makeLeakCore(t *testing.T, version string) *leakCore {
 	return lc
 }
 
-func openHeap(t testing.TB, core, exe string) *v8layout.Heap {
+func openHeap(t testing.TB, core, exe string) *object.Heap {
 	t.Helper()
 	p, err := elfcore.Open(core, elfcore.Options{Exe: exe})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	m, err := v8layout.Load(p)
+	m, err := layout.Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := v8layout.NewHeap(p, m)
+	h, err := object.NewHeap(p, m)
 	if err != nil {
 		t.Fatal(err)
 	}

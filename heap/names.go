@@ -1,12 +1,14 @@
 package heap
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
 	"unicode/utf16"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 // Kind classifies objects for the census.
@@ -31,10 +33,11 @@ type MapInfo struct {
 	Kind     Kind
 	Dict     bool     // dictionary-mode properties
 	Proto    bool     // the map of a prototype object
-	Ctor     string   // constructor name (KindObject, KindArray)
+	Ctor     string   // constructor name (KindObject, KindArray), as V8's heap snapshot names it
+	ByObject bool     // named one by one: an own Symbol.toStringTag, a primitive wrapper
 	Props    []string // own named properties in order (fast mode)
 	InObject int      // in-object property slots
-	size     v8layout.SizeRule
+	size     layout.SizeRule
 	seq      int // order of discovery: index of per-worker tables
 }
 
@@ -56,73 +59,67 @@ type namer struct {
 	firstNonString     int
 	dictPrefix, dictES int64
 
+	// Reading keys and names in place.
+	typeOff, symName              uint64 // Map::instance_type, Symbol::name
+	strLen, seqChars, thinActual  uint64 // String::length (int32), chars of sequential strings, ThinString::actual
+	repMask, encMask, oneByteTag  int    // string instance type bits
+	descEntry                     uint64 // bytes per descriptor
+	fixedLen, fixedData, smiShift uint64
+
 	mu   sync.Mutex
 	sfis map[uint64]string
 }
 
-func field(m *v8layout.Metadata, c, f string, def int64) int64 {
-	if v, ok := m.Field(c, f); ok {
-		return v
-	}
-	return def
-}
+// mapBytes is how much of a map describeMap reads.
+const mapBytes = 48
 
-func cnst(m *v8layout.Metadata, n string, def int64) int64 {
-	if v, ok := m.Const(n); ok {
-		return v
-	}
-	return def
-}
-
-func typ(m *v8layout.Metadata, n string) int {
-	if v, ok := m.Type(n); ok {
-		return v
-	}
-	return -1
-}
-
-func newNamer(w *walker) *namer {
-	m := w.m
-	n := &namer{w: w, sfis: map[uint64]string{}}
-	n.ctorOff = field(m, "Map", "constructor_or_back_pointer", 32)
-	n.descOff = field(m, "Map", "instance_descriptors", 40)
-	n.bf3Off = field(m, "Map", "bit_field3", 16)
-	n.isz = field(m, "Map", "instance_size_in_words", 8)
-	n.inobjStart = field(m, "Map", "inobject_properties_start_or_constructor_function_index", 9)
-	n.descHeader = field(m, "DescriptorArray", "header_size", 24)
-	n.sfiOff = field(m, "JSFunction", "shared", 24)
-	n.nameOff = field(m, "SharedFunctionInfo", "name_or_scope_info", 16)
-	n.propsOff = field(m, "JSReceiver", "raw_properties_or_hash", 8)
-	n.firstVars = cnst(m, "scopeinfo_idx_first_vars", 3)
-	n.nlocIdx = cnst(m, "scopeinfo_idx_ncontextlocals", 2)
-	n.dictShift = cnst(m, "bit_field3_is_dictionary_map_shift", 21)
-	n.ownMask = cnst(m, "bit_field3_number_of_own_descriptors_mask", 0xffc00)
-	n.ownShift = cnst(m, "bit_field3_number_of_own_descriptors_shift", 10)
-	n.protoBit = cnst(m, "bit_field3_is_prototype_map_shift", -1)
-	n.dictPrefix = cnst(m, "namedictionary_prefix_start_index", 3) + cnst(m, "namedictionaryshape_prefix_size", 3)
-	n.dictES = cnst(m, "namedictionaryshape_entry_size", 3)
-	n.firstFn = int(cnst(m, "FirstJSFunctionType", -1))
-	n.lastFn = int(cnst(m, "LastJSFunctionType", -1))
-	if n.firstFn < 0 {
-		if t := typ(m, "JS_FUNCTION_TYPE"); t >= 0 {
-			n.firstFn, n.lastFn = t, t+functionSubtypes(m)
+func newNamer(w *walker) (*namer, error) {
+	l := w.l
+	for _, off := range []struct {
+		name string
+		v    int64
+	}{{"Map.instance_type", l.Map.InstanceType}, {"Map.instance_size_in_words", l.Map.InstanceSizeInWords},
+		{"Map.bit_field3", l.Map.BitField3}, {"Map.inobject_properties_start_or_constructor_function_index", l.Map.InObjectPropertiesStart}} {
+		if off.v < 0 || off.v+4 > mapBytes {
+			return nil, fmt.Errorf("V8 metadata lacks %s", off.name)
 		}
 	}
-	n.arrayType = typ(m, "JS_ARRAY_TYPE")
-	n.proxy = typ(m, "JS_PROXY_TYPE")
-	n.scopeInfo = typ(m, "SCOPE_INFO_TYPE")
-	n.symbol = typ(m, "SYMBOL_TYPE")
-	n.firstNonString = int(cnst(m, "FirstNonstringType", 128))
-	return n
-}
-
-// functionSubtypes is how many unnamed JSFunction subclass types follow
-// JS_FUNCTION_TYPE when the metadata gives no range (V8 ≤ 11).
-func functionSubtypes(m *v8layout.Metadata) int {
-	if v, ok := m.Const("fallback_js_function_subtypes"); ok {
-		return int(v)
+	if err := l.Meta.Require("JSFunction.shared", "SharedFunctionInfo.name_or_scope_info", "JSReceiver.raw_properties_or_hash",
+		"Map.constructor_or_back_pointer", "Map.instance_descriptors", "DescriptorArray.header_size", "String.length",
+		"SeqOneByteString.chars", "ThinString.actual", "Symbol.name", "FixedArray.data", "const:prop_desc_size",
+		"const:StringRepresentationMask", "const:StringEncodingMask", "const:OneByteStringTag"); err != nil {
+		return nil, err
 	}
-	return 0
+	n := &namer{w: w, sfis: map[uint64]string{}}
+	n.typeOff, n.symName = uint64(l.Map.InstanceType), uint64(l.Symbol.Description)
+	n.strLen, n.seqChars, n.thinActual = uint64(l.String.Length), uint64(l.String.SeqChars), uint64(l.String.ThinActual)
+	n.repMask, n.encMask, n.oneByteTag = int(l.String.RepresentationMask), int(l.String.EncodingMask), int(l.String.OneByteTag)
+	n.descEntry = uint64(8 * l.DescriptorArray.EntrySize)
+	n.fixedLen, n.fixedData, n.smiShift = uint64(l.FixedArray.Length), uint64(l.FixedArray.Data), uint64(l.Tagging.SmiShift)
+	n.ctorOff = l.Map.ConstructorOrBackPointer
+	n.descOff = l.Map.InstanceDescriptors
+	n.bf3Off = l.Map.BitField3
+	n.isz = l.Map.InstanceSizeInWords
+	n.inobjStart = l.Map.InObjectPropertiesStart
+	n.descHeader = l.DescriptorArray.HeaderSize
+	n.sfiOff = l.JSFunction.Shared
+	n.nameOff = l.SharedFunctionInfo.NameOrScopeInfo
+	n.propsOff = l.JSReceiver.PropertiesOrHash
+	n.firstVars = l.ScopeInfo.FirstVarsIndex
+	n.nlocIdx = l.ScopeInfo.ContextLocalCountIndex
+	n.dictShift = l.Map.IsDictionaryMapShift
+	n.ownMask = l.Map.NumberOfOwnDescriptorsMask
+	n.ownShift = l.Map.NumberOfOwnDescriptorsShift
+	n.protoBit = l.Map.IsPrototypeMapShift
+	n.dictPrefix = l.Dictionary.NamePrefixStart + l.Dictionary.NamePrefixSize
+	n.dictES = l.Dictionary.NameEntrySize
+	n.firstFn, n.lastFn = l.Types.FirstJSFunction, l.Types.LastJSFunction
+	n.arrayType = l.Types.JSArray
+	n.proxy = l.Types.JSProxy
+	n.scopeInfo = l.Types.ScopeInfo
+	n.symbol = l.Types.Symbol
+	n.firstNonString = l.Types.FirstNonString
+	return n, nil
 }
 
 func (w *walker) word(a uint64) uint64 {
@@ -140,7 +137,7 @@ func (w *walker) describeMap(a uint64) *MapInfo {
 	if err != nil {
 		return nil
 	}
-	mi := &MapInfo{Addr: a, Type: int(le.Uint16(b[12:]))}
+	mi := &MapInfo{Addr: a, Type: int(le.Uint16(b[n.typeOff:]))}
 	words := int(b[n.isz])
 	mi.size = w.sizer.SizeRuleFor(mi.Type, words)
 	bf3 := le.Uint32(b[n.bf3Off:])
@@ -156,12 +153,11 @@ func (w *walker) describeMap(a uint64) *MapInfo {
 		mi.Kind = KindFunction
 	case t == n.arrayType:
 		mi.Kind = KindArray
-		mi.Ctor = "Array"
 	case n.proxy >= 0 && t >= n.proxy:
 		mi.Kind = KindObject
 	default:
 		mi.Kind = KindInternal
-		mi.Ctor = w.m.TypeName(t)
+		mi.Ctor = w.l.Meta.TypeName(t)
 		if mi.Ctor == "" {
 			mi.Ctor = "(internal)"
 		}
@@ -170,33 +166,43 @@ func (w *walker) describeMap(a uint64) *MapInfo {
 	if mi.Kind == KindString {
 		return mi
 	}
-	if mi.Kind == KindObject {
-		// V8 names prototype objects "Object" (their map's constructor is
-		// reset when they become prototypes; JSReceiver::GetConstructorName).
-		mi.Ctor = "Object"
-		if !mi.Proto {
-			mi.Ctor = w.constructorName(a)
-		}
-	}
 	mi.InObject = words - int(b[n.inobjStart])
 	if !mi.Dict {
 		own := int((int64(bf3) & n.ownMask) >> n.ownShift)
 		desc := le.Uint64(b[n.descOff:])
 		if own > 0 && desc&3 == 1 {
-			mi.Props = w.descriptorKeys(desc-1, own)
+			mi.Props = w.descriptorKeys(desc-1, own, mi.Kind == KindFunction)
 		}
+		mi.ByObject = object.HasOwnStringTag(mi.Props)
+	}
+	mi.ByObject = mi.ByObject || w.h.NamedByObject(mi.Type)
+	if mi.Kind != KindFunction {
+		mi.Ctor = w.h.SnapshotMapName(object.Value(a | 1))
 	}
 	return mi
 }
 
-// descriptorKeys reads the first n keys of a DescriptorArray.
-func (w *walker) descriptorKeys(d uint64, n int) []string {
+// descriptorKeys reads the first n keys of a DescriptorArray, without the
+// private symbols (V8's own, such as a class's home object) if asked.
+func (w *walker) descriptorKeys(d uint64, n int, skipPrivate bool) []string {
 	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
-		k := w.word(d + uint64(w.names.descHeader) + uint64(i)*24)
+		k := w.word(d + uint64(w.names.descHeader) + uint64(i)*w.names.descEntry)
+		if skipPrivate && w.isPrivateSymbol(k) {
+			continue
+		}
 		out = append(out, w.keyName(k))
 	}
 	return out
+}
+
+// isPrivateSymbol reports whether key k is a private symbol (flags bit 0).
+func (w *walker) isPrivateSymbol(k uint64) bool {
+	if w.typeOf(k) != w.names.symbol || w.l.Symbol.Flags < 0 {
+		return false
+	}
+	f, err := w.p.ReadU32(k - 1 + uint64(w.l.Symbol.Flags))
+	return err == nil && f&1 == 1
 }
 
 // keyName names a property key: a string, or a symbol.
@@ -206,7 +212,7 @@ func (w *walker) keyName(k uint64) string {
 	}
 	t := w.typeOf(k)
 	if t == w.names.symbol {
-		desc := w.word(k - 1 + 16)
+		desc := w.word(k - 1 + w.names.symName)
 		if s, ok := w.str(desc, 200); ok {
 			return "Symbol(" + s + ")"
 		}
@@ -226,7 +232,7 @@ func (w *walker) typeOf(v uint64) int {
 	if m&3 != 1 {
 		return -1
 	}
-	t, err := w.p.ReadU16(m - 1 + 12)
+	t, err := w.p.ReadU16(m - 1 + w.names.typeOff)
 	if err != nil {
 		return -1
 	}
@@ -240,24 +246,29 @@ func (w *walker) str(v uint64, max int) (string, bool) {
 		if t < 0 || t >= w.names.firstNonString {
 			return "", false
 		}
+		nm := w.names
 		a := v - 1
-		n := int(int32(uint32(w.word(a+8) >> 32)))
-		switch t & 7 {
-		case 0: // sequential
+		ln, err := w.p.ReadU32(a + nm.strLen)
+		if err != nil {
+			return "", false
+		}
+		n := int(int32(ln))
+		switch object.StringRep(t & nm.repMask) {
+		case object.RepSeq:
 			if n < 0 || n > 1<<20 {
 				return "", false
 			}
 			if n > max {
 				n = max
 			}
-			if t&8 != 0 {
-				b, err := w.p.Slice(a+16, uint64(n))
+			if t&nm.encMask == nm.oneByteTag {
+				b, err := w.p.Slice(a+nm.seqChars, uint64(n))
 				if err != nil {
 					return "", false
 				}
 				return latin1(b), true
 			}
-			b, err := w.p.Slice(a+16, uint64(2*n))
+			b, err := w.p.Slice(a+nm.seqChars, uint64(2*n))
 			if err != nil {
 				return "", false
 			}
@@ -266,8 +277,8 @@ func (w *walker) str(v uint64, max int) (string, bool) {
 				u[i] = le.Uint16(b[2*i:])
 			}
 			return string(utf16.Decode(u)), true
-		case 5: // thin
-			v = w.word(a + 16)
+		case object.RepThin:
+			v = w.word(a + nm.thinActual)
 		default:
 			return "", false
 		}
@@ -291,30 +302,6 @@ func latin1(b []byte) string {
 		r[i] = rune(c)
 	}
 	return string(r)
-}
-
-// constructorName follows the map's back pointers to the root map, whose
-// slot holds the constructor, and names it.
-func (w *walker) constructorName(m uint64) string {
-	c := w.word(m + uint64(w.names.ctorOff))
-	for i := 0; i < 64 && c&3 == 1; i++ {
-		mm := w.word(c - 1)
-		if mm&3 != 1 || !w.isMetaMap(mm-1) {
-			break
-		}
-		c = w.word(c - 1 + uint64(w.names.ctorOff))
-	}
-	if c&3 != 1 {
-		return "Object"
-	}
-	t := w.typeOf(c)
-	n := w.names
-	if t >= n.firstFn && t <= n.lastFn {
-		if s := w.functionName(c); s != "" {
-			return s
-		}
-	}
-	return "Object"
 }
 
 // functionName names a JSFunction by its SharedFunctionInfo ("" when
@@ -343,7 +330,7 @@ func (w *walker) readSFIName(sfi uint64) string {
 	if sfi&3 != 1 {
 		return ""
 	}
-	s, err := w.h.SFIName(v8layout.Value(sfi))
+	s, err := w.h.SFIName(object.Value(sfi))
 	if err != nil {
 		return ""
 	}
@@ -359,13 +346,13 @@ func (w *walker) dictKeys(obj uint64) []string {
 		return nil
 	}
 	da := d - 1
-	l := int64(w.word(da+8)) >> 32
+	l := int64(w.word(da+n.fixedLen)) >> n.smiShift
 	if l <= 0 || l > 1<<24 {
 		return nil
 	}
 	var keys []string
 	for i := n.dictPrefix; i+n.dictES <= l; i += n.dictES {
-		k := w.word(da + 16 + uint64(8*i))
+		k := w.word(da + n.fixedData + uint64(8*i))
 		if k&3 != 1 {
 			continue
 		}

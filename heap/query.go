@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 // Ref is one JavaScript-level holder of an object and how it holds it.
@@ -46,9 +46,9 @@ func (g *Graph) Name(i uint32) string {
 // via says how the JS-level object at index i holds target (a tagged
 // value), looking through its properties, elements, Map/Set entries and
 // closure context; "" when it does not.
-func (g *Graph) via(h *v8layout.Heap, i uint32, target uint64) string {
-	a := v8layout.Value(g.C.Addr(i) | 1)
-	t := v8layout.Value(target)
+func (g *Graph) via(h *object.Heap, i uint32, target uint64) string {
+	a := object.Value(g.C.Addr(i) | 1)
+	t := object.Value(target)
 	if props, err := h.Properties(a); err == nil {
 		for _, p := range props {
 			switch {
@@ -99,14 +99,14 @@ func (g *Graph) via(h *v8layout.Heap, i uint32, target uint64) string {
 	return ""
 }
 
-func (g *Graph) keyText(h *v8layout.Heap, k v8layout.Value) string { return keyText(h, k) }
+func (g *Graph) keyText(h *object.Heap, k object.Value) string { return keyText(h, k) }
 
-func keyText(h *v8layout.Heap, k v8layout.Value) string {
+func keyText(h *object.Heap, k object.Value) string {
 	if h.IsSmi(k) {
 		return fmt.Sprint(h.SmiValue(k))
 	}
 	if s, _, err := h.ReadString(k, 80); err == nil {
-		return v8layout.QuoteString(s)
+		return object.QuoteString(s)
 	}
 	return fmt.Sprintf("%#x", uint64(k))
 }
@@ -115,7 +115,7 @@ func keyText(h *v8layout.Heap, k v8layout.Value) string {
 // looking through V8-internal objects (property arrays, element stores,
 // hash tables, contexts) up to depth levels. Holders that no root reaches
 // are left out unless garbage is true.
-func (g *Graph) FindRefs(h *v8layout.Heap, addr uint64, depth int, garbage bool) ([]Ref, error) {
+func (g *Graph) FindRefs(h *object.Heap, addr uint64, depth int, garbage bool) ([]Ref, error) {
 	ti, ok := g.Index(addr)
 	if !ok {
 		return nil, fmt.Errorf("%#x is not the address of an object the census found", addr)
@@ -170,7 +170,7 @@ type Path struct {
 // any root. Each step is a JavaScript-level object; V8-internal objects in
 // between (property arrays, hash tables, contexts, property cells) are
 // folded into the step's "via".
-func (g *Graph) RootPaths(h *v8layout.Heap, addr uint64, max int) ([]Path, error) {
+func (g *Graph) RootPaths(h *object.Heap, addr uint64, max int) ([]Path, error) {
 	ti, ok := g.Index(addr)
 	if !ok {
 		return nil, fmt.Errorf("%#x is not the address of an object the census found", addr)
@@ -190,7 +190,7 @@ func (g *Graph) RootPaths(h *v8layout.Heap, addr uint64, max int) ([]Path, error
 	return nil, nil
 }
 
-func (g *Graph) searchRoots(h *v8layout.Heap, ti uint32, want func(RootKind) bool, max int) []Path {
+func (g *Graph) searchRoots(h *object.Heap, ti uint32, want func(RootKind) bool, max int) []Path {
 	// Breadth-first from the target over the holders; child[x] is the
 	// object x holds on the way to the target.
 	child := map[uint32]uint32{ti: ti}
@@ -232,7 +232,7 @@ func (g *Graph) searchRoots(h *v8layout.Heap, ti uint32, want func(RootKind) boo
 }
 
 // namePath folds a raw chain of objects into JS-level steps.
-func (g *Graph) namePath(h *v8layout.Heap, root RootKind, chain []uint32) Path {
+func (g *Graph) namePath(h *object.Heap, root RootKind, chain []uint32) Path {
 	p := Path{Root: root}
 	last := -1
 	for k, x := range chain {
@@ -256,29 +256,26 @@ func (g *Graph) namePath(h *v8layout.Heap, root RootKind, chain []uint32) Path {
 // table (CollectionEntries would copy a table of millions of entries for
 // each query): the same answers, in insertion order, over the same first
 // 2^20 live entries. ok is false when the metadata lacks the layout.
-func collectionVia(h *v8layout.Heap, a, t v8layout.Value) (via string, ok bool) {
-	m := h.M
+func collectionVia(h *object.Heap, a, t object.Value) (via string, ok bool) {
+	l := h.Layout
 	typ, err := h.InstanceType(a)
 	if err != nil {
 		return "", true
 	}
-	mapType, ok1 := m.Type("JS_MAP_TYPE")
-	setType, ok2 := m.Type("JS_SET_TYPE")
-	if !ok1 || !ok2 {
+	mapType, setType := l.Types.JSMap, l.Types.JSSet
+	if mapType < 0 || setType < 0 {
 		return "", false
 	}
 	isMap := typ == mapType
 	if !isMap && typ != setType {
 		return "", true
 	}
-	tableOff, ok1 := m.Field("JSCollection", "table")
-	dataOff, ok2 := m.Field("FixedArray", "data")
-	start, ok3 := m.Const("OrderedHashTableStartIndex")
-	esize, ok4 := m.Const("OrderedHashSetEntrySize")
+	tableOff, dataOff := l.JSCollection.Table, l.FixedArray.Data
+	start, esize := l.HashTable.OrderedStart, l.HashTable.OrderedSetEntrySize
 	if isMap {
-		esize, ok4 = m.Const("OrderedHashMapEntrySize")
+		esize = l.HashTable.OrderedMapEntrySize
 	}
-	if !ok1 || !ok2 || !ok3 || !ok4 || start < 3 || esize < 1 {
+	if tableOff < 0 || dataOff < 0 || start < 3 || esize < 1 {
 		return "", false
 	}
 	table, err := h.Word(a, tableOff)
@@ -289,11 +286,11 @@ func collectionVia(h *v8layout.Heap, a, t v8layout.Value) (via string, ok bool) 
 	if err != nil || n < int(start) {
 		return "", true
 	}
-	b, err := h.P.Slice(h.Untag(table)+uint64(dataOff), uint64(n)*8)
+	b, err := h.Proc.Slice(h.Untag(table)+uint64(dataOff), uint64(n)*8)
 	if err != nil {
 		return "", true
 	}
-	slot := func(i int) v8layout.Value { return v8layout.Value(le.Uint64(b[8*i:])) }
+	slot := func(i int) object.Value { return object.Value(le.Uint64(b[8*i:])) }
 	for i := 0; i < int(start); i++ {
 		if w := slot(i); !h.IsSmi(w) || h.SmiValue(w) < 0 {
 			return "", true
@@ -309,11 +306,11 @@ func collectionVia(h *v8layout.Heap, a, t v8layout.Value) (via string, ok bool) 
 	for i := 0; i < used && live < 1<<20; i++ {
 		e := first + i*int(esize)
 		k := slot(e)
-		if h.OddballOf(k) == v8layout.TheHole {
+		if h.OddballOf(k) == object.TheHole {
 			continue
 		}
 		live++
-		var v v8layout.Value
+		var v object.Value
 		if isMap {
 			v = slot(e + 1)
 			if v == t {

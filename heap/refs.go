@@ -89,7 +89,7 @@ func BuildGraph(ctx context.Context, c *Census, workers int) (*Graph, error) {
 		workers = 1
 	}
 	scanGroup := make([]bool, len(c.byID))
-	freeSpace := typ(c.w.m, "FREE_SPACE_TYPE")
+	freeSpace := c.w.l.Types.FreeSpace
 	for i, gr := range c.byID {
 		// Free space holds the stale words of dead objects.
 		scanGroup[i] = scans(gr.Kind) && !(gr.Kind == KindInternal && gr.Type == freeSpace)
@@ -330,7 +330,7 @@ func (g *Graph) findRoots(ctx context.Context, workers int) error {
 					a := s.Start + uint64(off)
 					// Heap pages are whole 256 KiB chunks: skip them a chunk
 					// at a time.
-					chunkEnd := min(it.to, int((a|chunkMask)+1-s.Start))
+					chunkEnd := min(it.to, off+int(chunkSize-a&chunkMask))
 					if c.inPage(a) {
 						off = chunkEnd
 						continue

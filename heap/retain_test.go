@@ -13,7 +13,7 @@ import (
 	"github.com/ndb-debugger/ndb/dominator"
 	"github.com/ndb-debugger/ndb/internal/heapsnapshot"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 func readSnapshot(t *testing.T, path string) *heapsnapshot.Snapshot {
@@ -103,7 +103,7 @@ func makeRetainCore(t *testing.T, version string) *retainCore {
 
 // retainFixture is ndb's view of a retain.js core.
 type retainFixture struct {
-	h   *v8layout.Heap
+	h   *object.Heap
 	c   *Census
 	g   *Graph
 	d   *Dominators
@@ -155,7 +155,7 @@ func (f *retainFixture) single(t *testing.T, ctor string) uint64 {
 // prop returns the value of a named own property (tagged).
 func (f *retainFixture) prop(t *testing.T, addr uint64, name string) uint64 {
 	t.Helper()
-	props, err := f.h.Properties(v8layout.Value(addr | 1))
+	props, err := f.h.Properties(object.Value(addr | 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +435,7 @@ func TestRetainedMatchesHeapSnapshot(t *testing.T) {
 			items := f.prop(t, holder, "items")
 			sh, sb, ss := snapNode(t, sg, "object", "RetainHolder"), snapNode(t, sg, "object", "RetainBox"), snapNode(t, sg, "object", "RetainScope")
 			sItems := snapEdge(t, sg, sh, "property", "items")
-			item500, err := f.h.Elements(v8layout.Value(items), -1, -1)
+			item500, err := f.h.Elements(object.Value(items), -1, -1)
 			if err != nil || len(item500.Elements) != 1000 {
 				t.Fatalf("items: %v, %v", item500, err)
 			}

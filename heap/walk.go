@@ -8,15 +8,16 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ndb-debugger/ndb/elfcore"
-	"github.com/ndb-debugger/ndb/v8layout"
+	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/v8/object"
 )
 
 // walker holds what every page walk shares.
 type walker struct {
 	p     *elfcore.Process
-	h     *v8layout.Heap
-	m     *v8layout.Metadata
-	sizer *v8layout.Sizer
+	h     *object.Heap
+	l     *layout.Layout
+	sizer *layout.Sizer
 	names *namer
 
 	mapType  int
@@ -29,15 +30,19 @@ type walker struct {
 	skipped   []Skip
 }
 
-func newWalker(h *v8layout.Heap) (*walker, error) {
-	m := h.M
-	mt, ok := m.Type("MAP_TYPE")
-	if !ok {
-		return nil, m.Require("type:MAP_TYPE")
+func newWalker(h *object.Heap) (*walker, error) {
+	l := h.Layout
+	mt := l.Types.Map
+	if mt < 0 {
+		return nil, l.Meta.Require("type:MAP_TYPE")
 	}
-	w := &walker{p: h.P, h: h, m: m, sizer: v8layout.NewSizer(m), mapType: mt,
+	w := &walker{p: h.Proc, h: h, l: l, sizer: l.Sizes, mapType: mt,
 		maps: map[uint64]*MapInfo{}, metaMaps: map[uint64]bool{}}
-	w.names = newNamer(w)
+	names, err := newNamer(w)
+	if err != nil {
+		return nil, err
+	}
+	w.names = names
 	return w, nil
 }
 
@@ -164,7 +169,7 @@ func (w *walker) isMetaMap(a uint64) bool {
 	if err != nil || self != a|1 {
 		return false
 	}
-	t, err := w.p.ReadU16(a + 12)
+	t, err := w.p.ReadU16(a + w.names.typeOff)
 	if err != nil || int(t) != w.mapType {
 		return false
 	}
@@ -196,7 +201,7 @@ func (w *walker) objSize(mc *mapCache, mi *MapInfo, b []byte) (int, bool) {
 		// after the census from its object table, without reading the
 		// objects they point to (which would fault in most of the heap).
 		for _, l := range r.Layouts {
-			if l == v8layout.SizeUnknown {
+			if l == layout.SizeUnknown {
 				break
 			}
 			n, ok := w.sizer.ObjectSize(l, r.Fixed, b)
@@ -249,7 +254,7 @@ func (w *walker) objSize(mc *mapCache, mi *MapInfo, b []byte) (int, bool) {
 		next = first
 	}
 	for _, l := range r.Layouts {
-		if l == v8layout.SizeUnknown {
+		if l == layout.SizeUnknown {
 			break
 		}
 		n, ok := w.sizer.ObjectSize(l, r.Fixed, b)
@@ -376,11 +381,11 @@ func (w *walker) forPages(ctx context.Context, workers int, progress func(done, 
 // isCodeType: the objects that hold machine code (InstructionStream from
 // V8 11, Code before).
 func (w *walker) isCodeType(t int) bool {
-	if is, ok := w.m.Type("INSTRUCTION_STREAM_TYPE"); ok {
+	if is := w.l.Types.InstructionStream; is >= 0 {
 		return t == is
 	}
-	c, ok := w.m.Type("CODE_TYPE")
-	return ok && t == c
+	c := w.l.Types.Code
+	return c >= 0 && t == c
 }
 
 // pageBytes returns the bytes of a regular page read into *buf (reused

@@ -4,23 +4,39 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 
 	"github.com/ndb-debugger/ndb/commands"
+	"github.com/ndb-debugger/ndb/internal/pager"
+	"github.com/ndb-debugger/ndb/internal/progress"
 )
 
 // Runner executes command lines against one session.
 type Runner struct {
-	S      *commands.Session
-	Out    io.Writer // dcmd output
-	Err    io.Writer // errors and warnings
-	JSON   bool
-	Color  bool
+	S   *commands.Session
+	Out io.Writer // dcmd output
+	Err io.Writer // errors and warnings
+	// JSON makes dcmds print JSON lines; with Envelope each line is
+	// wrapped with the dcmd that printed it (for runs of several commands).
+	JSON     bool
+	Envelope bool
+	Color    bool
+	// NoShell refuses "! shell" (for scripts from someone else).
+	NoShell bool
+	// Progress shows long work (a census) on a terminal; nil shows nothing.
+	Progress progress.Reporter
+	// Pager pages the output of each command line at the prompt; nil
+	// pages nothing.
+	Pager  *pager.Pager
 	Failed int // how many commands failed
+
+	lines int // command lines read (not blank, not comments), numbered in the JSON envelope
 }
 
 // ErrQuit is returned by Exec for $q / ::quit.
@@ -31,7 +47,13 @@ var ErrQuit = fmt.Errorf("quit")
 func (r *Runner) Exec(ctx context.Context, text string) error {
 	line, err := Parse(text)
 	if err != nil {
-		r.fail("", err)
+		r.lines++
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			r.fail(pe.Dcmd, err)
+		} else {
+			r.fail("", err)
+		}
 		return nil
 	}
 	if line.Quit {
@@ -40,18 +62,31 @@ func (r *Runner) Exec(ctx context.Context, text string) error {
 	if len(line.Stages) == 0 {
 		return nil
 	}
+	r.lines++
+	if line.Shell != "" && r.NoShell {
+		r.fail("!", fmt.Errorf("shell commands are disabled (--no-shell)"))
+		return nil
+	}
 	out := r.Out
 	var shellBuf *bytes.Buffer
 	if line.Shell != "" {
 		shellBuf = &bytes.Buffer{}
 		out = shellBuf
 	}
+	if r.JSON && r.Envelope {
+		env := newEnvelope(out, r.lines, line.Stages[len(line.Stages)-1].Name)
+		defer env.flush()
+		out = env
+	}
 	r.runPipeline(ctx, line.Stages, out)
 	if shellBuf != nil {
+		if out, ok := out.(*envelope); ok {
+			out.flush()
+		}
 		cmd := exec.CommandContext(ctx, "sh", "-c", line.Shell)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = shellBuf, r.Out, r.Err
-		if err := cmd.Run(); err != nil {
-			r.fail("!", fmt.Errorf("%s: %v", line.Shell, err))
+		if err := cmd.Run(); err != nil && !quietStop(ctx) {
+			r.fail("!", fmt.Errorf("%s: %v", Clip(line.Shell), err))
 		}
 	}
 	return nil
@@ -63,7 +98,13 @@ func (r *Runner) fail(name string, err error) {
 		fmt.Fprintf(r.Err, "ndb: %v\n", err)
 		return
 	}
-	fmt.Fprintf(r.Err, "ndb: %s: %v\n", name, err)
+	fmt.Fprintf(r.Err, "ndb: %s: %v\n", Clip(name), err)
+}
+
+// quietStop reports that the work was stopped because nobody reads its
+// output any more (the pager was quit): not a failure.
+func quietStop(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), pager.ErrQuit)
 }
 
 // runPipeline runs the stages: every address the left stage prints (the
@@ -78,7 +119,7 @@ func (r *Runner) runPipeline(ctx context.Context, stages []Stage, out io.Writer)
 	for i, st := range stages {
 		c := commands.Lookup(st.Name)
 		if c == nil {
-			r.fail(st.Name, fmt.Errorf("unknown dcmd (::dcmds lists them)"))
+			r.fail("", unknownDcmd(st.Name))
 			return
 		}
 		last := i == len(stages)-1
@@ -86,14 +127,21 @@ func (r *Runner) runPipeline(ctx context.Context, stages []Stage, out io.Writer)
 		var next []uint64
 		for _, in := range inputs {
 			if ctx.Err() != nil {
-				r.fail(st.Name, fmt.Errorf("interrupted"))
+				if !quietStop(ctx) {
+					r.fail(st.Name, fmt.Errorf("interrupted"))
+				}
 				return
 			}
 			inv, err := commands.NewInvocation(ctx, r.S, c, st.Args)
 			if err != nil {
+				r.fail(st.Name, fmt.Errorf("%v; usage: %s", err, c.Synopsis))
+				return
+			}
+			if err := checkArgCount(c.Synopsis, len(inv.Args)); err != nil {
 				r.fail(st.Name, err)
 				return
 			}
+			inv.Progress = r.Progress
 			inv.Addr, inv.HasAddr = in.addr, in.hasAddr
 			if i > 0 && st.HasAddr { // an explicit address on a later stage wins
 				inv.Addr, inv.HasAddr = st.Addr, true
@@ -107,6 +155,9 @@ func (r *Runner) runPipeline(ctx context.Context, stages []Stage, out io.Writer)
 				inv.Out, inv.Piped = &buf, true
 			}
 			if err := inv.Run(); err != nil {
+				if quietStop(ctx) {
+					return
+				}
 				if ctx.Err() != nil {
 					err = fmt.Errorf("interrupted")
 				}
@@ -150,25 +201,64 @@ func addrsOf(b []byte) []uint64 {
 	return out
 }
 
+// MaxLine is the longest script line ndb reads: a longer one is not a
+// command, and the script stops there with an error.
+const MaxLine = 1 << 20
+
 // RunScript reads commands line by line (no prompt, no echo, no colour)
-// until EOF or $q.
-func (r *Runner) RunScript(ctx context.Context, in io.Reader) {
+// until EOF, $q or ctx's end. name says where the script comes from in errors
+// ("stdin", a file name). A line longer than MaxLine or a read error stops
+// the script with one line on r.Err and counts as a failure.
+func (r *Runner) RunScript(ctx context.Context, in io.Reader, name string) {
 	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	sc.Buffer(make([]byte, 64*1024), MaxLine)
+	n := 0
 	for sc.Scan() {
-		if r.Exec(ctx, sc.Text()) == ErrQuit {
-			return
+		n++
+		if ctx.Err() != nil || r.Exec(ctx, sc.Text()) == ErrQuit {
+			return // interrupted, or the pager was quit: the rest is not run
 		}
+	}
+	switch err := sc.Err(); {
+	case errors.Is(err, bufio.ErrTooLong):
+		r.fail("script "+name, fmt.Errorf("line %d is longer than 1 MiB; the script stops there", n+1))
+	case err != nil:
+		r.fail("script "+name, fmt.Errorf("read after line %d: %v", n, err))
 	}
 }
 
-// RunFile runs the commands of a file.
-func (r *Runner) RunFile(ctx context.Context, path string) error {
-	f, err := os.Open(path)
+// OpenScript opens a script file for RunScript. It refuses anything but a
+// regular file (a directory, a FIFO, a device such as /dev/zero) without
+// blocking on it.
+func OpenScript(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer f.Close()
-	r.RunScript(ctx, f)
-	return nil
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a regular file (%s)", Clip(path), fileKind(st.Mode()))
+	}
+	return f, nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.Type().String()
 }

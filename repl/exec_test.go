@@ -98,14 +98,14 @@ func TestPipelineFeedsAddresses(t *testing.T) {
 
 func TestScriptExitStatus(t *testing.T) {
 	r, out, errb := newRunner()
-	r.RunScript(context.Background(), strings.NewReader("::t_emit -n 1\n::nope\n::t_echo\n::t_emit -n 1\n$q\n::t_emit\n"))
+	r.RunScript(context.Background(), strings.NewReader("::t_emit -n 1\n::nope\n::t_echo\n::t_emit -n 1\n$q\n::t_emit\n"), "test")
 	if r.Failed != 2 {
 		t.Errorf("failed = %d, want 2", r.Failed)
 	}
 	if out.String() != "10 some text\n10 some text\n" {
 		t.Errorf("out = %q", out.String())
 	}
-	want := "ndb: nope: unknown dcmd (::dcmds lists them)\nndb: t_echo: needs an address: ADDR::t_echo\n"
+	want := "ndb: unknown dcmd \"nope\" (::dcmds lists them)\nndb: t_echo: needs an address: ADDR::t_echo\n"
 	if errb.String() != want {
 		t.Errorf("stderr = %q, want %q", errb.String(), want)
 	}

@@ -81,10 +81,11 @@ func (r *Runner) RunInteractive() error {
 	}
 }
 
-// execInterruptible runs a line with Ctrl-C bound to cancelling it.
+// execInterruptible runs a line with Ctrl-C bound to cancelling it, its
+// output through the pager when there is one.
 func (r *Runner) execInterruptible(text string) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)
 	defer signal.Stop(sig)
@@ -93,10 +94,19 @@ func (r *Runner) execInterruptible(text string) error {
 	go func() {
 		select {
 		case <-sig:
-			cancel()
+			cancel(nil)
 		case <-done:
 		}
 	}()
+	if r.Pager != nil {
+		out, errw := r.Out, r.Err
+		pw := r.Pager.Begin(cancel)
+		r.Out, r.Err = pw, pw.Messages(errw)
+		defer func() {
+			pw.Close()
+			r.Out, r.Err = out, errw
+		}()
+	}
 	return r.Exec(ctx, text)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Stage is one dcmd of a pipeline.
@@ -23,8 +24,19 @@ type Line struct {
 	Quit   bool
 }
 
+// ParseError is a command line ndb cannot read. Dcmd names the dcmd of the
+// stage at fault (or the one before it), so the error can be reported as
+// "ndb: DCMD: reason"; it is empty when the line names none.
+type ParseError struct {
+	Dcmd string
+	Err  error
+}
+
+func (e *ParseError) Error() string { return e.Err.Error() }
+func (e *ParseError) Unwrap() error { return e.Err }
+
 // Parse reads one command line. Empty lines and comments (#) give an empty
-// Line.
+// Line. Errors are *ParseError.
 func Parse(s string) (Line, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || strings.HasPrefix(s, "#") || strings.HasPrefix(s, "//") {
@@ -35,23 +47,78 @@ func Parse(s string) (Line, error) {
 	}
 	var l Line
 	body, shell, hasShell := cutUnquoted(s, '!')
+	parts := splitUnquoted(body, '|')
 	if hasShell {
 		l.Shell = strings.TrimSpace(shell)
 		if l.Shell == "" {
-			return Line{}, fmt.Errorf("'!' needs a shell command after it")
+			return Line{}, &ParseError{stageName(parts[len(parts)-1]), fmt.Errorf("'!' needs a shell command after it")}
 		}
 		if strings.TrimSpace(body) == "" {
-			return Line{}, fmt.Errorf("'!' pipes a dcmd's output: put a dcmd before it")
+			return Line{}, &ParseError{"", fmt.Errorf("'!' pipes a dcmd's output: put a dcmd before it")}
 		}
 	}
-	for _, part := range splitUnquoted(body, '|') {
+	for i, part := range parts {
 		st, err := parseStage(strings.TrimSpace(part))
 		if err != nil {
-			return Line{}, err
+			return Line{}, &ParseError{nearestName(parts, i), err}
 		}
 		l.Stages = append(l.Stages, st)
 	}
 	return l, nil
+}
+
+// nearestName names the dcmd of stage i for an error, or of the stage
+// before it (an empty stage after '|'), or after it.
+func nearestName(parts []string, i int) string {
+	if n := stageName(parts[i]); n != "" {
+		return n
+	}
+	for j := i - 1; j >= 0; j-- {
+		if n := stageName(parts[j]); n != "" {
+			return n
+		}
+	}
+	for j := i + 1; j < len(parts); j++ {
+		if n := stageName(parts[j]); n != "" {
+			return n
+		}
+	}
+	return ""
+}
+
+// stageName finds the dcmd name of a stage that may not parse: the word
+// after "::", or the first word.
+func stageName(s string) string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return ""
+	}
+	name := f[0]
+	if i := strings.Index(name, "::"); i >= 0 {
+		name = name[i+2:]
+		if name == "" && len(f) > 1 {
+			name = f[1]
+		}
+	} else if len(f) > 1 && strings.HasPrefix(f[1], "::") {
+		name = f[1][2:]
+	}
+	return strings.Trim(name, `"'`)
+}
+
+// maxEcho is how much of a name or argument an error message repeats.
+const maxEcho = 64
+
+// Clip shortens s for an error message: a name or argument of a megabyte
+// is not echoed in full.
+func Clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func parseStage(s string) (Stage, error) {
@@ -84,7 +151,7 @@ func parseStage(s string) (Stage, error) {
 		st.Name = head
 	}
 	if st.Name == "" {
-		return Stage{}, fmt.Errorf("missing dcmd name in %q", s)
+		return Stage{}, fmt.Errorf("missing dcmd name in %q", Clip(s))
 	}
 	if len(words) > 1 {
 		st.Args = words[1:]
@@ -99,7 +166,7 @@ func ParseAddr(s string) (uint64, error) {
 	t := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
 	v, err := strconv.ParseUint(t, 16, 64)
 	if err != nil || t == "" {
-		return 0, fmt.Errorf("bad address %q (want hex, 0x optional)", s)
+		return 0, fmt.Errorf("bad address %q (want hex, 0x optional)", Clip(s))
 	}
 	return v, nil
 }

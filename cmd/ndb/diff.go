@@ -2,65 +2,107 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ndb-debugger/ndb/commands"
 	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/internal/progress"
 )
 
-func init() { subcommands["diff"] = runDiff }
+func init() { subcommands = append(subcommands, newDiffCmd) }
 
-const diffUsage = `usage: ndb diff [--json] [-a] [-m] [--exe EXECUTABLE] OLD NEW
-
-Compares the heap censuses of two cores of the same program (OLD taken
+func newDiffCmd() *cobra.Command {
+	var all, internal bool
+	var exe string
+	var pid int
+	cmd := &cobra.Command{
+		Use:   "diff [flags] OLD NEW|-p PID",
+		Short: "compare the heaps of two cores",
+		Long: `Compares the heap censuses of two cores of the same program (OLD taken
 before NEW): per group of objects alike (kind, constructor, property names),
 the count in each, the delta and the shallow-bytes delta, largest growth
 first. Garbage (objects no root reaches) is left out. A group that grows
 from core to core is a leak candidate: inspect it with
 ::findjsobjects -c NAME and ADDR::jsroots.
 
-flags:
-`
+Exit status: 0 success, 1 the comparison failed, 2 bad usage or a core
+that cannot be opened.`,
+		Example: `  ndb diff old.core new.core
+  ndb --json diff old.ndb new.ndb | jq 'select(.delta > 100)'`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if pid != 0 {
+				return exactArgs(1, "one core with -p: OLD")(cmd, args)
+			}
+			return exactArgs(2, "two cores: OLD NEW")(cmd, args)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			jsonOut, _ := cmd.Flags().GetBool("json")
+			if pid != 0 {
+				path, cleanup, err := snapshotForSession(pid, "", cmd.ErrOrStderr())
+				if err != nil {
+					return failf(cmd, 2, "%v", err)
+				}
+				defer cleanup()
+				args = append(args, path)
+			}
+			var ss [2]*commands.Session
+			for i, path := range args {
+				s, err := Open(path, elfcore.Options{Exe: exe})
+				if err != nil {
+					return failf(cmd, 2, "%v", err)
+				}
+				defer s.Proc.Close()
+				ss[i] = s
+			}
+			task := progress.Start(nil, "")
+			if term := progressFor(cmd.OutOrStdout(), cmd.ErrOrStderr(), jsonOut); term != nil {
+				task = term.Start("heap censuses of both cores")
+			}
+			rows, err := commands.DiffSessions(context.Background(), ss[0], ss[1], all)
+			task.Done()
+			if err != nil {
+				return failf(cmd, 1, "%v", err)
+			}
+			if err := commands.WriteDiff(cmd.OutOrStdout(), rows, jsonOut, internal); err != nil {
+				return failf(cmd, 1, "%v", err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&all, "all", "a", false, "also print groups that did not change")
+	f.BoolVarP(&internal, "internal", "m", false, "include V8-internal kinds")
+	f.StringVar(&exe, "exe", "", "the node `EXECUTABLE` (default: from each core)")
+	f.IntVarP(&pid, "pid", "p", 0, "the new side is a snapshot of the running node process `PID`")
+	cmd.MarkFlagFilename("exe")
+	return cmd
+}
 
-func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("ndb diff", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	jsonOut := fs.Bool("json", false, "one JSON object per group")
-	all := fs.Bool("a", false, "also print groups that did not change")
-	internal := fs.Bool("m", false, "include V8-internal kinds")
-	exe := fs.String("exe", "", "the node executable (default: from each core)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, diffUsage)
-		fs.PrintDefaults()
-	}
-	pos, rc := parseInterleaved(fs, args)
-	if rc >= 0 {
-		return rc
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return 2
-	}
-	var ss [2]*commands.Session
-	for i, path := range pos {
-		s, err := Open(path, elfcore.Options{Exe: *exe})
-		if err != nil {
-			fmt.Fprintf(stderr, "ndb diff: %v\n", err)
-			return 2
+// exactArgs wants n positional arguments, described by what in the error.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return argCountError{what, len(args)}
 		}
-		defer s.Proc.Close()
-		ss[i] = s
+		return nil
 	}
-	rows, err := commands.DiffSessions(context.Background(), ss[0], ss[1], *all)
-	if err != nil {
-		fmt.Fprintf(stderr, "ndb diff: %v\n", err)
-		return 1
+}
+
+type argCountError struct {
+	want string
+	got  int
+}
+
+func (e argCountError) Error() string {
+	return "wants " + e.want + ", got " + plural(e.got, "argument")
+}
+
+// plural writes "1 argument", "2 arguments".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
 	}
-	if err := commands.WriteDiff(stdout, rows, *jsonOut, *internal); err != nil {
-		fmt.Fprintf(stderr, "ndb diff: %v\n", err)
-		return 1
-	}
-	return 0
+	return fmt.Sprintf("%d %ss", n, word)
 }

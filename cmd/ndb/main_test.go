@@ -16,6 +16,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" { // ndb itself, started by a test (under a pseudo-terminal)
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	if os.Getenv(asNDB) == "1" { // the test binary run as ndb (hostile_test.go)
+		main()
+	}
 	testscript.Main(m, map[string]func(){
 		"ndb": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
@@ -99,6 +105,22 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata/script",
 		Setup: func(e *testscript.Env) error {
 			e.Vars = append(e.Vars, env...)
+			return nil
+		},
+	})
+}
+
+// TestCLI runs the transcripts in testdata/cli on the example bundles in
+// testdata/cores: the command line, its errors and exit codes.
+func TestCLI(t *testing.T) {
+	cores, err := filepath.Abs("../../testdata/cores")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/cli",
+		Setup: func(e *testscript.Env) error {
+			e.Vars = append(e.Vars, "CORES="+cores, "NDB_PAGER=", "PAGER=")
 			return nil
 		},
 	})

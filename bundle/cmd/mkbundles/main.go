@@ -36,6 +36,9 @@ type spec struct {
 	// snapshots: the fixture prints SNAP lines and each snapshot becomes
 	// the bundle name-K.ndb (K from 1), instead of one core at its death.
 	snapshots bool
+	// noUnwind leaves out the unwind tables (2 MB a bundle), for bundles
+	// whose stacks frame pointers walk whole or that no lab walks.
+	noUnwind bool
 }
 
 // specs are the bundles: the crash on every Node line, the leak on one (its
@@ -53,11 +56,11 @@ var specs = []spec{
 // order service's two crashes and three snapshots of the growing server.
 var workshopSpecs = []spec{
 	{name: "shop-typo", version: "22.23.3", fixture: "shop.js",
-		nodeFlags: []string{"--abort-on-uncaught-exception"}, args: []string{"typo"}},
+		nodeFlags: []string{"--abort-on-uncaught-exception"}, args: []string{"typo"}, noUnwind: true},
 	{name: "shop-limit", version: "22.23.3", fixture: "shop.js",
 		nodeFlags: []string{"--abort-on-uncaught-exception"}, args: []string{"limit"}},
 	{name: "reports", version: "22.23.3", fixture: "reports.js",
-		nodeFlags: []string{"--expose-gc"}, snapshots: true},
+		nodeFlags: []string{"--expose-gc"}, snapshots: true, noUnwind: true},
 }
 
 func main() {
@@ -111,14 +114,14 @@ func makeAll(dir, shown string, specs []spec, fixture func(spec) string) []strin
 				name = fmt.Sprintf("%s-%d", s.name, i+1)
 			}
 			cmd := strings.Join(append(append(append([]string{"node"}, s.nodeFlags...), shown+s.fixture), s.args...), " ")
-			rows = append(rows, pack(dir, name, cmd, s.version, c))
+			rows = append(rows, pack(dir, name, cmd, s.version, c, s.noUnwind))
 		}
 	}
 	return rows
 }
 
 // pack writes dir/name.ndb from core c and returns its README table row.
-func pack(dir, name, cmd, version string, c *testnode.Core) string {
+func pack(dir, name, cmd, version string, c *testnode.Core, noUnwind bool) string {
 	if c.Method == "gdb" {
 		fmt.Fprintf(os.Stderr, "mkbundles: %s: a %s core (the kernel's are smaller)\n", name, c.Method)
 	}
@@ -138,8 +141,8 @@ func pack(dir, name, cmd, version string, c *testnode.Core) string {
 		fmt.Printf("%s: dropped %s of unmodified read-only file pages that gcore dumped\n", name,
 			elfcore.HumanBytes(uint64(dropped)))
 	}
-	st, err := bundle.Pack(out, corePath, bundle.PackOptions{Exe: c.Exe, Level: zstd.SpeedBestCompression,
-		CreatedBy: "mkbundles"})
+	st, err := bundle.Pack(out, corePath, bundle.PackOptions{Exe: c.Exe, Overwrite: true, Level: zstd.SpeedBestCompression,
+		CreatedBy: "mkbundles", NoUnwindTables: noUnwind})
 	if err != nil {
 		fatal(fmt.Errorf("%s: %v", name, err))
 	}

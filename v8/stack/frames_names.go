@@ -1,0 +1,119 @@
+package stack
+
+import (
+	"strings"
+)
+
+// Function names, scripts and line numbers for stack frames.
+
+// FrameShared returns the SharedFunctionInfo of a JS frame's function.
+func (h *Walker) FrameShared(f *Frame) (Value, error) {
+	if f.Shared != 0 {
+		return f.Shared, nil
+	}
+	return h.SharedOf(f.Function)
+}
+
+func (h *Walker) sfiName(sfi Value) string {
+	n, err := h.SFIName(sfi)
+	if err != nil {
+		return ""
+	}
+	return n
+}
+
+func (h *Walker) scriptName(script Value) string {
+	n, err := h.ScriptName(script)
+	if err != nil {
+		return ""
+	}
+	return n
+}
+
+// JSInfo is what a JS frame shows: the function as Node's stack traces
+// name it, the script, and the 1-based line and column (0 when unknown).
+type JSInfo struct {
+	Name     string // "OrderProcessor.process", "new Pipeline", "<anonymous>"
+	FuncName string // the function's own name ("" when anonymous)
+	Script   string // file path or "node:internal/…"; "" for builtins
+	Line     int
+	Column   int
+	Note     string // why the position is unknown
+}
+
+// FrameInfo names a JS frame and locates its current position.
+func (h *Walker) FrameInfo(f *Frame) JSInfo {
+	var ji JSInfo
+	sfi, err := h.FrameShared(f)
+	if err != nil {
+		ji.Name, ji.Note = "<unknown>", err.Error()
+		return ji
+	}
+	ji.FuncName = h.sfiName(sfi)
+	if !f.Construct && h.IsClassConstructor(sfi) {
+		g := *f
+		g.Construct = true
+		f = &g
+	}
+	ji.Name = h.nodeName(f, ji.FuncName)
+	if ji.FuncName == "" && !f.Construct && f.Function != 0 && receiverKnown(f) && f.Receiver != 0 && !h.IsTopLevelReceiver(f.Receiver) {
+		if m := h.MethodName(f.Receiver, f.Function); m != "" {
+			ji.Name = strings.TrimSuffix(ji.Name, "<anonymous>") + m
+		}
+	}
+	script, ok := h.ScriptOf(sfi)
+	if ok {
+		ji.Script = h.scriptName(script)
+	}
+	switch {
+	case f.Position >= 0 && ok:
+		line, col, err := h.LineColumn(script, f.Position)
+		if err != nil {
+			ji.Note = "line ends: " + err.Error()
+			break
+		}
+		ji.Line, ji.Column = line, col
+	case f.PositionNote != "":
+		ji.Note = f.PositionNote
+	case !ok:
+		ji.Note = "no script"
+	}
+	return ji
+}
+
+// nodeName builds the name the way V8's call sites print it: "new F" for
+// constructors; for method calls the receiver's type name, a dot and the
+// function name (unless the name already starts with the type name); else
+// the function name, or "<anonymous>".
+func (h *Walker) nodeName(f *Frame, fn string) string {
+	if f.Construct {
+		if fn == "" {
+			fn = "<anonymous>"
+		}
+		return "new " + fn
+	}
+	if receiverKnown(f) && (f.ReceiverMap != 0 || !h.IsTopLevelReceiver(f.Receiver)) {
+		tn := ""
+		if f.ReceiverMap != 0 {
+			tn = h.mapConstructorName(f.ReceiverMap)
+		} else {
+			tn = h.ReceiverTypeName(f.Receiver)
+		}
+		switch {
+		case fn == "":
+			if tn != "" {
+				return tn + ".<anonymous>"
+			}
+		case tn != "" && !strings.HasPrefix(fn, tn+"."):
+			return tn + "." + fn
+		}
+	}
+	if fn == "" {
+		return "<anonymous>"
+	}
+	return fn
+}
+
+// receiverKnown: a physical frame's receiver is in its slots; an inlined
+// frame's only when the deoptimization translation gave it.
+func receiverKnown(f *Frame) bool { return f.Inlined == 0 || f.ReceiverFrom != "" }
