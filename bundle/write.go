@@ -38,6 +38,11 @@ type PackOptions struct {
 	// Overwrite replaces an existing output file (a regular file that is
 	// not an input; anything else is always refused).
 	Overwrite bool
+	// NoUnwindTables leaves out the modules' unwind tables (.eh_frame and
+	// friends, 2 MB a bundle for node): native frames are then walked by
+	// frame pointer only. For bundles whose stacks need no CFI, such as
+	// the heap snapshots of the workshop.
+	NoUnwindTables bool
 	// Files says which bytes of the executable and libraries to store, of
 	// those the process had mapped and the core lacks: FilesAuto (default)
 	// the ones ndb reads, FilesAll every one, FilesNone none.
@@ -237,7 +242,11 @@ func write(f *os.File, p *elfcore.Process, cf *os.File, o PackOptions) (*Stats, 
 		ix.Modules[i].Symbols = &ref
 	}
 
-	if err := writeSections(cw, enc, mods, ix); err != nil {
+	if o.NoUnwindTables {
+		for i := range ix.Modules {
+			ix.Modules[i].Sections = []sectionRef{} // none, on purpose
+		}
+	} else if err := writeSections(cw, enc, mods, ix); err != nil {
 		return nil, err
 	}
 
