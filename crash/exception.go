@@ -47,7 +47,7 @@ func (c *collector) exception(r *Reason) {
 	}
 	r.Error = describeError(h, thrown)
 	if r.Error.Stack == "" {
-		r.Notes = append(r.Notes, "error.stack was never read, so never formatted: js_frames are the frames at the throw")
+		r.Notes = append(r.Notes, "error.stack was never read, so never formatted: the js frames shown are those at the throw")
 	}
 	r.Text = r.Error.Constructor
 	if r.Error.Message != "" {
