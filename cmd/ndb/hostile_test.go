@@ -585,11 +585,12 @@ func TestHostileBundles(t *testing.T) {
 	}
 }
 
-// Running out of memory is one line and exit 1, not a runtime dump: here
+// Running out of memory is one line named after the dcmd and exit 1, not a
+// runtime dump: here
 // under a memory limit far below what a heap census of the core needs.
 func TestHostileOutOfMemory(t *testing.T) {
 	c := hostileCore(t)
 	in := map[string][32]byte{c.Path: fileSum(t, c.Path)}
 	r := runChildEnv(t, t.TempDir(), []string{"GOMEMLIMIT=2MiB"}, "-e", "::findjsobjects", "-e", "::jsfunctions", c.Path, c.Exe)
-	contract(t, r, 1, "ndb: out of memory: ", in)
+	contract(t, r, 1, "ndb: findjsobjects: out of memory: ", in)
 }

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -95,6 +96,25 @@ type watch struct {
 	sample []metrics.Sample
 }
 
+// running names the work under way (a dcmd, a subcommand), so the
+// out-of-memory line says what ran out: "ndb: findjsrefs: out of memory".
+var running atomic.Pointer[string]
+
+// Running records the name of the work under way until done is called;
+// the out-of-memory line is named after it, as every other error line is.
+func Running(name string) (done func()) {
+	prev := running.Swap(&name)
+	return func() { running.Store(prev) }
+}
+
+// prefix is "ndb: NAME: " while NAME runs, else "ndb: ".
+func prefix() string {
+	if n := running.Load(); n != nil && *n != "" {
+		return "ndb: " + *n + ": "
+	}
+	return "ndb: "
+}
+
 type sentinel struct{ _ [16]byte }
 
 func (w *watch) arm() {
@@ -107,7 +127,7 @@ func (w *watch) check() {
 		return
 	}
 	if live := int64(w.sample[0].Value.Uint64()); live > w.limit {
-		fmt.Fprintf(w.stderr, "ndb: out of memory: the input needs more than the %d MiB ndb allows itself (set GOMEMLIMIT to change it)\n", w.limit>>20)
+		fmt.Fprintf(w.stderr, "%sout of memory: the input needs more than the %d MiB ndb allows itself (set GOMEMLIMIT to change it)\n", prefix(), w.limit>>20)
 		os.Exit(w.code)
 	}
 }
