@@ -586,8 +586,8 @@ func TestHostileBundles(t *testing.T) {
 }
 
 // Running out of memory is one line named after the dcmd and exit 1, not a
-// runtime dump: here
-// under a memory limit far below what a heap census of the core needs.
+// runtime dump: here under a memory limit far below what a heap census of
+// the core needs.
 func TestHostileOutOfMemory(t *testing.T) {
 	c := hostileCore(t)
 	in := map[string][32]byte{c.Path: fileSum(t, c.Path)}
