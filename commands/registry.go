@@ -13,8 +13,8 @@ import (
 	"sync"
 
 	"github.com/ndb-debugger/ndb/elfcore"
-	"github.com/ndb-debugger/ndb/v8/layout"
 	"github.com/ndb-debugger/ndb/internal/progress"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 // AddrMode says whether a dcmd takes an address (ADDR::dcmd).
@@ -240,4 +240,16 @@ func (inv *Invocation) Run() (err error) {
 		}
 	}()
 	return c.Run(inv)
+}
+
+// Inputs are the files the session reads (the core or bundle and the
+// executable): outputs never replace them.
+func (s *Session) Inputs() []string {
+	var in []string
+	for _, p := range []string{s.Proc.CorePath, s.Proc.ExePath} {
+		if p != "" {
+			in = append(in, p)
+		}
+	}
+	return in
 }
