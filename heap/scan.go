@@ -1,8 +1,6 @@
 package heap
 
 import (
-	"context"
-
 	"github.com/ndb-debugger/ndb/v8/object"
 )
 
@@ -16,53 +14,57 @@ type Slot struct {
 // Heap returns the object reader the census was built with.
 func (c *Census) Heap() *object.Heap { return c.w.h }
 
-// ForEachObject calls fn for every object in index order with its strong
+// NumPages is the number of heap pages the census walked.
+func (c *Census) NumPages() int { return len(c.Pages) }
+
+// PageScanner reads the objects of the census page by page with their
+// strong references, for writers that go through the whole heap. Pages
+// may be scanned concurrently, each by one goroutine; a page scanned is
+// dropped from the resident set once its neighbours are done too.
+type PageScanner struct {
+	c   *Census
+	rel *releaser
+}
+
+// NewPageScanner starts a scan; Close ends it.
+func (c *Census) NewPageScanner() *PageScanner {
+	return &PageScanner{c: c, rel: newReleaser(c.w.p, c.Pages)}
+}
+
+// Close releases every page read.
+func (s *PageScanner) Close() { s.rel.all() }
+
+// Large reports whether page p holds one large object.
+func (s *PageScanner) Large(p int) bool { return s.c.Pages[p].Large }
+
+// Scan calls fn for every object of page p in index order with its strong
 // references (weak ones, tag 3, are not followed; strings and free space
-// hold none), page by page: memory stays at one page's worth. progress,
-// when not nil, hears how many pages are done.
-func (c *Census) ForEachObject(ctx context.Context, progress func(done, total int), fn func(i uint32, slots []Slot) error) error {
+// hold none). buf is the caller's page buffer, reused between calls.
+func (s *PageScanner) Scan(p int, buf *[]byte, fn func(i uint32, slots []Slot)) {
+	c := s.c
 	freeSpace := c.w.l.Types.FreeSpace
-	var buf []byte
 	var slots []Slot
 	var lc lastChunk
-	for p := range c.Pages {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if progress != nil {
-			progress(p, len(c.Pages))
-		}
-		pg := &c.Pages[p]
-		data := c.w.pageBytes(pg, &buf)
-		var ferr error
-		pg.forObjects(func(j int, off, size uint32) {
-			if ferr != nil {
-				return
-			}
-			gr := c.byID[pg.gids[j]]
-			slots = slots[:0]
-			if scans(gr.Kind) && !(gr.Kind == KindInternal && gr.Type == freeSpace) && int(off+size) <= len(data) {
-				b := data[off : off+size]
-				for o := 0; o+8 <= len(b); o += 8 {
-					v := le.Uint64(b[o:])
-					if v&3 != 1 {
-						continue
-					}
-					if t, ok := c.objectAt(&lc, v-1); ok {
-						slots = append(slots, Slot{Word: uint32(o / 8), To: t})
-					}
+	pg := &c.Pages[p]
+	data := c.w.pageBytes(pg, buf)
+	pg.forObjects(func(j int, off, size uint32) {
+		gr := c.byID[pg.gids[j]]
+		slots = slots[:0]
+		if scans(gr.Kind) && !(gr.Kind == KindInternal && gr.Type == freeSpace) && int(off+size) <= len(data) {
+			b := data[off : off+size]
+			for o := 0; o+8 <= len(b); o += 8 {
+				v := le.Uint64(b[o:])
+				if v&3 != 1 {
+					continue
+				}
+				if t, ok := c.objectAt(&lc, v-1); ok {
+					slots = append(slots, Slot{Word: uint32(o / 8), To: t})
 				}
 			}
-			ferr = fn(pg.first+uint32(j), slots)
-		})
-		if ferr != nil {
-			return ferr
 		}
-	}
-	if progress != nil {
-		progress(len(c.Pages), len(c.Pages))
-	}
-	return nil
+		fn(pg.first+uint32(j), slots)
+	})
+	s.rel.finished(p)
 }
 
 // Type returns the instance type of object i.
@@ -71,10 +73,4 @@ func (c *Census) Type(i uint32) int {
 		return mi.Type
 	}
 	return -1
-}
-
-// IsRoot reports whether object i is a root of kind k.
-func (g *Graph) IsRoot(i uint32, k RootKind) bool {
-	bm := g.roots[k-1]
-	return bm[i/64]&(1<<(i%64)) != 0
 }

@@ -2,7 +2,9 @@ package heapsnapshot
 
 import (
 	"context"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/ndb-debugger/ndb/heap"
 	"github.com/ndb-debugger/ndb/v8/object"
@@ -42,8 +44,11 @@ type mapper struct {
 	c    *heap.Census
 	h    *object.Heap
 	ord  []uint32 // node ordinal per object, none when left out
-	seen []uint32 // targets given a named edge by the current object
-	es   []Edge
+	out  sink
+	seen []uint32 // targets given a named edge by the current object (up to maxSeen)
+	lost bool     // more named edges than maxSeen
+
+	dataWord uint32 // the first element word of a FixedArray
 
 	shared, context int64 // JSFunction field offsets (-1 unknown)
 	regexp          int
@@ -59,7 +64,7 @@ type mapper struct {
 func FromGraph(ctx context.Context, g *heap.Graph, w *Writer, opt Options) (Extra, error) {
 	c := g.C
 	l := c.Heap().Layout
-	m := &mapper{g: g, c: c, h: c.Heap(), shared: l.JSFunction.Shared, context: l.JSFunction.Context,
+	m := &mapper{g: g, c: c, h: c.Heap(), out: w, dataWord: uint32(l.FixedArray.Data / 8), shared: l.JSFunction.Shared, context: l.JSFunction.Context,
 		regexp: l.Types.JSRegExp, firstCtx: l.Types.FirstContext, lastCtx: l.Types.LastContext}
 	n := c.NumObjects()
 	m.ord = make([]uint32, n)
@@ -84,14 +89,123 @@ func FromGraph(ctx context.Context, g *heap.Graph, w *Writer, opt Options) (Extr
 		}
 	}
 	m.writeRoots(w, globals, stack, native)
-	err := c.ForEachObject(ctx, opt.Progress, func(i uint32, slots []heap.Slot) error {
-		if m.ord[i] == none {
-			return nil
+	return ex, m.writeObjects(ctx, w, opt.Progress)
+}
+
+// sink takes a node's edges, then the node.
+type sink interface {
+	Edge(e Edge)
+	EndNode(n Node)
+}
+
+// pageNodes is one page's nodes and edges, made by a worker for the
+// writer, which takes the pages in order.
+type pageNodes struct {
+	nodes []Node
+	nedge []int
+	edges []Edge
+	ready chan struct{}
+}
+
+func (pn *pageNodes) Edge(e Edge) { pn.edges = append(pn.edges, e) }
+
+func (pn *pageNodes) EndNode(n Node) {
+	pn.nodes = append(pn.nodes, n)
+	pn.nedge = append(pn.nedge, len(pn.edges))
+}
+
+// writeTo hands the page to the writer.
+func (pn *pageNodes) writeTo(w *Writer) {
+	e := 0
+	for k, n := range pn.nodes {
+		for ; e < pn.nedge[k]; e++ {
+			w.Edge(pn.edges[e])
 		}
-		w.Node(m.node(i), m.edges(i, slots))
-		return nil
-	})
-	return ex, err
+		w.EndNode(n)
+	}
+}
+
+// writeObjects maps the pages on all CPUs, a few pages ahead of the
+// writer, which writes them in order. A large page (one object, maybe of
+// millions of references) is mapped by the writer itself, straight to
+// the file.
+func (m *mapper) writeObjects(ctx context.Context, w *Writer, progress func(done, total int)) error {
+	sc := m.c.NewPageScanner()
+	defer sc.Close()
+	workers := max(1, runtime.GOMAXPROCS(0))
+	n := m.c.NumPages()
+	queue := make(chan *pageNodes, 2*workers)
+	sem := make(chan struct{}, workers)
+	stop := make(chan struct{})
+	// On an early return: stop the feeder, then wait for the workers.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(stop)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(queue)
+		for p := 0; p < n; p++ {
+			pn := &pageNodes{ready: make(chan struct{})}
+			if sc.Large(p) {
+				close(pn.ready) // nodes == nil: the writer maps it
+			} else {
+				select {
+				case sem <- struct{}{}:
+				case <-stop:
+					return
+				}
+				wg.Add(1)
+				go func(p int) {
+					defer wg.Done()
+					defer func() { <-sem; close(pn.ready) }()
+					var buf []byte
+					wm := m.worker(pn)
+					sc.Scan(p, &buf, wm.object)
+				}(p)
+			}
+			select {
+			case queue <- pn:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	p := 0
+	var buf []byte
+	for pn := range queue {
+		<-pn.ready
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if sc.Large(p) {
+			sc.Scan(p, &buf, m.worker(w).object)
+		} else {
+			pn.writeTo(w)
+		}
+		p++
+		if progress != nil {
+			progress(p, n)
+		}
+	}
+	return nil
+}
+
+// worker is a copy of m writing to out.
+func (m *mapper) worker(out sink) *mapper {
+	wm := *m
+	wm.out, wm.seen, wm.lost = out, nil, false
+	return &wm
+}
+
+// object maps object i.
+func (m *mapper) object(i uint32, slots []heap.Slot) {
+	if m.ord[i] == none {
+		return
+	}
+	n := m.node(i)
+	m.edges(i, n.Type, slots)
+	m.out.EndNode(n)
 }
 
 func (m *mapper) writeRoots(w *Writer, globals, stack, native []uint32) {
@@ -188,10 +302,21 @@ func camel(s string) string {
 	return b.String()
 }
 
-// edges are object i's references: named ones first, then the rest of its
-// slots.
-func (m *mapper) edges(i uint32, slots []heap.Slot) []Edge {
-	m.es, m.seen = m.es[:0], m.seen[:0]
+// maxSeen bounds the named targets remembered per object, against which
+// its raw slots are checked: beyond it, slots are written even when a
+// named edge leads to the same object (a search per slot would be
+// quadratic).
+const maxSeen = 64
+
+// maxFlatElements is the most elements written as element edges of the
+// JS object itself, as V8 does; a bigger store has them as its own element
+// edges, so that no object's edges are held in memory at once.
+const maxFlatElements = 4096
+
+// edges writes object i's references: named ones first, then the rest of
+// its slots.
+func (m *mapper) edges(i uint32, typ NodeType, slots []heap.Slot) {
+	m.seen, m.lost = m.seen[:0], false
 	v := object.Value(m.c.Addr(i) | 1)
 	kind := m.c.Kind(i)
 	t := m.c.Type(i)
@@ -205,22 +330,22 @@ func (m *mapper) edges(i uint32, slots []heap.Slot) []Edge {
 			}
 		}
 	}
-	named := len(m.es)
 	for _, s := range slots {
 		to := m.ord[s.To]
-		if to == none || m.covered(s.To, named) {
+		if to == none || m.covered(s.To) {
 			continue
 		}
 		e := Edge{Type: EdgeHidden, Index: uint64(s.Word), To: to}
 		if name := m.slotName(kind, s.Word); name != "" {
 			e = Edge{Type: EdgeInternal, Name: name, To: to}
+		} else if typ == NodeArray && s.Word >= m.dataWord {
+			e = Edge{Type: EdgeElement, Index: uint64(s.Word - m.dataWord), To: to}
 		}
-		m.es = append(m.es, e)
+		m.out.Edge(e)
 	}
-	return m.es
 }
 
-// namedEdges adds a JS object's properties and elements.
+// namedEdges writes a JS object's properties and elements.
 func (m *mapper) namedEdges(v object.Value) {
 	if props, err := m.h.Properties(v); err == nil {
 		for _, p := range props {
@@ -229,7 +354,7 @@ func (m *mapper) namedEdges(v object.Value) {
 			}
 		}
 	}
-	if els, err := m.h.Elements(v, -1, -1); err == nil {
+	if els, err := m.h.Elements(v, -1, maxFlatElements); err == nil && !els.Truncated {
 		for _, e := range els.Elements {
 			if !e.IsDouble && !e.Hole {
 				m.add(Edge{Type: EdgeElement, Index: uint64(e.Index)}, e.Value)
@@ -238,7 +363,7 @@ func (m *mapper) namedEdges(v object.Value) {
 	}
 }
 
-// add appends edge e to the object val when val is a node.
+// add writes edge e to the object val when val is a node.
 func (m *mapper) add(e Edge, val object.Value) {
 	if !m.h.IsHeapObject(val) {
 		return
@@ -248,15 +373,18 @@ func (m *mapper) add(e Edge, val object.Value) {
 		return
 	}
 	e.To = m.ord[j]
-	m.es = append(m.es, e)
-	m.seen = append(m.seen, j)
+	m.out.Edge(e)
+	if len(m.seen) < maxSeen {
+		m.seen = append(m.seen, j)
+	} else {
+		m.lost = true
+	}
 }
 
 // covered reports whether a named edge already leads to object j (V8 does
 // not repeat a field it has named).
-func (m *mapper) covered(j uint32, named int) bool {
-	if named > 64 {
-		// Big objects: a linear search per slot would be quadratic.
+func (m *mapper) covered(j uint32) bool {
+	if m.lost {
 		return false
 	}
 	for _, s := range m.seen {

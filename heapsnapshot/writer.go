@@ -32,6 +32,7 @@ type Writer struct {
 	nstr                     uint32
 	nodeCount, edgeCount     uint64
 	locCount                 uint64
+	pending                  uint64 // edges of the node not yet written
 	scratch, sbuf            []byte // the line being written; the string being added
 }
 
@@ -105,8 +106,31 @@ func (w *Writer) str(s string) uint32 {
 	return i
 }
 
-// Node writes a node and its edges.
-func (w *Writer) Node(n Node, edges []Edge) {
+// Edge writes an edge of the node the next EndNode writes: a node's
+// edges come first, so that none is held in memory.
+func (w *Writer) Edge(e Edge) {
+	b := w.scratch[:0]
+	if w.edgeCount > 0 {
+		b = append(b, ",\n"...)
+	}
+	b = strconv.AppendInt(b, int64(e.Type), 10)
+	b = append(b, ',')
+	if e.Type.indexed() {
+		b = strconv.AppendUint(b, e.Index, 10)
+	} else {
+		b = strconv.AppendUint(b, uint64(w.str(e.Name)), 10)
+	}
+	b = append(b, ',')
+	b = strconv.AppendUint(b, uint64(e.To)*uint64(len(nodeFields)), 10)
+	w.edges.w.Write(b)
+	w.edgeCount++
+	w.pending++
+	w.scratch = b
+}
+
+// EndNode writes a node whose edges are those written since the last
+// node.
+func (w *Writer) EndNode(n Node) {
 	b := w.scratch[:0]
 	if w.nodeCount > 0 {
 		b = append(b, ",\n"...)
@@ -119,28 +143,20 @@ func (w *Writer) Node(n Node, edges []Edge) {
 	b = append(b, ',')
 	b = strconv.AppendUint(b, n.SelfSize, 10)
 	b = append(b, ',')
-	b = strconv.AppendUint(b, uint64(len(edges)), 10)
+	b = strconv.AppendUint(b, w.pending, 10)
 	b = append(b, ",0,0"...) // trace_node_id, detachedness (unknown)
 	w.nodes.w.Write(b)
 	w.nodeCount++
-	for _, e := range edges {
-		b = b[:0]
-		if w.edgeCount > 0 {
-			b = append(b, ",\n"...)
-		}
-		b = strconv.AppendInt(b, int64(e.Type), 10)
-		b = append(b, ',')
-		if e.Type.indexed() {
-			b = strconv.AppendUint(b, e.Index, 10)
-		} else {
-			b = strconv.AppendUint(b, uint64(w.str(e.Name)), 10)
-		}
-		b = append(b, ',')
-		b = strconv.AppendUint(b, uint64(e.To)*uint64(len(nodeFields)), 10)
-		w.edges.w.Write(b)
-		w.edgeCount++
-	}
+	w.pending = 0
 	w.scratch = b
+}
+
+// Node writes a node and its edges.
+func (w *Writer) Node(n Node, edges []Edge) {
+	for _, e := range edges {
+		w.Edge(e)
+	}
+	w.EndNode(n)
 }
 
 // Location records where a closure's function is.

@@ -27,6 +27,7 @@ type Heap struct {
 
 	lineEnds  sync.Map // Script address → []int
 	ctorNames sync.Map // map address → constructor name
+	keyNames  sync.Map // property key address → keyName (a core does not change)
 }
 
 // NewHeap prepares object reading; it fails only when the tagging
