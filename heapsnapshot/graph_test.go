@@ -21,15 +21,32 @@ var snapLine = regexp.MustCompile(`snapshot (\S+)`)
 // snapshot just before its core) and writes ndb's snapshot of it.
 func retainSnapshots(t *testing.T, version string) (ours, v8s *reader.Snapshot, g *heap.Graph, d *heap.Dominators) {
 	t.Helper()
+	r := writeRetain(t, version)
+	var err error
+	if ours, err = reader.Read(r.ours); err != nil {
+		t.Fatal(err)
+	}
+	if v8s, err = reader.Read(r.v8); err != nil {
+		t.Fatal(err)
+	}
+	return ours, v8s, r.g, r.d
+}
+
+// retainFiles are the two snapshots of a retain.js core and ndb's graph.
+type retainFiles struct {
+	ours, v8 string
+	g        *heap.Graph
+	d        *heap.Dominators
+}
+
+func writeRetain(t *testing.T, version string) *retainFiles {
+	t.Helper()
 	c := testnode.MakeCore(t, version, "retain.js", []string{"--jitless"}, nil)
 	m := snapLine.FindStringSubmatch(c.Stdout)
 	if m == nil {
 		t.Fatalf("retain.js printed no snapshot name: %q", c.Stdout)
 	}
-	v8s, err := reader.Read(filepath.Join(filepath.Dir(c.Path), m[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
+	v8file := filepath.Join(filepath.Dir(c.Path), m[1])
 	p, err := elfcore.Open(c.Path, elfcore.Options{Exe: c.Exe})
 	if err != nil {
 		t.Fatal(err)
@@ -48,10 +65,12 @@ func retainSnapshots(t *testing.T, version string) (ours, v8s *reader.Snapshot, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g, err = heap.BuildGraph(ctx, cen, 0); err != nil {
+	g, err := heap.BuildGraph(ctx, cen, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if d, err = g.Dominators(ctx); err != nil {
+	d, err := g.Dominators(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "ndb.heapsnapshot")
@@ -75,10 +94,7 @@ func retainSnapshots(t *testing.T, version string) (ours, v8s *reader.Snapshot, 
 	if err := out.Commit(false); err != nil {
 		t.Fatal(err)
 	}
-	if ours, err = reader.Read(path); err != nil {
-		t.Fatal(err)
-	}
-	return ours, v8s, g, d
+	return &retainFiles{ours: path, v8: v8file, g: g, d: d}
 }
 
 func node(t *testing.T, s *reader.Snapshot, typ, name string) uint32 {
