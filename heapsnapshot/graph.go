@@ -250,7 +250,12 @@ func (m *mapper) node(i uint32) Node {
 	case heap.KindFunction:
 		n.Type, n.Name = NodeClosure, m.c.FunctionName(a)
 	case heap.KindObject, heap.KindArray:
+		// The census's group name: V8's, object by object where an own
+		// Symbol.toStringTag may rename one.
 		n.Type, n.Name = NodeObject, m.g.Name(i)
+		if gr := m.c.GroupOf(a); gr != nil {
+			n.Name = gr.Constructor
+		}
 		if t == m.regexp {
 			n.Type = NodeRegExp
 		}
