@@ -177,6 +177,21 @@ type module struct {
 	Symbols    *frameRef `json:"symbols,omitempty"`
 	SymbolsErr string    `json:"symbols_error,omitempty"`
 	Extents    []extent  `json:"extents"`
+	// Sections are the module's unwind tables, each in its own frame.
+	// Bundles made before ndb stored them have none (nil).
+	Sections []sectionRef `json:"sections,omitempty"`
+}
+
+// unwindSections are the sections of each module a bundle stores: what
+// native stack unwinding reads.
+var unwindSections = []string{".eh_frame_hdr", ".eh_frame", ".debug_frame"}
+
+// sectionRef is one stored section of a module's file.
+type sectionRef struct {
+	Name  string   `json:"name"`
+	Addr  uint64   `json:"addr"` // link-time address
+	Size  uint64   `json:"size"` // bytes after decompression
+	Frame frameRef `json:"frame"`
 }
 
 // extent is a range of a module's file stored in the bundle.

@@ -165,6 +165,11 @@ func (ix *index) check(lo, hi uint64) error {
 				return errors.New("file extent out of range")
 			}
 		}
+		for _, sec := range m.Sections {
+			if err := checkFrame(sec.Frame, lo, hi); err != nil {
+				return err
+			}
+		}
 	}
 	if ix.ExeModule >= len(ix.Modules) {
 		return errors.New("executable module out of range")
@@ -245,6 +250,7 @@ func (b *bundleFile) process() (*elfcore.Process, error) {
 		}
 		m.SymbolsLoader = b.symbolsLoader(im)
 		m.FileReader = b.fileReader(im.Extents)
+		m.SectionLoader = b.sectionLoader(im)
 		for _, path := range im.Paths {
 			p.AddModule(path, m)
 		}
@@ -279,6 +285,38 @@ func (b *bundleFile) symbolsLoader(im *module) func() ([]elfcore.Symbol, error) 
 			return nil, fmt.Errorf("%s: symbols in bundle %s: %v", im.Paths[0], b.path, err)
 		}
 		return syms, nil
+	}
+}
+
+// sectionLoader decodes a stored section on first use and keeps it.
+func (b *bundleFile) sectionLoader(im *module) func(name string) (elfcore.Section, error) {
+	var mu sync.Mutex
+	decoded := map[string]elfcore.Section{}
+	return func(name string) (elfcore.Section, error) {
+		if im.Sections == nil {
+			return elfcore.Section{}, fmt.Errorf("%s: section %s: not in this bundle (made before ndb stored unwind tables)", filepath.Base(im.Paths[0]), name)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if s, ok := decoded[name]; ok {
+			return s, nil
+		}
+		for _, ref := range im.Sections {
+			if ref.Name != name {
+				continue
+			}
+			d, err := b.frame(ref.Frame)
+			if err == nil && uint64(len(d)) != ref.Size {
+				err = fmt.Errorf("%d bytes, the index says %d", len(d), ref.Size)
+			}
+			if err != nil {
+				return elfcore.Section{}, fmt.Errorf("%s: section %s in bundle %s: %v", filepath.Base(im.Paths[0]), name, b.path, err)
+			}
+			s := elfcore.Section{Name: name, Addr: ref.Addr, Data: d}
+			decoded[name] = s
+			return s, nil
+		}
+		return elfcore.Section{}, fmt.Errorf("%s: section %s: %w", filepath.Base(im.Paths[0]), name, elfcore.ErrNoSection)
 	}
 }
 

@@ -239,6 +239,10 @@ func write(f *os.File, p *elfcore.Process, cf *os.File, o PackOptions) (*Stats, 
 		ix.Modules[i].Symbols = &ref
 	}
 
+	if err := writeSections(cw, enc, mods, ix); err != nil {
+		return nil, err
+	}
+
 	js, err := json.Marshal(ix)
 	if err != nil {
 		return nil, err
@@ -353,6 +357,28 @@ func collectModules(p *elfcore.Process) ([]*packedModule, map[*elfcore.Module]*o
 		}
 	}
 	return mods, files
+}
+
+// writeSections stores each module's unwind tables, one frame a section.
+// Sections stays non-nil (an empty list) for a module without any, which
+// tells it from a bundle made before they were stored.
+func writeSections(cw *countingWriter, enc *zstd.Encoder, mods []*packedModule, ix *index) error {
+	for i, m := range mods {
+		ix.Modules[i].Sections = []sectionRef{}
+		for _, name := range unwindSections {
+			sec, err := m.mod.Section(name)
+			if err != nil {
+				continue
+			}
+			ref, err := writeFrame(cw, enc, sec.Data)
+			if err != nil {
+				return err
+			}
+			ix.Modules[i].Sections = append(ix.Modules[i].Sections,
+				sectionRef{Name: name, Addr: sec.Addr, Size: uint64(len(sec.Data)), Frame: ref})
+		}
+	}
+	return nil
 }
 
 // encodeSymbols is the symbol-table frame: uvarint count, then per symbol

@@ -46,6 +46,9 @@ type Module struct {
 	// FileReader, when set and there is no file, supplies the file's bytes
 	// at [off, off+n) or fewer (bundles store the parts ndb reads).
 	FileReader func(off, n uint64) ([]byte, bool)
+	// SectionLoader, when set and there is no file, supplies sections
+	// (bundles store the unwind tables).
+	SectionLoader func(name string) (Section, error)
 }
 
 // Name is the module's file name without its directory.

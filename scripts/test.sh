@@ -6,11 +6,13 @@ set -eu
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
-# gdb: gcore for live snapshots, and the oracle some tests compare with.
+# gdb: gcore for live snapshots, and the oracle some tests compare with; readelf
+# (binutils): the oracle of the call frame information reader.
 # npm: fetches the Node.js binaries. chromium: the flame graph browser test.
 need=""
 command -v gdb >/dev/null 2>&1 || need="$need gdb"
 command -v npm >/dev/null 2>&1 || need="$need npm"
+command -v readelf >/dev/null 2>&1 || need="$need binutils"
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
 command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"
 # perf: ndb flame record runs it on a real node process.

@@ -46,6 +46,28 @@ func Make(version, fixture string, nodeFlags, args []string) (*Core, error) {
 	return cores[0], nil
 }
 
+// StopCore runs testdata/fixtures/<fixture> under gdb, stops it the first time it reaches
+// breakpoint (a function of node or of a library, e.g. "uv__signal_handler") and writes a core of
+// the live process there: for states no crash leaves, such as a thread inside a signal handler.
+// Signals pass to the process without stopping it. Results are cached; Core.Method is "gdb".
+func StopCore(tb testing.TB, version, fixture, breakpoint string, nodeFlags, args []string) *Core {
+	tb.Helper()
+	cores, err := cached("stop:"+breakpoint, version, fixture, nodeFlags, args, func(r *run) ([]*Core, error) {
+		c, err := gdbCoreAt(r, breakpoint)
+		if err != nil {
+			return nil, err
+		}
+		return []*Core{c}, nil
+	})
+	if err != nil {
+		fail(tb, err)
+	}
+	if !cores[0].Cached {
+		tb.Logf("testnode: made a core of %s on node %s stopped at %s: %s", fixture, version, breakpoint, cores[0].Path)
+	}
+	return cores[0]
+}
+
 // run describes one fixture run in its cache directory.
 type run struct {
 	dir       string // the cache directory of this key; also the working directory
@@ -298,7 +320,10 @@ var gdbPid = regexp.MustCompile(`\(process (\d+)\)`)
 
 // gdbCore runs the fixture under gdb and writes a core with generate-core-file when it stops on
 // the fatal signal.
-func gdbCore(r *run) (*Core, error) {
+func gdbCore(r *run) (*Core, error) { return gdbCoreAt(r, "") }
+
+// gdbCoreAt is gdbCore, or with a breakpoint, writes the core when the process first reaches it.
+func gdbCoreAt(r *run, breakpoint string) (*Core, error) {
 	gdb, err := exec.LookPath("gdb")
 	if err != nil {
 		return nil, unavailable("the kernel cannot write cores here (%s) and gdb is not installed", kernelCoreProblemOr())
@@ -313,16 +338,21 @@ func gdbCore(r *run) (*Core, error) {
 	}
 	// The inferior's output goes to files through the shell gdb starts it with, apart from gdb's.
 	setArgs := strings.Join(quoted, " ") + " </dev/null >stdout 2>stderr"
-	cmd := exec.CommandContext(ctx, gdb, "-nx", "-q", "-batch",
+	gdbArgs := []string{"-nx", "-q", "-batch",
 		"-ex", "set pagination off",
 		"-ex", "set startup-with-shell on",
-		"-ex", "handle SIGPIPE nostop noprint pass",
+		"-ex", "handle SIGPIPE nostop noprint pass"}
+	if breakpoint != "" {
+		gdbArgs = append(gdbArgs, "-ex", "handle all nostop noprint pass", "-ex", "break "+breakpoint)
+	}
+	gdbArgs = append(gdbArgs,
 		"-ex", "set args "+setArgs,
 		"-ex", "run",
 		"-ex", "info inferiors",
 		"-ex", "generate-core-file "+core,
 		"-ex", "kill",
 		argv[0])
+	cmd := exec.CommandContext(ctx, gdb, gdbArgs...)
 	cmd.Dir = r.dir
 	cmd.Env = nodeEnv()
 	out, err := cmd.CombinedOutput()
@@ -331,6 +361,9 @@ func gdbCore(r *run) (*Core, error) {
 	if !isELFCore(core) {
 		return nil, fmt.Errorf("gdb made no core (err %v): %s; stderr: %s", err, lastLines(string(out), 5),
 			lastLines(string(stderr), 5))
+	}
+	if breakpoint != "" && !bytes.Contains(out, []byte("Breakpoint 1, ")) {
+		return nil, fmt.Errorf("the fixture never reached %s: %s", breakpoint, lastLines(string(out), 5))
 	}
 	digHoles(core)
 	c := &Core{Path: core, Stdout: string(stdout), Stderr: string(stderr), Method: "gdb"}
