@@ -7,6 +7,7 @@ package stack
 import (
 	"sync"
 
+	"github.com/ndb-debugger/ndb/unwind"
 	"github.com/ndb-debugger/ndb/v8/object"
 )
 
@@ -20,6 +21,9 @@ type Walker struct {
 
 	kindOf    map[int]FrameKind // frame type marker → kind
 	tierFrame map[Tier]string   // tier → the V8 frame type name of its frames
+
+	unwindOnce sync.Once
+	unwind     *unwind.Unwinder
 
 	sizesOnce sync.Once
 	sizes     *bytecodeSizeTable
