@@ -212,7 +212,7 @@ func TestJSStackWorker(t *testing.T) {
 				t.Fatalf("no worker 1 or main thread:\n%s", threads)
 			}
 			main := runDcmd(t, s, false, "jsstack", 0, "-n")
-			if !strings.Contains(main, "js:      mainAbort (") {
+			if !strings.Contains(main, "js:      Timeout.mainAbort [as _onTimeout] (") {
 				t.Errorf("main thread: no mainAbort frame:\n%s", main)
 			}
 			worker := runDcmd(t, s, false, "jsstack", 0, "-n", "-t", workerTID)

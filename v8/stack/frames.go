@@ -122,6 +122,8 @@ type WalkOptions struct {
 	// MaxFrames bounds a walk (0: no bound; a walk always ends, as each
 	// frame pointer must be above the last one).
 	MaxFrames int
+
+	capHint int // frames expected (from the native walk)
 }
 
 // WalkThread walks one thread's stack from its registers outwards (native
@@ -155,7 +157,7 @@ func (h *Walker) numbered(st *Stack) *Stack {
 // walk follows the frame pointer chain from fp; callSite says pc is a
 // return address (the frame called out), not the instruction being run.
 func (h *Walker) walk(ctx context.Context, tid int, pc, fp, sp uint64, callSite bool, opts WalkOptions) *Stack {
-	st := &Stack{TID: tid}
+	st := &Stack{TID: tid, Frames: make([]Frame, 0, opts.capHint)}
 	limit := opts.MaxFrames
 	p := h.Proc
 	if sp != 0 && (fp < sp || fp-sp > maxFrameSize) && fp != 0 {
@@ -198,7 +200,7 @@ func (h *Walker) walk(ctx context.Context, tid int, pc, fp, sp uint64, callSite 
 		if i > 0 || callSite { // pc is a return address: a call site
 			h.inlineFromTranslation(&f)
 		}
-		st.Frames = append(st.Frames, expandInlined(f)...)
+		st.Frames = appendExpanded(st.Frames, f)
 		next, _ := p.ReadU64(fp)
 		ret, _ := p.ReadU64(fp + 8)
 		if next != 0 && next <= fp {
@@ -220,6 +222,14 @@ func (h *Walker) walk(ctx context.Context, tid int, pc, fp, sp uint64, callSite 
 		}
 		fp, pc = next, ret
 	}
+}
+
+// appendExpanded appends a frame, expanded when it has inlined functions.
+func appendExpanded(frames []Frame, f Frame) []Frame {
+	if len(f.InlinedFrames) == 0 {
+		return append(frames, f)
+	}
+	return append(frames, expandInlined(f)...)
 }
 
 // expandInlined turns an optimized frame with inlined functions into one
@@ -265,7 +275,7 @@ func (h *Walker) classify(idx int, pc, fp uint64) Frame {
 	f := Frame{Index: idx, FP: fp, PC: pc, Position: -1, BytecodeOffset: -1}
 	loc, fileBacked := h.pcSymbol(pc)
 	if fileBacked {
-		f.Symbol = loc.String()
+		f.Symbol = h.locationText(pc, loc)
 	}
 	builtin := fileBacked && strings.HasPrefix(loc.Symbol, "Builtins_")
 	if fp == 0 || l.Frame.Err != nil || (fileBacked && !builtin) {

@@ -15,18 +15,30 @@ func (h *Walker) FrameShared(f *Frame) (Value, error) {
 }
 
 func (h *Walker) sfiName(sfi Value) string {
-	n, err := h.SFIName(sfi)
-	if err != nil {
-		return ""
-	}
-	return n
+	return h.cachedName(h.sfiNames, sfi, h.SFIName)
 }
 
 func (h *Walker) scriptName(script Value) string {
-	n, err := h.ScriptName(script)
-	if err != nil {
-		return ""
+	return h.cachedName(h.scripts, script, h.ScriptName)
+}
+
+// cachedName reads a name once per object ("" when it cannot be read).
+func (h *Walker) cachedName(cache map[Value]string, v Value, read func(Value) (string, error)) string {
+	h.namesMu.Lock()
+	n, ok := cache[v]
+	h.namesMu.Unlock()
+	if ok {
+		return n
 	}
+	n, err := read(v)
+	if err != nil {
+		n = ""
+	}
+	h.namesMu.Lock()
+	if len(cache) < maxCachedNames {
+		cache[v] = n
+	}
+	h.namesMu.Unlock()
 	return n
 }
 

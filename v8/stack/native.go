@@ -41,7 +41,8 @@ func (h *Walker) isV8Code(pc uint64) bool {
 // frame) are the unwinder's.
 func (h *Walker) walkMixed(ctx context.Context, t *elfcore.Thread, opts WalkOptions) *Stack {
 	nat, stop := h.unwinder().Thread(*t)
-	st := &Stack{TID: t.TID}
+	st := &Stack{TID: t.TID, Frames: make([]Frame, 0, len(nat)+8)}
+	opts.capHint = len(nat) + 8
 	for i, nf := range nat {
 		if nf.Trampoline || !nf.FPKnown || !h.isV8Code(nf.LookupPC()) {
 			st.Frames = append(st.Frames, h.nativeFrame(nf))
@@ -85,7 +86,7 @@ func (h *Walker) spliceNative(st *Stack, rest []unwind.Frame, stop unwind.Stop) 
 			continue
 		}
 		if !nf.Trampoline && nf.FPKnown && h.isV8Code(nf.LookupPC()) {
-			tail = append(tail, expandInlined(h.classify(0, nf.PC, nf.FP))...)
+			tail = appendExpanded(tail, h.classify(0, nf.PC, nf.FP))
 			continue
 		}
 		tail = append(tail, h.nativeFrame(nf))
@@ -131,10 +132,30 @@ func (h *Walker) nativeFrame(nf unwind.Frame) Frame {
 		if nf.LookupPC() != nf.PC {
 			loc.Offset++ // name the return address itself, as gdb prints it
 		}
-		f.Symbol = loc.String()
+		f.Symbol = h.locationText(nf.PC, loc)
 	}
 	if nf.Trampoline {
 		f.Type = "SignalFrame"
 	}
 	return f
+}
+
+// maxCachedNames bounds the per-core caches of symbol and function names
+// (a hostile core can have any number of distinct pcs).
+const maxCachedNames = 1 << 16
+
+// locationText is loc as text ("node`uv_run+0x2f4"), cached by pc: deep
+// recursion names the same few return addresses thousands of times, and
+// demangling is not cheap.
+func (h *Walker) locationText(pc uint64, loc elfcore.Location) string {
+	h.namesMu.Lock()
+	defer h.namesMu.Unlock()
+	if s, ok := h.symbols[pc]; ok {
+		return s
+	}
+	s := loc.String()
+	if len(h.symbols) < maxCachedNames {
+		h.symbols[pc] = s
+	}
+	return s
 }
