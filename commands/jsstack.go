@@ -25,7 +25,9 @@ information (.eh_frame, .debug_frame) where it has some, and by frame pointer
 elsewhere, through signal handlers; from the first frame in V8 code (JIT code,
 builtins) V8's own frame walk takes over, and below V8's entry frame the native
 unwinder again. So a death in libc's abort() shows abort, node's frames and
-the JavaScript frames that led there.
+the JavaScript frames that led there. When native unwinding fails before the
+first V8 frame, the walk starts again from V8's own record of the thread's last
+exit from JavaScript (the isolate's thread-local top), with a note.
 
 JS frames are named as Node's stack traces name them ("OrderProcessor.process",
 "new Pipeline", "Timeout.onTimer [as _onTimeout]", "<anonymous>"), with
@@ -59,7 +61,9 @@ folded run: the number of identical frames from "frame" outwards; absent with
 line/column are absent), "construct", "inlined" (no args or this then),
 "this" and "args" (jsprint --json values, receiver excluded; absent when
 none), "fp", "pc", "symbol", "type" (the V8 frame type), "unwound" (how the
-native unwinder found a native frame: "regs", "cfi", "fp", "signal", "sp")};
+native unwinder found a native frame: "regs", "cfi", "fp", "signal", "sp";
+"thread-top" on the first frame found from V8's record of the last exit
+frame, when native unwinding failed before it)};
 fields that do not apply are omitted. A thread whose walk stopped early adds
 {"thread", "stack_end": "..."}; one with nothing to show {"thread", "note"}.`,
 		Opts: "avnt:f:",
@@ -212,6 +216,9 @@ func printStack(inv *Invocation, h *stack.Walker, st *stack.Stack) error {
 		if all {
 			inv.Printf("%016x %016x ", f.FP, f.PC)
 		}
+		if f.Unwound == "thread-top" {
+			inv.Printf("(native unwinding stopped: %s; the frames below start at V8's record of the last exit frame)\n", st.Gap)
+		}
 		num := fmt.Sprintf("#%-*d", width, f.Index)
 		if s.repeat > 1 {
 			inv.Printf("%s %s × %s (#%d to #%d)\n", num, s.text, thousands(s.repeat), f.Index, s.last)
@@ -299,6 +306,9 @@ func threadRoles(inv *Invocation, h *stack.Walker) map[int]stack.Role {
 		}
 		roles := map[int]stack.Role{}
 		for i, r := range stack.ThreadRoles(stacks) {
+			if r.Kind == stack.RoleMain || r.Kind == stack.RoleWorker {
+				r.Isolate, _ = h.IsolateOf(&p.Threads[i])
+			}
 			roles[p.Threads[i].TID] = r
 		}
 		return roles, nil

@@ -8,7 +8,8 @@ func init() {
 		Help: `Lists the threads of the core, the one that got the signal marked with '>'.
 ROLE says what each thread does, inferred from the function it was started in
 (its outermost native frames): the main JavaScript thread, worker N (a
-worker_threads Worker, numbered in thread id order), libuv threadpool, V8
+worker_threads Worker, numbered in thread id order; with its isolate where
+V8's thread-local current isolate can be read), libuv threadpool, V8
 platform worker, V8 delayed-task scheduler, inspector I/O, another
 node thread (named by its start function), other (a library's thread), or
 unknown (its stack could not be walked to its start).
@@ -16,6 +17,8 @@ Piped into another dcmd, each line starts with the thread's stack pointer.`,
 		JSON: `One record per thread: {"tid", "signal" (true for the signalled thread),
 "role" (as printed), "role_kind" ("main", "worker", "threadpool", "platform",
 "scheduler", "inspector", "node", "other", "unknown"), "worker" (N of worker N),
+"isolate" (of the main thread and workers, from V8's thread-local current
+isolate; absent on Node 18 and in bundles without the executable's symbols),
 "start" (the start function), "pc", "sp", "fp", "symbol"}.`,
 		Run: runThreads,
 	})
@@ -28,6 +31,7 @@ type threadRecord struct {
 	Role     string `json:"role,omitempty"`
 	RoleKind string `json:"role_kind,omitempty"`
 	Worker   int    `json:"worker,omitempty"`
+	Isolate  string `json:"isolate,omitempty"`
 	Start    string `json:"start,omitempty"`
 	PC       string `json:"pc"`
 	SP       string `json:"sp"`
@@ -53,10 +57,13 @@ func runThreads(inv *Invocation) error {
 		for i := range rec {
 			r := roles[rec[i].TID]
 			rec[i].Role, rec[i].RoleKind, rec[i].Worker, rec[i].Start = r.String(), string(r.Kind), r.N, r.Start
+			if r.Isolate != 0 {
+				rec[i].Isolate = Hex(r.Isolate)
+			}
 		}
 	}
 	if !inv.JSON && !inv.Piped {
-		inv.Printf("  %-8s %-26s %-18s %-18s %-18s %s\n", "TID", "ROLE", "PC", "SP", "FP", "SYMBOL")
+		inv.Printf("  %-8s %-44s %-18s %-18s %-18s %s\n", "TID", "ROLE", "PC", "SP", "FP", "SYMBOL")
 	}
 	for i, r := range rec {
 		switch {
@@ -71,7 +78,7 @@ func runThreads(inv *Invocation) error {
 			if r.Signal {
 				mark = ">"
 			}
-			inv.Printf("%s %-8d %-26s %-18s %-18s %-18s %s\n", mark, r.TID, orStr(r.Role, "?"), r.PC, r.SP, r.FP, r.Symbol)
+			inv.Printf("%s %-8d %-44s %-18s %-18s %-18s %s\n", mark, r.TID, orStr(r.Role, "?"), r.PC, r.SP, r.FP, r.Symbol)
 		}
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 // Budgets of the issue: every thread of a core walked in 50 ms once the
 // unwind tables are loaded; a core loaded in 100 ms.
 
-func openCore(b *testing.B, c *testnode.Core) (*elfcore.Process, *object.Heap) {
+func openCore(b testing.TB, c *testnode.Core) (*elfcore.Process, *object.Heap) {
 	p, err := elfcore.Open(c.Path, elfcore.Options{Exe: c.Exe})
 	if err != nil {
 		b.Fatal(err)

@@ -92,6 +92,10 @@ type Stack struct {
 	// End says why the walk stopped early ("stack ends: fp 0x… not in
 	// core"); "" when it reached the outermost frame.
 	End string
+	// Gap, when the native frames stopped short and V8's record of the
+	// last exit frame gave the frames after them, says why native
+	// unwinding stopped (frames between the two may be missing).
+	Gap string
 }
 
 // markerKind classifies a V8 frame type by its name.

@@ -58,9 +58,29 @@ func (h *Walker) walkMixed(ctx context.Context, t *elfcore.Thread, opts WalkOpti
 	}
 	if stop.Kind == unwind.StopFailed {
 		st.End = "stack ends: " + stop.Reason
-		h.fallbackFP(ctx, t, st, opts)
+		if !h.fromThreadTop(ctx, t, st, opts) {
+			h.fallbackFP(ctx, t, st, opts)
+		}
 	}
 	return st
+}
+
+// fromThreadTop: the native unwinder failed before any V8 frame; V8's
+// record of the thread's last exit frame gives the JavaScript frames.
+func (h *Walker) fromThreadTop(ctx context.Context, t *elfcore.Thread, st *Stack, opts WalkOptions) bool {
+	js, err := h.WalkFromThreadTop(ctx, t, opts)
+	if err != nil {
+		st.End += "; V8's thread-local top: " + err.Error()
+		return false
+	}
+	native := st.End
+	st.Frames = append(st.Frames, js.Frames...)
+	st.End = js.End
+	if len(js.Frames) > 0 {
+		st.Frames[len(st.Frames)-len(js.Frames)].Unwound = "thread-top"
+	}
+	st.Gap = strings.TrimPrefix(native, "stack ends: ")
+	return true
 }
 
 const errInterrupted = "stack walk interrupted"

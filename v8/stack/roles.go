@@ -27,6 +27,9 @@ type Role struct {
 	Kind RoleKind
 	// N numbers workers (1, 2, ... in thread id order).
 	N int
+	// Isolate is the isolate of a JavaScript thread (main or worker) as
+	// V8's thread-local current isolate holds it; 0 when unknown.
+	Isolate uint64
 	// Start is the function the thread was started in, as the frames name
 	// it ("node::worker::Worker::StartThread(void*)::{lambda(void*)#1}::_FUN(void*)").
 	Start string
@@ -36,9 +39,9 @@ type Role struct {
 func (r Role) String() string {
 	switch r.Kind {
 	case RoleMain:
-		return "main JavaScript thread"
+		return "main JavaScript thread" + r.isolateText()
 	case RoleWorker:
-		return fmt.Sprintf("worker %d", r.N)
+		return fmt.Sprintf("worker %d", r.N) + r.isolateText()
 	case RoleThreadpool:
 		return "libuv threadpool"
 	case RolePlatform:
@@ -150,4 +153,11 @@ func ThreadRoles(stacks []*Stack) []Role {
 		roles[i].N = n + 1
 	}
 	return roles
+}
+
+func (r Role) isolateText() string {
+	if r.Isolate == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (isolate %#x)", r.Isolate)
 }
