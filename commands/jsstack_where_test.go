@@ -211,6 +211,10 @@ func TestJSStackWorker(t *testing.T) {
 				!strings.Contains(threads, "main JavaScript thread") {
 				t.Fatalf("no worker 1 or main thread:\n%s", threads)
 			}
+			// crypto.pbkdf2 ran on libuv's threadpool (4 threads by default).
+			if n := strings.Count(threads, " libuv threadpool "); n != 4 {
+				t.Errorf("%d libuv threadpool threads, want 4:\n%s", n, threads)
+			}
 			main := runDcmd(t, s, false, "jsstack", 0, "-n")
 			if !strings.Contains(main, "js:      Timeout.mainAbort [as _onTimeout] (") {
 				t.Errorf("main thread: no mainAbort frame:\n%s", main)
@@ -222,7 +226,7 @@ func TestJSStackWorker(t *testing.T) {
 				t.Errorf("worker thread %s: want workerSpin called by workerMain:\n%s", workerTID, worker)
 			}
 			all := runDcmd(t, s, false, "jsstack", 0, "-t", "all", "-n")
-			if !strings.Contains(all, "thread "+workerTID+" (worker 1):") {
+			if !strings.Contains(all, "thread "+workerTID+" (worker 1") {
 				t.Errorf("::jsstack -t all does not head the worker's stack with its role:\n%s", all)
 			}
 		})
