@@ -44,6 +44,10 @@ type Module struct {
 	tlsOnce sync.Once
 	tlsInfo *tlsInfo
 
+	// TLSLoader, when set and there is no file, supplies the static TLS
+	// block (bundles).
+	TLSLoader func() (*TLS, error)
+
 	// SymbolsLoader, when set, supplies the symbol table (bundles).
 	SymbolsLoader func() ([]Symbol, error)
 	// FileReader, when set and there is no file, supplies the file's bytes

@@ -6,18 +6,43 @@ import (
 	"fmt"
 )
 
-// tlsInfo is the executable's static TLS block: its PT_TLS header and its
-// TLS symbols (name → offset in the block).
+// TLS is a module's static TLS block: its PT_TLS header and its TLS
+// symbols (name → offset in the block).
+type TLS struct {
+	MemSize uint64            `json:"memsz"`
+	Align   uint64            `json:"align"`
+	Vaddr   uint64            `json:"vaddr"`
+	Symbols map[string]uint64 `json:"symbols"`
+}
+
 type tlsInfo struct {
 	memsz, align, vaddr uint64
 	syms                map[string]uint64
 	err                 error
 }
 
+// TLS returns the module's static TLS block.
+func (m *Module) TLS() (*TLS, error) {
+	t := m.tls()
+	if t.err != nil {
+		return nil, t.err
+	}
+	return &TLS{MemSize: t.memsz, Align: t.align, Vaddr: t.vaddr, Symbols: t.syms}, nil
+}
+
 func (m *Module) tls() *tlsInfo {
 	m.tlsOnce.Do(func() {
 		t := &tlsInfo{syms: map[string]uint64{}}
 		m.tlsInfo = t
+		if m.elf == nil && m.TLSLoader != nil {
+			stored, err := m.TLSLoader()
+			if err != nil {
+				t.err = err
+				return
+			}
+			t.memsz, t.align, t.vaddr, t.syms = stored.MemSize, max(stored.Align, 1), stored.Vaddr, stored.Symbols
+			return
+		}
 		if m.elf == nil {
 			t.err = fmt.Errorf("%s: no file (thread-local variables need the executable's symbol table)", m.Name())
 			return
