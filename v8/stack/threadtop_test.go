@@ -117,3 +117,18 @@ var (
 	gdbThread = regexp.MustCompile(`^Thread \d+ \(Thread 0x[0-9a-f]+ \(LWP (\d+)\)\)`)
 	gdbValue  = regexp.MustCompile(`^\$\d+ = 0x([0-9a-f]+)`)
 )
+
+// TestThreadTopBadInput: a thread pointer that is not one, or an isolate
+// pointer into nothing, ends with an error, never a panic.
+func TestThreadTopBadInput(t *testing.T) {
+	c := testnode.MakeCore(t, "22.23.3", "async_throw.js", []string{"--abort-on-uncaught-exception"}, nil)
+	p, h := openCore(t, c)
+	w := NewWalker(h)
+	for _, fs := range []uint64{0, 8, 0xffff_ffff_ffff_fff0, p.SignalThread().Regs.RSP} {
+		bad := *p.SignalThread()
+		bad.Regs.FSBase = fs
+		if top, err := w.WalkFromThreadTop(context.Background(), &bad, WalkOptions{}); err == nil && len(top.Frames) > 0 && fs < 0x10000 {
+			t.Errorf("fs_base %#x: a walk of %d frames", fs, len(top.Frames))
+		}
+	}
+}
