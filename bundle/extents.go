@@ -26,8 +26,14 @@ import (
 //   - V8's embedded builtins (code and metadata blob), in the executable:
 //     what the frames of builtins (Builtins_ArrayForEach...) run, for
 //     disassembly and code lookups.
+//   - V8's table of bytecode lengths (Bytecodes::kBytecodeSizes): the
+//     source positions of baseline (Sparkplug) frames.
 //
 // FilesAll stores every gap instead (tens of MB for node).
+
+// bytecodeSizesSymbol is V8's table of bytecode lengths (read-only data of
+// the executable), which positions in baseline frames need (v8/stack).
+const bytecodeSizesSymbol = "_ZN2v88internal11interpreter9Bytecodes14kBytecodeSizesE"
 
 // rng is a half-open range [lo, hi).
 type rng struct{ lo, hi uint64 }
@@ -252,6 +258,9 @@ func chooseExtents(p *elfcore.Process, m *packedModule, gaps []gap, sc *scanner,
 		if m.mod == p.Exe {
 			for _, r := range builtinsRanges(p) {
 				add(r, "V8 embedded builtins")
+			}
+			if s, ok := p.ExeSymbol(bytecodeSizesSymbol); ok && s.Size > 0 && s.Size <= 4096 {
+				add(rng{s.Addr, s.Addr + s.Size}, "V8 bytecode lengths")
 			}
 		}
 	}
