@@ -1,0 +1,166 @@
+package livecore
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"golang.org/x/sys/unix"
+)
+
+// preCopied is the private anonymous memory of the process, copied while it ran, after its
+// soft-dirty bits were cleared. Once the process is stopped, a page that pagemap says is
+// unchanged is taken from here; any other is read again.
+type preCopied struct {
+	chunks []chunkAt // by address, not overlapping
+	bytes  int64
+}
+
+// chunkAt is memory copied from addr.
+type chunkAt struct {
+	addr uint64
+	data []byte
+}
+
+func (ch chunkAt) end() uint64 { return ch.addr + uint64(len(ch.data)) }
+
+// recopyEverything, when set (by tests), makes the pre-copy work without soft-dirty bits by
+// taking no page as unchanged: every page is read again while stopped, into its pre-copied place.
+var recopyEverything bool
+
+// preCopyable is true for the mappings the pre-copy takes: private anonymous memory (V8's heap,
+// malloc's, the stacks). Shared memory can change with no write of this process, file pages with
+// the file, and both are small.
+func preCopyable(m mapping) bool {
+	return !m.special() && !m.shared && !m.fileBacked() && (m.read || m.write || m.exec)
+}
+
+// preCopy clears the soft-dirty bits of pid, then copies its private anonymous memory into the
+// copier's buffer while the process runs, as much as the buffer holds. A page the process writes
+// from the clearing on reads soft-dirty, so what it copies is what the process holds at the stop
+// wherever pagemap then says unchanged. Chunks that cannot be read whole (a mapping that went
+// away meanwhile) are not kept.
+func preCopy(pid int, c *copier, pm *pagemap, cancelled func() bool) (*preCopied, error) {
+	if !recopyEverything {
+		if err := clearSoftDirty(pid); err != nil {
+			return nil, err
+		}
+	}
+	mf, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return nil, fmt.Errorf("the process %w during the snapshot", errGone)
+	}
+	maps, err := parseMaps(mf)
+	mf.Close()
+	if err != nil {
+		return nil, err
+	}
+	pre := &preCopied{}
+	for _, m := range maps {
+		if !preCopyable(m) {
+			continue
+		}
+		runs, err := pm.anonRuns(m.start, m.end)
+		if err != nil {
+			continue // unmapped since the listing
+		}
+		for _, r := range runs {
+			for addr := r.start; addr < r.end; {
+				if cancelled() {
+					return nil, errInterrupted
+				}
+				n := min(r.end-addr, chunkSize)
+				dst := c.take(int(n))
+				if dst == nil {
+					return pre, nil // the buffer is full: the rest is read while stopped
+				}
+				got, err := c.mem.ReadAt(dst, int64(addr))
+				if err != nil || got != len(dst) {
+					c.untake(len(dst))
+					if got == 0 && (err == io.EOF || errors.Is(err, unix.ESRCH)) {
+						return nil, fmt.Errorf("the process %w during the snapshot", errGone)
+					}
+					break // the rest of this run is read while stopped
+				}
+				pre.chunks = append(pre.chunks, chunkAt{addr, dst})
+				pre.bytes += int64(n)
+				addr += n
+			}
+		}
+	}
+	return pre, nil
+}
+
+// covering returns the chunk that holds addr, or, when none does, the address of the next chunk
+// above addr (^0 when there is none).
+func (pre *preCopied) covering(addr uint64) (ch chunkAt, ok bool, next uint64) {
+	i := sort.Search(len(pre.chunks), func(i int) bool { return pre.chunks[i].end() > addr })
+	if i == len(pre.chunks) {
+		return chunkAt{}, false, ^uint64(0)
+	}
+	if pre.chunks[i].addr <= addr {
+		return pre.chunks[i], true, 0
+	}
+	return chunkAt{}, false, pre.chunks[i].addr
+}
+
+// copyRunAfter copies run r of a stopped process to file offset off like copyRun, but takes
+// from pre the pages pagemap says are unchanged since they were copied, and reads the others
+// again into their place in pre, so that the run is written from one buffer after the resume.
+func (c *copier) copyRunAfter(pre *preCopied, pm *pagemap, r run, off int64, cancelled func() bool) error {
+	for addr := r.start; addr < r.end; {
+		ch, ok, next := pre.covering(addr)
+		if !ok {
+			end := min(r.end, next)
+			if err := c.copyRun(run{addr, end}, off+int64(addr-r.start), cancelled); err != nil {
+				return err
+			}
+			addr = end
+			continue
+		}
+		if cancelled() {
+			return errInterrupted
+		}
+		end := min(r.end, ch.end())
+		slot := ch.data[addr-ch.addr : end-ch.addr : end-ch.addr]
+		if err := c.refresh(slot, addr, pm); err != nil {
+			return err
+		}
+		c.pending = append(c.pending, chunk{off + int64(addr-r.start), slot})
+		c.memory += int64(len(slot))
+		c.reused += int64(len(slot))
+		addr = end
+	}
+	return nil
+}
+
+// refresh reads again, into slot, the pages from addr that are not unchanged since the pre-copy.
+func (c *copier) refresh(slot []byte, addr uint64, pm *pagemap) error {
+	var stale []run
+	err := pm.pages(addr, addr+uint64(len(slot)), func(at uint64, entries []uint64) bool {
+		for i, e := range entries {
+			if !recopyEverything && unchanged(e) {
+				continue
+			}
+			a := at + uint64(i)*pageSize
+			if n := len(stale); n > 0 && stale[n-1].end == a {
+				stale[n-1].end = a + pageSize
+			} else {
+				stale = append(stale, run{a, a + pageSize})
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range stale {
+		if err := c.readMem(slot[s.start-addr:s.end-addr], s.start); err != nil {
+			return err
+		}
+		c.reused -= int64(s.end - s.start)
+	}
+	return nil
+}
