@@ -99,9 +99,9 @@ func TestSnapshotOfMutatingProcess(t *testing.T) {
 	} else {
 		t.Logf("no soft-dirty bits here: %s", r.Method)
 	}
-	recopyEverything = true
+	staleOverride = recopyAll
 	r := snap("recopy", Options{})
-	recopyEverything = false
+	staleOverride = nil
 	if r.Method != MethodPreCopy || r.Reused != 0 {
 		t.Errorf("recopy: method %q, %d bytes reused", r.Method, r.Reused)
 	}

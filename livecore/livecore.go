@@ -93,7 +93,7 @@ func Snapshot(ctx context.Context, pid int, path string, opts Options) (*Result,
 	method := MethodPreCopy
 	if opts.StopTheWorld {
 		method = MethodStopTheWorld + " (asked for)"
-	} else if err := softDirtyProbe(); err != nil && !recopyEverything {
+	} else if err := softDirtyProbe(); err != nil && staleOverride == nil {
 		method = MethodStopTheWorld + ": no pre-copy, " + err.Error()
 	}
 	c, err := newCopier(mem, out, bufferBudget(pid, opts.BufferBytes), method != MethodPreCopy)

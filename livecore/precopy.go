@@ -26,9 +26,14 @@ type chunkAt struct {
 
 func (ch chunkAt) end() uint64 { return ch.addr + uint64(len(ch.data)) }
 
-// recopyEverything, when set (by tests), makes the pre-copy work without soft-dirty bits by
-// taking no page as unchanged: every page is read again while stopped, into its pre-copied place.
-var recopyEverything bool
+// staleOverride, when set (by tests and benchmarks), stands in for the soft-dirty bits so that the
+// pre-copy runs on a kernel without them: it says from a page's pagemap entry whether to read the
+// page again while stopped. The probe and the clearing of the bits are skipped.
+var staleOverride func(entry uint64) bool
+
+// recopyAll is a staleOverride that reads every page again: the pre-copy's bookkeeping with a
+// core as consistent as stop-the-world's.
+func recopyAll(uint64) bool { return true }
 
 // preCopyable is true for the mappings the pre-copy takes: private anonymous memory (V8's heap,
 // malloc's, the stacks). Shared memory can change with no write of this process, file pages with
@@ -43,7 +48,7 @@ func preCopyable(m mapping) bool {
 // wherever pagemap then says unchanged. Chunks that cannot be read whole (a mapping that went
 // away meanwhile) are not kept.
 func preCopy(pid int, c *copier, pm *pagemap, cancelled func() bool) (*preCopied, error) {
-	if !recopyEverything {
+	if staleOverride == nil {
 		if err := clearSoftDirty(pid); err != nil {
 			return nil, err
 		}
@@ -141,7 +146,7 @@ func (c *copier) refresh(slot []byte, addr uint64, pm *pagemap) error {
 	var stale []run
 	err := pm.pages(addr, addr+uint64(len(slot)), func(at uint64, entries []uint64) bool {
 		for i, e := range entries {
-			if !recopyEverything && unchanged(e) {
+			if staleOverride != nil && !staleOverride(e) || staleOverride == nil && unchanged(e) {
 				continue
 			}
 			a := at + uint64(i)*pageSize
