@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -16,12 +17,15 @@ const (
 	pmExclusive = 1 << 56 // mapped by this process only
 )
 
-// softDirtyProbe tells whether the kernel tracks soft-dirty bits
+// softDirtyProbe is probeSoftDirty, tried once per run of ndb: the kernel does not change.
+var softDirtyProbe = sync.OnceValue(probeSoftDirty)
+
+// probeSoftDirty tells whether the kernel tracks soft-dirty bits
 // (Documentation/admin-guide/mm/soft-dirty.rst), by trying them on a page of ndb's own: a page
 // just written must read soft-dirty, clean after "4" is written to clear_refs, dirty again after
 // a write. A kernel built without CONFIG_MEM_SOFT_DIRTY accepts the write to clear_refs and never
 // sets the bit, so only such a trial can tell. The error says why there is no tracking.
-func softDirtyProbe() error {
+func probeSoftDirty() error {
 	page, err := unix.Mmap(-1, 0, pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return err
