@@ -198,9 +198,13 @@ func copyStopped(pid int, c *copier, pm *pagemap, pre *preCopied, cancelled func
 	if err != nil {
 		return nil, 0, 0, err
 	}
+	var stale func(uint64) bool
+	if pre != nil {
+		stale = isStale
+	}
 	plans := make([]plan, 0, len(maps))
 	for _, m := range maps {
-		p, err := planMapping(m, pm, c.mem)
+		p, err := planMapping(m, pm, c.mem, stale)
 		if err != nil {
 			return nil, 0, 0, err
 		}
@@ -214,7 +218,7 @@ func copyStopped(pid int, c *copier, pm *pagemap, pre *preCopied, cancelled func
 		for _, r := range p.runs {
 			off := p.offset + int64(r.start-p.m.start)
 			if pre != nil && preCopyable(p.m) {
-				err = c.copyRunAfter(pre, pm, r, off, cancelled)
+				err = c.copyRunAfter(pre, p.stale, r, off, cancelled)
 			} else {
 				err = c.copyRun(r, off, cancelled)
 			}

@@ -67,7 +67,7 @@ func preCopy(pid int, c *copier, pm *pagemap, cancelled func() bool) (*preCopied
 		if !preCopyable(m) {
 			continue
 		}
-		runs, err := pm.anonRuns(m.start, m.end)
+		runs, _, err := pm.anonRuns(m.start, m.end, nil)
 		if err != nil {
 			continue // unmapped since the listing
 		}
@@ -111,10 +111,18 @@ func (pre *preCopied) covering(addr uint64) (ch chunkAt, ok bool, next uint64) {
 	return chunkAt{}, false, pre.chunks[i].addr
 }
 
+// isStale tells from a page's pagemap entry at the stop whether its pre-copy must be read again.
+func isStale(e uint64) bool {
+	if staleOverride != nil {
+		return staleOverride(e)
+	}
+	return !unchanged(e)
+}
+
 // copyRunAfter copies run r of a stopped process to file offset off like copyRun, but takes
-// from pre the pages pagemap says are unchanged since they were copied, and reads the others
-// again into their place in pre, so that the run is written from one buffer after the resume.
-func (c *copier) copyRunAfter(pre *preCopied, pm *pagemap, r run, off int64, cancelled func() bool) error {
+// from pre what it holds of the run, reading again into their place there the pages of stale
+// (sorted runs), so that the run is written from one buffer after the resume.
+func (c *copier) copyRunAfter(pre *preCopied, stale []run, r run, off int64, cancelled func() bool) error {
 	for addr := r.start; addr < r.end; {
 		ch, ok, next := pre.covering(addr)
 		if !ok {
@@ -130,42 +138,28 @@ func (c *copier) copyRunAfter(pre *preCopied, pm *pagemap, r run, off int64, can
 		}
 		end := min(r.end, ch.end())
 		slot := ch.data[addr-ch.addr : end-ch.addr : end-ch.addr]
-		if err := c.refresh(slot, addr, pm); err != nil {
+		if err := c.refresh(slot, addr, stale); err != nil {
 			return err
 		}
 		c.pending = append(c.pending, chunk{off + int64(addr-r.start), slot})
 		c.memory += int64(len(slot))
-		c.reused += int64(len(slot))
 		addr = end
 	}
 	return nil
 }
 
-// refresh reads again, into slot, the pages from addr that are not unchanged since the pre-copy.
-func (c *copier) refresh(slot []byte, addr uint64, pm *pagemap) error {
-	var stale []run
-	err := pm.pages(addr, addr+uint64(len(slot)), func(at uint64, entries []uint64) bool {
-		for i, e := range entries {
-			if staleOverride != nil && !staleOverride(e) || staleOverride == nil && unchanged(e) {
-				continue
-			}
-			a := at + uint64(i)*pageSize
-			if n := len(stale); n > 0 && stale[n-1].end == a {
-				stale[n-1].end = a + pageSize
-			} else {
-				stale = append(stale, run{a, a + pageSize})
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	for _, s := range stale {
-		if err := c.readMem(slot[s.start-addr:s.end-addr], s.start); err != nil {
+// refresh reads again, into slot, which holds the memory from addr, the pages of stale within it,
+// and counts the others as reused.
+func (c *copier) refresh(slot []byte, addr uint64, stale []run) error {
+	end := addr + uint64(len(slot))
+	c.reused += int64(len(slot))
+	i := sort.Search(len(stale), func(i int) bool { return stale[i].end > addr })
+	for ; i < len(stale) && stale[i].start < end; i++ {
+		s, e := max(stale[i].start, addr), min(stale[i].end, end)
+		if err := c.readMem(slot[s-addr:e-addr], s); err != nil {
 			return err
 		}
-		c.reused -= int64(s.end - s.start)
+		c.reused -= int64(e - s)
 	}
 	return nil
 }

@@ -1,11 +1,13 @@
 package livecore
 
 import (
+	"bytes"
 	"compress/gzip"
 	"io"
 	"os"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -88,4 +90,41 @@ func kernelConfig(key string) (string, bool) {
 		}
 	}
 	return "", true
+}
+
+// TestRefresh reads again, from this process's own memory, exactly the stale pages of a slot.
+func TestRefresh(t *testing.T) {
+	mem, err := os.Open("/proc/self/mem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	live, err := unix.Mmap(-1, 0, 8*pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(live)
+	for i := range live {
+		live[i] = 'n'
+	}
+	addr := uint64(uintptr(unsafe.Pointer(&live[0])))
+	slot := bytes.Repeat([]byte{'o'}, 6*pageSize) // a copy of live's pages 1 to 6, from before
+	c := &copier{mem: mem}
+	stale := []run{
+		{addr, addr + 2*pageSize},              // pages 0-1: only page 1 is in the slot
+		{addr + 4*pageSize, addr + 5*pageSize}, // page 4
+		{addr + 6*pageSize, addr + 8*pageSize}, // pages 6-7: only 6
+	}
+	if err := c.refresh(slot, addr+pageSize, stale); err != nil {
+		t.Fatal(err)
+	}
+	want := "noonon" // pages 1 to 6
+	for i := range 6 {
+		if got := slot[i*pageSize]; got != want[i] || !bytes.Equal(slot[i*pageSize:(i+1)*pageSize], bytes.Repeat([]byte{got}, pageSize)) {
+			t.Errorf("page %d of the slot holds %q, want %q throughout", i+1, got, want[i])
+		}
+	}
+	if c.reused != 3*pageSize {
+		t.Errorf("reused %d bytes, want %d", c.reused, 3*pageSize)
+	}
 }
