@@ -90,31 +90,13 @@ func Snapshot(ctx context.Context, pid int, path string, opts Options) (*Result,
 			discard()
 		}
 	}()
-	method := MethodPreCopy
-	if opts.StopTheWorld {
-		method = MethodStopTheWorld + " (asked for)"
-	} else if err := softDirtyProbe(); err != nil && staleOverride == nil {
-		method = MethodStopTheWorld + ": no pre-copy, " + err.Error()
-	}
-	c, err := newCopier(mem, out, bufferBudget(pid, opts.BufferBytes), method != MethodPreCopy)
+	cancelled := func() bool { return ctx.Err() != nil }
+	pm := &pagemap{f: pmf}
+	c, pre, method, err := copyWhileRunning(pid, mem, out, pm, opts, cancelled)
 	if err != nil {
 		return nil, err
 	}
 	defer c.free()
-
-	cancelled := func() bool { return ctx.Err() != nil }
-	pm := &pagemap{f: pmf}
-	var pre *preCopied
-	if method == MethodPreCopy {
-		pre, err = preCopy(pid, c, pm, cancelled)
-		switch {
-		case errors.Is(err, errInterrupted) || errors.Is(err, errGone):
-			return nil, explain(pid, err)
-		case err != nil:
-			method = MethodStopTheWorld + ": no pre-copy, " + err.Error()
-		}
-		c.populateRest()
-	}
 	prepare := time.Since(start)
 	var lay *layout
 	var nthreads int
@@ -142,6 +124,35 @@ func Snapshot(ctx context.Context, pid int, path string, opts Options) (*Result,
 	committed = true
 	return &Result{Path: path, Pid: pid, Threads: nthreads, Method: method, Prepare: prepare, Paused: paused,
 		Total: time.Since(start), Memory: c.memory, Reused: c.reused, Size: lay.size}, nil
+}
+
+// copyWhileRunning maps the copy buffer and, unless the kernel cannot track soft-dirty bits or
+// opts say not to, pre-copies the process's memory into it. method says which way the memory is
+// copied, and why not by pre-copy; pre is nil then.
+func copyWhileRunning(pid int, mem, out *os.File, pm *pagemap, opts Options, cancelled func() bool) (c *copier, pre *preCopied, method string, err error) {
+	method = MethodPreCopy
+	if opts.StopTheWorld {
+		method = MethodStopTheWorld + " (asked for)"
+	} else if err := softDirtyProbe(); err != nil && staleOverride == nil {
+		method = MethodStopTheWorld + ": no pre-copy, " + err.Error()
+	}
+	c, err = newCopier(mem, out, bufferBudget(pid, opts.BufferBytes), method != MethodPreCopy)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if method != MethodPreCopy {
+		return c, nil, method, nil
+	}
+	pre, err = preCopy(pid, c, pm, cancelled)
+	switch {
+	case errors.Is(err, errInterrupted) || errors.Is(err, errGone):
+		c.free()
+		return nil, nil, "", explain(pid, err)
+	case err != nil:
+		pre, method = nil, MethodStopTheWorld+": no pre-copy, "+err.Error()
+	}
+	c.populateRest()
+	return c, pre, method, nil
 }
 
 // onLockedThread runs fn on a goroutine locked to its OS thread, as ptrace requires of every
