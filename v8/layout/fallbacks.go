@@ -46,7 +46,6 @@ var fallbacks = []fallback{
 	{key: "JSBoundFunction.bound_arguments", from: all[0], to: all[1], value: 40, why: "FixedArray; not emitted"},
 	{key: "JSRegExp.flags", from: all[0], to: all[1], value: 40, why: "Smi after source; not emitted"},
 	{key: "JSArrayBufferView.buffer", from: all[0], to: all[1], value: 24, why: "not emitted"},
-	{key: "JSTypedArray.length", from: [2]int{14, 0}, to: all[1], value: 64, why: "JSTypedArray::length left the metadata in V8 14"},
 	{key: "ErrorStackData.call_site_infos_or_formatted_stack", from: all[0], to: all[1], value: 8, why: "first field of the Struct; not emitted"},
 	{key: "Symbol.flags", from: all[0], to: all[1], value: 12, why: "u32 after raw_hash_field; bit 0 is_private; not emitted"},
 	{key: "PropertyCell.name", from: all[0], to: all[1], value: 8, why: "global object dictionary cells; not emitted"},
