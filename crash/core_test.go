@@ -344,7 +344,10 @@ func TestDecideBadThread(t *testing.T) {
 // nodeStackFrame is one frame of the stack Node printed under "FROM": a
 // bare location ("/app.js:36:17", which older V8 runs into the next frame)
 // or "name (location)".
-var nodeStackFrame = regexp.MustCompile(`(?:/|node:)[^\s()]*?:\d+:\d+|[^()\n]+? \([^()\n]*\)`)
+var nodeStackFrame = regexp.MustCompile(`(?:/|node:|evalmachine\.<anonymous>)[^\s()]*?:\d+:\d+|[^()\n]+? \([^()\n]*\)`)
+
+// uncaughtLine is the line V8 printed for the uncaught error.
+var uncaughtLine = regexp.MustCompile(`(?m)^Uncaught (.*)$`)
 
 // stackTraceLimit is V8's default Error.stackTraceLimit.
 const stackTraceLimit = 10
@@ -352,16 +355,22 @@ const stackTraceLimit = 10
 // TestUnreadStacks: an error whose stack the process never read is
 // formatted from the call sites V8 captured, line for line as Node printed
 // the stack under "FROM" (the frames at the throw, of which the error keeps
-// the first ten). Only the innermost frame of a thrown `new Error` differs:
-// the error's is where it was made (the fixture's `new Error(`), Node's
-// where it was thrown. Optimized frames (crash.js --warm) included.
+// the first ten, "at async" frames included). Only the innermost frame of
+// a thrown `new Error` differs: the error's is where it was made (`new`),
+// Node's where it was thrown. Optimized frames (crash.js --warm) included.
 func TestUnreadStacks(t *testing.T) {
 	newLine, newCol := testcores.FixtureLine(t, "crash.js", "new Error('boom")
+	innermost := map[string]string{
+		"crash.js": fmt.Sprintf("validate (%%s:%d:%d)", newLine, newCol),
+		// async_chain.js runs `throw new Error("deepest point")` with vm.
+		"async_chain.js": "evalmachine.<anonymous>:1:7",
+	}
 	for _, v := range testnode.Versions {
 		for _, tc := range []struct {
 			fixture string
 			args    []string
-		}{{"crash.js", nil}, {"crash.js", []string{"--warm"}}, {"type_error.js", nil}, {"json_parse.js", nil}} {
+		}{{"crash.js", nil}, {"crash.js", []string{"--warm"}}, {"type_error.js", nil}, {"json_parse.js", nil},
+			{"async_chain.js", nil}, {"async_chain.js", []string{"then"}}} {
 			t.Run(tc.fixture+strings.Join(tc.args, "")+"/"+v, func(t *testing.T) {
 				c := testnode.MakeCore(t, v, tc.fixture, abortFlag, tc.args)
 				r := decide(t, c.Path, "SIGTRAP")
@@ -373,10 +382,14 @@ func TestUnreadStacks(t *testing.T) {
 					t.Fatalf("node printed no FROM stack:\n%s", c.Stderr)
 				}
 				frames := nodeStackFrame.FindAllString(from, stackTraceLimit)
-				if tc.fixture == "crash.js" {
-					frames[0] = fmt.Sprintf("validate (%s:%d:%d)", c.Script, newLine, newCol)
+				if f, ok := innermost[tc.fixture]; ok {
+					frames[0] = strings.ReplaceAll(f, "%s", c.Script)
 				}
-				want := strings.TrimPrefix(firstLine(c.Stderr), "Uncaught ") + "\n    at " + strings.Join(frames, "\n    at ")
+				m := uncaughtLine.FindStringSubmatch(c.Stderr)
+				if m == nil {
+					t.Fatalf("node printed no Uncaught line:\n%s", c.Stderr)
+				}
+				want := m[1] + "\n    at " + strings.Join(frames, "\n    at ")
 				if r.Error.Stack != want {
 					t.Errorf("stack\n%s\nwant\n%s", r.Error.Stack, want)
 				}

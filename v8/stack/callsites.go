@@ -63,6 +63,11 @@ func (h *Walker) CallSiteLine(cs object.CallSite) string {
 		f.Position, f.PositionNote = h.CodeOffsetPosition(cs.Code, cs.Offset)
 	}
 	ji := h.FrameInfo(&f)
+	if cs.Async && ji.Script == "" && promiseCombinators[ji.FuncName] {
+		// V8 keeps the builtin and, in place of an offset, the index of
+		// the awaited promise.
+		return "async Promise." + ji.FuncName + " (index " + strconv.Itoa(cs.Offset) + ")"
+	}
 	loc := "<anonymous>"
 	if ji.Script != "" {
 		loc = ji.Script
@@ -86,6 +91,10 @@ func (h *Walker) CallSiteLine(cs object.CallSite) string {
 	}
 	return prefix + name + " (" + loc + ")"
 }
+
+// promiseCombinators are the builtins whose await frames V8 prints as
+// "async Promise.all (index N)".
+var promiseCombinators = map[string]bool{"all": true, "allSettled": true, "any": true}
 
 // inferredName is the name V8 inferred for an anonymous function
 // ("Module._load"), where its call sites print it alone (up to V8 11).
