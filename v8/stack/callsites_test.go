@@ -62,3 +62,28 @@ func TestCallSitesOnWrongValues(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkFormatCallSites: reading and formatting the ten call sites of
+// crash.js's error (Node 26).
+func BenchmarkFormatCallSites(b *testing.B) {
+	w := stack.NewWalker(testcores.Open(b, "crash-26.10.0"))
+	th := w.Proc.SignalThread()
+	r := crash.Decide(crash.Input{Proc: w.Proc, Walker: w, Thread: th, SignalName: "SIGTRAP",
+		Stack: w.WalkThread(context.Background(), th, stack.WalkOptions{})})
+	a, err := strconv.ParseUint(strings.TrimPrefix(r.Error.Address, "0x"), 16, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	es, err := w.ErrorStack(object.Value(a))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		sites, err := w.CallSites(es.CallSites)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = w.FormatCallSites("Error: boom", sites)
+	}
+}
