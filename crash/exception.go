@@ -63,7 +63,7 @@ func (c *collector) exception(r *Reason) {
 }
 
 // UnreadStackNote says where a stack the process never read comes from.
-const UnreadStackNote = "error.stack was never read, so V8 never formatted it: ndb formatted the stack from the call sites V8 captured, as V8 would have"
+const UnreadStackNote = "err.stack was never read: ndb formatted it from the call sites V8 captured, as V8 would have"
 
 // unreadStack formats the stack of an error whose err.stack was never read
 // from the call sites V8 captured when it was made.
