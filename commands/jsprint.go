@@ -399,15 +399,24 @@ func printUnreadStack(inv *Invocation, u *unreadStackError, o value.Options) (bo
 	return true, err
 }
 
-// errorHeader is the first line of an error's stack: its constructor's
-// name and its message, as Error.prototype.toString gives them for the
-// built-in errors.
+// errorHeader is the first line of an error's stack as V8 writes it
+// (Error.prototype.toString): its name and message, read on its prototype
+// chain; the constructor's name when there is no name to read.
 func errorHeader(h *object.Heap, v object.Value) string {
-	name, _ := h.ConstructorName(v)
-	if p, err := findProperty(h, v, "message"); err == nil && p != nil && !p.Accessor {
-		if msg, err := h.StringValue(p.Value); err == nil && msg != "" {
-			return name + ": " + msg
+	str := func(member string) string {
+		if p, err := findProperty(h, v, member); err == nil && p != nil && !p.Accessor {
+			if s, err := h.StringValue(p.Value); err == nil {
+				return s
+			}
 		}
+		return ""
+	}
+	name := str("name")
+	if name == "" {
+		name, _ = h.ConstructorName(v)
+	}
+	if msg := str("message"); msg != "" {
+		return name + ": " + msg
 	}
 	return name
 }
