@@ -53,6 +53,9 @@ func deathReason(inv *Invocation) *crash.Reason {
 	return v.(*crash.Reason)
 }
 
+// maxStatusFrames bounds the stack and js lines ::status shows.
+const maxStatusFrames = 5
+
 // reasonDetails are the indented lines under "reason:".
 func reasonDetails(r *crash.Reason) [][2]string {
 	var d [][2]string
@@ -65,10 +68,13 @@ func reasonDetails(r *crash.Reason) [][2]string {
 	if e := r.Error; e != nil {
 		add("error", e.Address+" "+e.Constructor)
 		add("message", e.Message)
-		for i, l := range strings.Split(e.Stack, "\n") {
-			if i > 0 {
-				add("stack", strings.TrimSpace(l))
+		frames := strings.Split(e.Stack, "\n")[1:]
+		for i, l := range frames {
+			if i == maxStatusFrames {
+				add("stack", fmt.Sprintf("… %d more (%s::jsprint -N 0 stack)", len(frames)-i, e.Address))
+				break
 			}
+			add("stack", strings.TrimSpace(l))
 		}
 	}
 	add("promise", r.Promise)
@@ -89,9 +95,14 @@ func reasonDetails(r *crash.Reason) [][2]string {
 		}
 		add("native frame", f.NativeFrame)
 	}
+	// The error's stack, when known, stands for the js frames (::jsstack
+	// has them all).
 	total := max(len(r.JSFrames), r.JSFramesTotal)
 	for i, j := range r.JSFrames {
-		if i == 5 {
+		if r.Error != nil && r.Error.Stack != "" {
+			break
+		}
+		if i == maxStatusFrames {
 			add("js", fmt.Sprintf("… %d more (::jsstack)", total-i))
 			break
 		}

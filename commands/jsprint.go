@@ -1,10 +1,12 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/ndb-debugger/ndb/crash"
 	"github.com/ndb-debugger/ndb/v8/object"
 	"github.com/ndb-debugger/ndb/v8/value"
 )
@@ -56,9 +58,11 @@ A value that cannot be decoded prints as <error: reason>.
             a getter cannot run, but what V8 keeps outside plain properties
             resolves: "length" of strings (UTF-16 units), arrays and typed
             arrays, and "stack" of errors: the formatted stack once the
-            process read err.stack, else a note that it never did (V8 then
-            still holds the captured call sites, which ndb does not format)`,
-		JSON: `One JSON value per address. Strings, finite numbers other than -0, booleans and
+            process read err.stack; else ndb formats it from the call sites
+            V8 captured, as V8 would have, and says so in a note line`,
+		JSON: `An Error's stack that ndb formatted (the process never read err.stack) is
+{"$string": stack, "$note": why}.
+One JSON value per address. Strings, finite numbers other than -0, booleans and
 null are themselves (a string cut by -N is {"$string": prefix, "$length": N}).
 Objects are JSON objects whose keys are the property names (symbol keys as
 "Symbol(desc)") plus "$addr": "0x..." and "$constructor": "Name".
@@ -146,6 +150,12 @@ func runJSPrint(inv *Invocation) error {
 	if len(inv.Args) > 0 {
 		path := strings.Join(inv.Args, "")
 		v, err = ResolveMember(h, v, path)
+		var unread *unreadStackError
+		if errors.As(err, &unread) {
+			if done, ferr := printUnreadStack(inv, unread, o); done {
+				return ferr
+			}
+		}
 		if err != nil {
 			if inv.JSON {
 				return inv.JSONLine(value.Object{{Key: "$error", Value: err.Error()}, {Key: "$addr", Value: Hex(inv.Addr)}})
@@ -334,7 +344,7 @@ func lengthMember(h *object.Heap, v object.Value) (object.Value, error) {
 }
 
 // stackMember is an Error's stack: the formatted one when the process
-// read (or set) err.stack; else it says plainly that it never was.
+// read (or set) err.stack; else an unreadStackError with the call sites.
 func stackMember(v object.Value, es *object.ErrorStack, err error) (object.Value, error) {
 	switch {
 	case err != nil:
@@ -342,5 +352,71 @@ func stackMember(v object.Value, es *object.ErrorStack, err error) (object.Value
 	case es.Formatted != 0:
 		return es.Formatted, nil
 	}
-	return 0, fmt.Errorf("the stack of %#x was never formatted: the process did not read err.stack, so V8 still holds the call sites it captured (%#x), which ndb does not format", uint64(v), uint64(es.CallSites))
+	return 0, &unreadStackError{err: v, callSites: es.CallSites}
+}
+
+// unreadStackError is the stack of an Error whose err.stack the process
+// never read: V8 holds only the call sites it captured, which ::jsprint
+// formats (printUnreadStack).
+type unreadStackError struct{ err, callSites object.Value }
+
+func (u *unreadStackError) Error() string {
+	return fmt.Sprintf("the stack of %#x was never formatted: the process did not read err.stack, so V8 still holds the call sites it captured (%#x)", uint64(u.err), uint64(u.callSites))
+}
+
+// unreadStackJSON is the JSON record of a stack ndb formatted.
+type unreadStackJSON struct {
+	String string `json:"$string"`
+	Note   string `json:"$note"`
+}
+
+// printUnreadStack prints the stack V8 would have formatted for an Error
+// whose err.stack was never read, then a note saying ndb formatted it. It
+// reports false when the call sites cannot be read (the caller then
+// reports the error as it is).
+func printUnreadStack(inv *Invocation, u *unreadStackError, o value.Options) (bool, error) {
+	w, err := WalkerOf(inv)
+	if err != nil {
+		return false, nil
+	}
+	sites, err := w.CallSites(u.callSites)
+	if err != nil {
+		return false, nil
+	}
+	text := w.FormatCallSites(errorHeader(w.Heap, u.err), sites)
+	if inv.JSON {
+		return true, inv.JSONLine(unreadStackJSON{String: text, Note: crash.UnreadStackNote})
+	}
+	shown := text
+	if r := []rune(text); o.MaxString > 0 && len(r) > o.MaxString {
+		shown = string(r[:o.MaxString])
+	}
+	out := object.QuoteString(shown)
+	if shown != text {
+		out += fmt.Sprintf("... (length %d)", len([]rune(text)))
+	}
+	_, err = fmt.Fprintf(inv.Out, "%s\nnote: %s\n", out, crash.UnreadStackNote)
+	return true, err
+}
+
+// errorHeader is the first line of an error's stack as V8 writes it
+// (Error.prototype.toString): its name and message, read on its prototype
+// chain; the constructor's name when there is no name to read.
+func errorHeader(h *object.Heap, v object.Value) string {
+	str := func(member string) string {
+		if p, err := findProperty(h, v, member); err == nil && p != nil && !p.Accessor {
+			if s, err := h.StringValue(p.Value); err == nil {
+				return s
+			}
+		}
+		return ""
+	}
+	name := str("name")
+	if name == "" {
+		name, _ = h.ConstructorName(v)
+	}
+	if msg := str("message"); msg != "" {
+		return name + ": " + msg
+	}
+	return name
 }

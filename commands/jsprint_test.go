@@ -290,3 +290,31 @@ func TestJSPrintJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestReadTypedArrayLength: the byte length and element count of typed
+// arrays as values.js made them (new Uint8Array([10, 20, 30]), new
+// Float64Array([1.5, -2])); where the layout knows no count (V8 14) it is
+// 0, never a word that is not one.
+func TestReadTypedArrayLength(t *testing.T) {
+	for _, v := range testnode.Versions {
+		t.Run(v, func(t *testing.T) {
+			vc := openValues(t, v)
+			for _, tc := range []struct {
+				name              string
+				byteLength, count uint64
+			}{{"uint8", 3, 3}, {"float64", 16, 2}} {
+				ta, err := vc.h.ReadTypedArray(object.Value(vc.addrs[tc.name]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := tc.count
+				if vc.h.Layout.JSTypedArray.Length < 0 {
+					want = 0
+				}
+				if ta.ByteLength != tc.byteLength || ta.Length != want {
+					t.Errorf("%s: byte length %d, length %d; want %d, %d", tc.name, ta.ByteLength, ta.Length, tc.byteLength, want)
+				}
+			}
+		})
+	}
+}

@@ -43,7 +43,10 @@ reason: why the process died, one line "KIND: TEXT" with details indented
 below. KIND is one of:
   uncaught-exception   an explicit throw or an error V8 raised (TypeError,
                        SyntaxError, RangeError...): constructor, message,
-                       address, and the error's stack when it holds one
+                       address, and the error's stack (its first 5 frames;
+                       when the process never read err.stack, formatted by
+                       ndb from the call sites V8 captured, and a note says
+                       so); without a stack, the first 5 JS frames
   unhandled-rejection  a rejected promise nothing handled (Node aborts in
                        processPromiseRejections): the promise, its reason and
                        the reason's stack with its "at async" lines

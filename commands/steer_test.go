@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ndb-debugger/ndb/crash"
 	"github.com/ndb-debugger/ndb/internal/testnode"
 	"github.com/ndb-debugger/ndb/v8/object"
 )
@@ -185,13 +186,54 @@ func TestJSPrintMembersOutsideProperties(t *testing.T) {
 			if err != nil || !strings.HasPrefix(got, want) {
 				t.Errorf("error.stack = %.200q, %v; want prefix %q", got, err, want)
 			}
-			_, err = vc.run(t, "jsprint", vc.v, false, "unformatted.stack")
-			if err == nil || !strings.Contains(err.Error(), "was never formatted") {
-				t.Errorf("unformatted.stack: %v", err)
-			}
+			checkUnreadStack(t, vc, ver)
 			if _, err := vc.run(t, "jsprint", vc.v, false, "plain.stack"); err == nil || !strings.Contains(err.Error(), "has no stack: it is not an Error") {
 				t.Errorf("plain.stack: %v", err)
 			}
 		})
 	}
+}
+
+// nodeFrameRE is one frame of the stack Node printed under "FROM": a bare
+// location (run into the next frame by older V8) or "name (location)".
+var nodeFrameRE = regexp.MustCompile(`(?:/|node:)[^\s()]*?:\d+:\d+|[^()\n]+? \([^()\n]*\)`)
+
+// checkUnreadStack: `unformatted.stack` (never read by values.js) is
+// formatted from its call sites: the fixture's `new RangeError(` position,
+// then Node's module loader frames exactly as Node printed them under
+// "FROM" for type_error.js, which the same loader ran (the frames after its
+// own three), then a note.
+func checkUnreadStack(t *testing.T, vc *valuesCore, ver string) {
+	t.Helper()
+	line, col := fixturePosition(t, "values.js", "new RangeError('never formatted')")
+	te := testnode.MakeCore(t, ver, "type_error.js", []string{"--abort-on-uncaught-exception"}, nil)
+	_, from, ok := strings.Cut(te.Stderr, "\nFROM\n")
+	if !ok {
+		t.Fatalf("node printed no FROM stack:\n%s", te.Stderr)
+	}
+	frames := nodeFrameRE.FindAllString(from, -1)
+	if len(frames) < 4 {
+		t.Fatalf("FROM stack %q", frames)
+	}
+	want := fmt.Sprintf("RangeError: never formatted\n    at Object.<anonymous> (SCRIPT:%d:%d)\n    at %s", line, col, strings.Join(frames[3:], "\n    at "))
+	got, err := vc.run(t, "jsprint", vc.v, false, "-N", "0", "unformatted.stack")
+	if wantOut := object.QuoteString(want) + "\nnote: " + crash.UnreadStackNote + "\n"; err != nil || got != wantOut {
+		t.Errorf("unformatted.stack = %q, %v\nwant %q", got, err, wantOut)
+	}
+}
+
+// fixturePosition is the 1-based line and column of text in a fixture.
+func fixturePosition(t *testing.T, fixture, text string) (line, col int) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "testdata", "fixtures", fixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(src), "\n") {
+		if c := strings.Index(l, text); c >= 0 {
+			return i + 1, c + 1
+		}
+	}
+	t.Fatalf("%s has no %q", fixture, text)
+	return 0, 0
 }

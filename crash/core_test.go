@@ -2,12 +2,15 @@ package crash
 
 import (
 	"context"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/heap"
+	"github.com/ndb-debugger/ndb/internal/testcores"
 	"github.com/ndb-debugger/ndb/internal/testnode"
 	"github.com/ndb-debugger/ndb/v8/layout"
 	"github.com/ndb-debugger/ndb/v8/object"
@@ -334,6 +337,63 @@ func TestDecideBadThread(t *testing.T) {
 		r := Decide(Input{Proc: p, Walker: w, Thread: &th, Stack: w.WalkThread(context.Background(), &th, stack.WalkOptions{}), SignalName: "SIGABRT"})
 		if r.Kind == "" || r.Text == "" {
 			t.Errorf("sp %#x: reason %+v", sp, r)
+		}
+	}
+}
+
+// nodeStackFrame is one frame of the stack Node printed under "FROM": a
+// bare location ("/app.js:36:17", which older V8 runs into the next frame)
+// or "name (location)".
+var nodeStackFrame = regexp.MustCompile(`(?:/|node:|evalmachine\.<anonymous>)[^\s()]*?:\d+:\d+|[^()\n]+? \([^()\n]*\)`)
+
+// uncaughtLine is the line V8 printed for the uncaught error.
+var uncaughtLine = regexp.MustCompile(`(?m)^Uncaught (.*)$`)
+
+// stackTraceLimit is V8's default Error.stackTraceLimit.
+const stackTraceLimit = 10
+
+// TestUnreadStacks: an error whose stack the process never read is
+// formatted from the call sites V8 captured, line for line as Node printed
+// the stack under "FROM" (the frames at the throw, of which the error keeps
+// the first ten, "at async" frames included). Only the innermost frame of
+// a thrown `new Error` differs: the error's is where it was made (`new`),
+// Node's where it was thrown. Optimized frames (crash.js --warm) included.
+func TestUnreadStacks(t *testing.T) {
+	newLine, newCol := testcores.FixtureLine(t, "crash.js", "new Error('boom")
+	innermost := map[string]string{
+		"crash.js": fmt.Sprintf("validate (%%s:%d:%d)", newLine, newCol),
+		// async_chain.js runs `throw new Error("deepest point")` with vm.
+		"async_chain.js": "evalmachine.<anonymous>:1:7",
+	}
+	for _, v := range testnode.Versions {
+		for _, tc := range []struct {
+			fixture string
+			args    []string
+		}{{"crash.js", nil}, {"crash.js", []string{"--warm"}}, {"type_error.js", nil}, {"json_parse.js", nil},
+			{"async_chain.js", nil}, {"async_chain.js", []string{"then"}}} {
+			t.Run(tc.fixture+strings.Join(tc.args, "")+"/"+v, func(t *testing.T) {
+				c := testnode.MakeCore(t, v, tc.fixture, abortFlag, tc.args)
+				r := decide(t, c.Path, "SIGTRAP")
+				if r.Error == nil || !slices.Contains(r.Notes, UnreadStackNote) {
+					t.Fatalf("reason %+v: no stack formatted from call sites", r)
+				}
+				_, from, ok := strings.Cut(c.Stderr, "\nFROM\n")
+				if !ok {
+					t.Fatalf("node printed no FROM stack:\n%s", c.Stderr)
+				}
+				frames := nodeStackFrame.FindAllString(from, stackTraceLimit)
+				if f, ok := innermost[tc.fixture]; ok {
+					frames[0] = strings.ReplaceAll(f, "%s", c.Script)
+				}
+				m := uncaughtLine.FindStringSubmatch(c.Stderr)
+				if m == nil {
+					t.Fatalf("node printed no Uncaught line:\n%s", c.Stderr)
+				}
+				want := m[1] + "\n    at " + strings.Join(frames, "\n    at ")
+				if r.Error.Stack != want {
+					t.Errorf("stack\n%s\nwant\n%s", r.Error.Stack, want)
+				}
+			})
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ndb-debugger/ndb/v8/object"
+	"github.com/ndb-debugger/ndb/v8/stack"
 )
 
 // exception fills in an uncaught exception or unhandled rejection. The
@@ -46,13 +47,39 @@ func (c *collector) exception(r *Reason) {
 		return
 	}
 	r.Error = describeError(h, thrown)
-	if r.Error.Stack == "" {
-		r.Notes = append(r.Notes, "error.stack was never read, so never formatted: the js frames shown are those at the throw")
-	}
 	r.Text = r.Error.Constructor
 	if r.Error.Message != "" {
 		r.Text += ": " + r.Error.Message
 	}
+	if r.Error.Stack == "" {
+		stack, err := unreadStack(c.in.Walker, thrown, r.Text)
+		if err != nil {
+			r.Notes = append(r.Notes, "error.stack was never read, so never formatted, and its call sites cannot be read ("+err.Error()+"): the js frames shown are those at the throw")
+			return
+		}
+		r.Error.Stack = stack
+		r.Notes = append(r.Notes, UnreadStackNote)
+	}
+}
+
+// UnreadStackNote says where a stack the process never read comes from.
+const UnreadStackNote = "err.stack was never read: ndb formatted it from the call sites V8 captured, as V8 would have"
+
+// unreadStack formats the stack of an error whose err.stack was never read
+// from the call sites V8 captured when it was made.
+func unreadStack(w *stack.Walker, v object.Value, header string) (string, error) {
+	es, err := w.ErrorStack(v)
+	if err != nil {
+		return "", err
+	}
+	if es.CallSites == 0 {
+		return "", fmt.Errorf("no call sites")
+	}
+	sites, err := w.CallSites(es.CallSites)
+	if err != nil {
+		return "", err
+	}
+	return w.FormatCallSites(header, sites), nil
 }
 
 // calledFromJS reports whether a JavaScript frame of the crashing thread

@@ -26,6 +26,7 @@ type Layout struct {
 	PropertyDetails    PropertyDetailsLayout
 	AccessorPair       AccessorPairLayout
 	ErrorStackData     ErrorStackDataLayout
+	CallSite           CallSiteLayout
 	PropertyCell       PropertyCellLayout
 	JSFunction         JSFunctionLayout
 	JSBoundFunction    JSBoundFunctionLayout
@@ -196,6 +197,33 @@ type PropertyDetailsLayout struct {
 // unknown).
 type ErrorStackDataLayout struct {
 	CallSiteInfosOrFormattedStack int64 // the call sites (a FixedArray) or the formatted stack
+}
+
+// CallSiteLayout is where V8 keeps the frames it captured for an Error
+// (its call sites) until err.stack is first read and formatted. Up to V8 13
+// each frame is a CallSiteInfo struct and the offsets are byte offsets in
+// it; V8 14 keeps them in one flat FixedArray, FlatSlots slots a frame, and
+// the offsets are slot indices within a frame (-1 when unknown).
+type CallSiteLayout struct {
+	FlatSlots  int64 // slots a frame takes in V8 14's flat array; -1: a CallSiteInfo a frame
+	Code       int64 // the BytecodeArray or Code (V8 14: its BytecodeWrapper or CodeWrapper)
+	Receiver   int64
+	Function   int64
+	CodeOffset int64 // Smi: bytecode or code offset, or the source position once computed
+	Flags      int64 // Smi: CallSiteInfoFlags
+	// Flag bits (CallSiteInfoFlags).
+	FlagConstructor            int64
+	FlagAsync                  int64
+	FlagSourcePositionComputed int64
+	// FunctionReceiverNamed is 1 where a method call on a function (a
+	// class, Module) is named after the function ("Module._load"), not its
+	// constructor ("Function._load"): from V8 13.
+	FunctionReceiverNamed int64
+	// InferredName is 1 where a call site of an anonymous function that
+	// V8 inferred a name for prints that name alone (up to V8 11).
+	InferredName int64
+	// The wrapped object of V8 14's BytecodeWrapper and CodeWrapper.
+	BytecodeWrapperBytecode, CodeWrapperCode int64
 }
 
 // AccessorPairLayout holds the offsets of AccessorPair (-1 when unknown).
@@ -428,6 +456,9 @@ type Types struct {
 	FirstContext                      int // const FirstContextType
 	LastContext                       int // const LastContextType
 	BytecodeArray                     int // BYTECODE_ARRAY_TYPE
+	CallSiteInfo                      int // CALL_SITE_INFO_TYPE (up to V8 13)
+	BytecodeWrapper                   int // BYTECODE_WRAPPER_TYPE (from V8 12)
+	CodeWrapper                       int // CODE_WRAPPER_TYPE (from V8 12)
 	ByteArray                         int // BYTE_ARRAY_TYPE
 	FreeSpace                         int // FREE_SPACE_TYPE
 	WeakFixedArray                    int // WEAK_FIXED_ARRAY_TYPE
@@ -614,6 +645,21 @@ func New(md *Metadata) *Layout {
 	l.ErrorStackData = ErrorStackDataLayout{
 		CallSiteInfosOrFormattedStack: f("ErrorStackData", "call_site_infos_or_formatted_stack"),
 	}
+	l.CallSite = CallSiteLayout{
+		FlatSlots:                  c("ndb_call_site_flat_slots"),
+		Code:                       firstKnown(f("CallSiteInfo", "code_object"), c("ndb_call_site_code_slot")),
+		Receiver:                   firstKnown(f("CallSiteInfo", "receiver_or_instance"), c("ndb_call_site_receiver_slot")),
+		Function:                   firstKnown(f("CallSiteInfo", "function"), c("ndb_call_site_function_slot")),
+		CodeOffset:                 firstKnown(f("CallSiteInfo", "code_offset_or_source_position"), c("ndb_call_site_offset_slot")),
+		Flags:                      firstKnown(f("CallSiteInfo", "flags"), c("ndb_call_site_flags_slot")),
+		FlagConstructor:            c("ndb_call_site_is_constructor"),
+		FlagAsync:                  c("ndb_call_site_is_async"),
+		FlagSourcePositionComputed: c("ndb_call_site_is_source_position_computed"),
+		FunctionReceiverNamed:      c("ndb_function_receiver_named"),
+		InferredName:               c("ndb_call_site_inferred_name"),
+		BytecodeWrapperBytecode:    f("BytecodeWrapper", "bytecode"),
+		CodeWrapperCode:            f("CodeWrapper", "code"),
+	}
 	l.AccessorPair = AccessorPairLayout{
 		Getter: f("AccessorPair", "getter"),
 		Setter: f("AccessorPair", "setter"),
@@ -785,6 +831,9 @@ func New(md *Metadata) *Layout {
 		FirstContext:                      int(c("FirstContextType")),
 		LastContext:                       int(c("LastContextType")),
 		BytecodeArray:                     t("BYTECODE_ARRAY_TYPE"),
+		CallSiteInfo:                      t("CALL_SITE_INFO_TYPE"),
+		BytecodeWrapper:                   t("BYTECODE_WRAPPER_TYPE"),
+		CodeWrapper:                       t("CODE_WRAPPER_TYPE"),
 		ByteArray:                         t("BYTE_ARRAY_TYPE"),
 		FreeSpace:                         t("FREE_SPACE_TYPE"),
 		WeakFixedArray:                    t("WEAK_FIXED_ARRAY_TYPE"),

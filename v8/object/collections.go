@@ -211,8 +211,14 @@ func (h *Heap) ArrayBuffer(ab Value) (data uint64, length uint64, err error) {
 type TypedArray struct {
 	Data       uint64 // address of the first element
 	ByteLength uint64
-	Length     uint64 // number of elements
-	Buffer     Value  // the JSArrayBuffer
+	// Length is the number of elements, 0 when the layout does not say
+	// where V8 keeps it: V8 14 left JSTypedArray::length out of the
+	// metadata, and the word its C++ layout names raw_length_ (offset 64)
+	// holds no count in Node 26's cores (every typed array of
+	// testdata/fixtures/values.js has the same tagged word there), so
+	// there the count is ByteLength divided by the element size.
+	Length     uint64
+	Buffer     Value // the JSArrayBuffer
 	ByteOffset uint64
 }
 

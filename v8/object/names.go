@@ -8,16 +8,57 @@ import "strings"
 func (h *Heap) SharedOf(fn Value) (Value, error) { return h.Word(fn, h.Layout.JSFunction.Shared) }
 
 // ReceiverTypeName is the receiver's constructor name, as call sites use
-// it for method calls ("Timeout", "process", "Array").
+// it for method calls ("Timeout", "process", "Array"); from V8 13 a
+// function receiver's own name ("Module").
 func (h *Heap) ReceiverTypeName(v Value) string {
 	if h.IsSmi(v) {
 		return "Number"
+	}
+	if h.Layout.CallSite.FunctionReceiverNamed == 1 {
+		if t, err := h.InstanceType(v); err == nil && h.IsFunctionType(t) {
+			if sfi, err := h.SharedOf(v); err == nil {
+				if n, err := h.SFIName(sfi); err == nil && n != "" {
+					return n
+				}
+			}
+		}
 	}
 	n, err := h.ConstructorName(v)
 	if err != nil {
 		return ""
 	}
+	if n == "Object" || n == "" {
+		// V8's GetConstructorName passes over Object for the receiver's
+		// Symbol.toStringTag ("JSON.parse", "Math.max").
+		if tag := h.toStringTag(v); tag != "" {
+			return tag
+		}
+	}
 	return n
+}
+
+// toStringTag is the string value of the Symbol.toStringTag data property
+// of v or of an object on its prototype chain ("" when there is none).
+func (h *Heap) toStringTag(v Value) string {
+	cur := v
+	for depth := 0; depth < 16 && h.IsHeapObject(cur); depth++ {
+		props, err := h.Properties(cur)
+		if err != nil {
+			return ""
+		}
+		for _, p := range props {
+			if p.IsSymbol && !p.Private && !p.Accessor && p.Name == "Symbol(Symbol.toStringTag)" {
+				s, _ := h.StringValue(p.Value)
+				return s
+			}
+		}
+		mi, err := h.MapOf(cur)
+		if err != nil {
+			return ""
+		}
+		cur = mi.Prototype
+	}
+	return ""
 }
 
 // MethodName is the method name V8's call sites give a call of fn on recv
