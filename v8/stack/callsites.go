@@ -86,9 +86,6 @@ func (h *Walker) CallSiteLine(cs object.CallSite) string {
 	if ji.FuncName == "" && name == "<anonymous>" {
 		return prefix + loc
 	}
-	if as := h.asMethod(cs, ji.FuncName); as != "" {
-		name += " [as " + as + "]"
-	}
 	return prefix + name + " (" + loc + ")"
 }
 
@@ -107,19 +104,6 @@ func (h *Walker) inferredName(cs object.CallSite, fn string) string {
 		return ""
 	}
 	return fi.InferredName
-}
-
-// asMethod is the property name a method call found its function under
-// when the function's own name does not end with it ("" otherwise).
-func (h *Walker) asMethod(cs object.CallSite, fn string) string {
-	if fn == "" || cs.Constructor || h.IsTopLevelReceiver(cs.Receiver) {
-		return ""
-	}
-	m := h.MethodName(cs.Receiver, cs.Function, fn)
-	if m == "" || m == fn || strings.HasSuffix(fn, "."+m) {
-		return ""
-	}
-	return m
 }
 
 // FormatCallSites is the stack V8 would have formatted: the header (the
