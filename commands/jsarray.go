@@ -18,7 +18,8 @@ func init() {
 line, so that "ADDR::jsarray | ::jsprint" prints each. -i prefixes each with
 its index (not pipe-able). Holes are skipped; unboxed doubles (double arrays)
 print as numbers.`,
-		JSON: `One object per element: {"index", "value": "0x..."} or {"index", "number": N}.`,
+		JSON:   "One object per element.",
+		Record: elementRecord{},
 		Run: func(inv *Invocation) error {
 			h, err := HeapOf(inv)
 			if err != nil {
@@ -49,9 +50,9 @@ print as numbers.`,
 				switch {
 				case inv.JSON:
 					if e.IsDouble {
-						err = inv.JSONLine(map[string]any{"index": e.Index, "number": e.Num})
+						err = inv.JSONLine(elementRecord{Index: e.Index, Number: &e.Num})
 					} else {
-						err = inv.JSONLine(map[string]any{"index": e.Index, "value": word})
+						err = inv.JSONLine(elementRecord{Index: e.Index, Value: word})
 					}
 					if err != nil {
 						return err
@@ -68,4 +69,10 @@ print as numbers.`,
 			return nil
 		},
 	})
+}
+
+type elementRecord struct {
+	Index  int64    `json:"index" doc:"the element's index"`
+	Number *float64 `json:"number,omitempty" doc:"the element of an array of unboxed doubles"`
+	Value  string   `json:"value,omitempty" doc:"any other element: its tagged value"`
 }

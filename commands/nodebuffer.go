@@ -16,7 +16,8 @@ func init() {
 		Help: `Prints "DATA LENGTH": the address of the first byte and the byte length of a
 Node Buffer (or any typed array, DataView or ArrayBuffer), for use with
 memory dumps.`,
-		JSON: `{"addr", "data": "0x...", "length": N}`,
+		JSON:   "One object.",
+		Record: bufferRecord{},
 		Run: func(inv *Invocation) error {
 			h, err := HeapOf(inv)
 			if err != nil {
@@ -32,10 +33,16 @@ memory dumps.`,
 				return fmt.Errorf("%#x is not a Buffer, typed array or ArrayBuffer (%s)", inv.Addr, n.Kind)
 			}
 			if inv.JSON {
-				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "data": Hex(n.Buffer.Data), "length": n.Length})
+				return inv.JSONLine(bufferRecord{Addr: Hex(inv.Addr), Data: Hex(n.Buffer.Data), Length: n.Length})
 			}
 			inv.Printf("%s %d\n", Hex(n.Buffer.Data), n.Length)
 			return nil
 		},
 	})
+}
+
+type bufferRecord struct {
+	Addr   string `json:"addr" doc:"the Buffer, typed array or ArrayBuffer"`
+	Data   string `json:"data" doc:"the address of its bytes"`
+	Length int64  `json:"length" doc:"its length in bytes"`
 }

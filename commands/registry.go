@@ -13,8 +13,8 @@ import (
 	"sync"
 
 	"github.com/ndb-debugger/ndb/elfcore"
-	"github.com/ndb-debugger/ndb/v8/layout"
 	"github.com/ndb-debugger/ndb/internal/progress"
+	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 // AddrMode says whether a dcmd takes an address (ADDR::dcmd).
@@ -34,6 +34,9 @@ type Command struct {
 	Summary  string // one line for ::dcmds
 	Help     string // the body of ::help NAME
 	JSON     string // what --json prints, for ::help
+	// Record is a zero value of the --json record type; ::help lists its
+	// fields from the type (see record.go).
+	Record any
 	// Opts is a getopt spec: letters are boolean flags, a letter followed
 	// by ':' takes a value ("avd:N:").
 	Opts string

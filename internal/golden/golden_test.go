@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -163,9 +164,40 @@ func (r *recorder) record(line string) {
 		if asJSON {
 			mode = "json"
 		}
+		if asJSON {
+			r.checkRecords(line, out)
+		}
 		fmt.Fprintf(&r.buf, "### %s (%s)\n%s", line, mode, abridge(scrub(out)))
 		if errOut != "" {
 			fmt.Fprintf(&r.buf, "--- stderr\n%s", abridge(scrub(errOut)))
+		}
+	}
+}
+
+// checkRecords checks that each JSON line a dcmd printed is one of the
+// record types its ::help documents: no field the type lacks.
+func (r *recorder) checkRecords(line, out string) {
+	name, _, _ := strings.Cut(line[strings.Index(line, "::")+2:], " ")
+	c := commands.Lookup(name)
+	alts := commands.RecordAlternatives(c.Record)
+	if len(alts) == 0 {
+		return
+	}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if l == "" {
+			continue
+		}
+		ok := false
+		for _, a := range alts {
+			d := json.NewDecoder(strings.NewReader(l))
+			d.DisallowUnknownFields()
+			if d.Decode(reflect.New(reflect.TypeOf(a.Record)).Interface()) == nil {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			r.t.Errorf("%s: %s is none of the record types ::help %s documents", line, commands.Truncate(l, 200), name)
 		}
 	}
 }
