@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ndb-debugger/ndb/bundle"
 	"github.com/ndb-debugger/ndb/commands"
 )
 
@@ -26,8 +25,7 @@ func TestExampleBundles(t *testing.T) {
 			continue
 		}
 		t.Run(m[1]+"-"+m[2], func(t *testing.T) {
-			p, err := bundle.Open(path)
-			s := session(t, p, err)
+			s := session(t, path, "")
 			if s.Proc.NodeVersion != "v"+m[2] {
 				t.Errorf("node version %q, want v%s", s.Proc.NodeVersion, m[2])
 			}

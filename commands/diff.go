@@ -8,7 +8,6 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/heap"
-	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 func init() {
@@ -32,16 +31,11 @@ whose count or size changed, largest growth first:
 			if len(inv.Args) != 1 {
 				return fmt.Errorf("usage: %s", inv.Cmd.Synopsis)
 			}
-			p, err := elfcore.Open(inv.Args[0], elfcore.Options{Exe: inv.Session.Proc.ExePath})
+			old, err := OpenSession(inv.Args[0], elfcore.Options{Exe: inv.Session.Proc.ExePath})
 			if err != nil {
 				return err
 			}
-			defer p.Close()
-			m, err := layout.Load(p)
-			if err != nil {
-				return err
-			}
-			old := NewSession(p, m)
+			defer old.Proc.Close()
 			rows, err := DiffSessions(inv.Ctx, old, inv.Session, inv.Flag('a'))
 			if err != nil {
 				return err

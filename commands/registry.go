@@ -14,6 +14,7 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/progress"
+	"github.com/ndb-debugger/ndb/target"
 	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
@@ -109,6 +110,15 @@ type Session struct {
 // NewSession makes a session for an opened process.
 func NewSession(p *elfcore.Process, m *layout.Metadata) *Session {
 	return &Session{Proc: p, Meta: m, cache: map[string]any{}}
+}
+
+// OpenSession opens a core or a bundle (see target.Open) into a session.
+func OpenSession(path string, opts elfcore.Options) (*Session, error) {
+	t, err := target.Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(t.Proc, t.Meta), nil
 }
 
 // Cached returns the value stored under key, computing it once with make.

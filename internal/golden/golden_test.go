@@ -17,10 +17,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ndb-debugger/ndb/bundle"
 	"github.com/ndb-debugger/ndb/commands"
+	"github.com/ndb-debugger/ndb/internal/testcores"
 	"github.com/ndb-debugger/ndb/repl"
-	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 var update = flag.Bool("update", false, "record the golden files again")
@@ -128,16 +127,8 @@ func TestGolden(t *testing.T) {
 
 // session opens a bundle as cmd/ndb does.
 func session(t *testing.T, path string) *commands.Session {
-	p, err := bundle.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	m, err := layout.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return commands.NewSession(p, m)
+	tg := testcores.Target(t, path, "")
+	return commands.NewSession(tg.Proc, tg.Meta)
 }
 
 type recorder struct {
