@@ -87,7 +87,7 @@ func WriteDiff(w io.Writer, rows []heap.DiffRow, asJSON, internal bool) error {
 			props = []string{}
 		}
 		if asJSON {
-			if err := inv.JSONLine(diffRecord{BytesDelta: r.BytesDelta, Constructor: r.Constructor, Delta: r.Delta,
+			if err := inv.Emit(diffRecord{BytesDelta: r.BytesDelta, Constructor: r.Constructor, Delta: r.Delta,
 				Kind: r.Kind.String(), New: r.New, Old: r.Old, Properties: props}); err != nil {
 				return err
 			}

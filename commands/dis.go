@@ -59,7 +59,7 @@ dump (the text of the executable and libraries) is read from the files.`,
 					sym = loc.String()
 				}
 				if inv.JSON {
-					if err := inv.JSONLine(instructionRecord{Addr: Hex(addr), Bytes: fmt.Sprintf("%x", buf[:ins.Len]), Symbol: sym, Text: text}); err != nil {
+					if err := inv.Emit(instructionRecord{Addr: Hex(addr), Bytes: fmt.Sprintf("%x", buf[:ins.Len]), Symbol: sym, Text: text}); err != nil {
 						return err
 					}
 				} else {

@@ -29,7 +29,7 @@ as hex and ASCII. Bytes the core lacks end the dump with the reason.`,
 				return err
 			}
 			if inv.JSON {
-				return inv.JSONLine(dumpRecord{Addr: Hex(inv.Addr), Bytes: fmt.Sprintf("%x", b)})
+				return inv.Emit(dumpRecord{Addr: Hex(inv.Addr), Bytes: fmt.Sprintf("%x", b)})
 			}
 			for off := 0; off < len(b); off += 16 {
 				row := b[off:min(off+16, len(b))]

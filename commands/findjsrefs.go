@@ -47,7 +47,7 @@ builds it). Holders no root reaches (garbage) are left out unless -g.
 			for _, r := range refs {
 				switch {
 				case inv.JSON:
-					if err := inv.JSONLine(refRecord{Addr: Hex(r.Holder | 1), Constructor: r.Constructor, edgeRecord: newEdgeRecord(r.Via)}); err != nil {
+					if err := inv.Emit(refRecord{Addr: Hex(r.Holder | 1), Constructor: r.Constructor, edgeRecord: newEdgeRecord(r.Via)}); err != nil {
 						return err
 					}
 				case inv.Flag('v'):

@@ -24,7 +24,7 @@ synopsis, description and --json output.`,
 		Run: func(inv *Invocation) error {
 			for _, c := range All() {
 				if inv.JSON {
-					if err := inv.JSONLine(dcmdRecord{Name: c.Name, Summary: c.Summary, Synopsis: c.Synopsis}); err != nil {
+					if err := inv.Emit(dcmdRecord{Name: c.Name, Summary: c.Summary, Synopsis: c.Synopsis}); err != nil {
 						return err
 					}
 					continue

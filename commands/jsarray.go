@@ -50,9 +50,9 @@ print as numbers.`,
 				switch {
 				case inv.JSON:
 					if e.IsDouble {
-						err = inv.JSONLine(elementRecord{Index: e.Index, Number: &e.Num})
+						err = inv.Emit(elementRecord{Index: e.Index, Number: &e.Num})
 					} else {
-						err = inv.JSONLine(elementRecord{Index: e.Index, Value: word})
+						err = inv.Emit(elementRecord{Index: e.Index, Value: word})
 					}
 					if err != nil {
 						return err

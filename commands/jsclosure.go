@@ -53,7 +53,7 @@ address (so "ADDR::jsclosure | ::jsprint" prints every variable).`,
 				for _, cv := range vars {
 					switch {
 					case inv.JSON:
-						if err := inv.JSONLine(closureVariableRecord{Addr: Hex(uint64(cv.Value)), Context: Hex(uint64(ctx)), Name: cv.Name,
+						if err := inv.Emit(closureVariableRecord{Addr: Hex(uint64(cv.Value)), Context: Hex(uint64(ctx)), Name: cv.Name,
 							Value: value.JSONValue(value.Describe(h, cv.Value, o))}); err != nil {
 							return err
 						}

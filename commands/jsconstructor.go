@@ -41,7 +41,7 @@ JSFunction's address. When piped, prints the constructor's address first, so
 			}
 			switch {
 			case inv.JSON:
-				return inv.JSONLine(constructorRecord{Addr: Hex(inv.Addr), Constructor: name, Function: Hex(uint64(fn))})
+				return inv.Emit(constructorRecord{Addr: Hex(inv.Addr), Constructor: name, Function: Hex(uint64(fn))})
 			case inv.Piped:
 				inv.Printf("%s %s\n", Hex(uint64(fn)), name)
 			case inv.Flag('v'):

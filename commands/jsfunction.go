@@ -39,7 +39,7 @@ For a bound function: the target, this and the bound arguments.`,
 					args[i] = Hex(uint64(a))
 				}
 				if inv.JSON {
-					return inv.JSONLine(boundFunctionRecord{Addr: Hex(inv.Addr), Args: args, Bound: true, Name: fi.Name,
+					return inv.Emit(boundFunctionRecord{Addr: Hex(inv.Addr), Args: args, Bound: true, Name: fi.Name,
 						Target: Hex(uint64(fi.BoundTarget)), This: Hex(uint64(fi.BoundThis))})
 				}
 				inv.Printf("bound function that wraps: %s (%s)\n", Hex(uint64(fi.BoundTarget)), value.Summary(h, fi.BoundTarget))
@@ -50,7 +50,7 @@ For a bound function: the target, this and the bound arguments.`,
 				return nil
 			}
 			if inv.JSON {
-				return inv.JSONLine(functionRecord{Addr: Hex(inv.Addr), Column: fi.Column, Context: Hex(uint64(fi.Context)),
+				return inv.Emit(functionRecord{Addr: Hex(inv.Addr), Column: fi.Column, Context: Hex(uint64(fi.Context)),
 					End: fi.End, InferredName: fi.InferredName, Line: fi.Line, Name: fi.Name, Script: fi.ScriptName,
 					SFI: Hex(uint64(fi.SFI)), Start: fi.Start})
 			}

@@ -50,7 +50,7 @@ func runJSFunctions(inv *Invocation) error {
 			}
 			for _, a := range f.Closures {
 				if inv.JSON {
-					if err := inv.JSONLine(addrRecord{Addr: Hex(a | 1)}); err != nil {
+					if err := inv.Emit(addrRecord{Addr: Hex(a | 1)}); err != nil {
 						return err
 					}
 					continue
@@ -82,7 +82,7 @@ func runJSFunctions(inv *Invocation) error {
 			continue
 		}
 		if inv.JSON {
-			if err := inv.JSONLine(functionGroupRecord{Addr: Hex(f.Closures[0] | 1), Count: len(f.Closures),
+			if err := inv.Emit(functionGroupRecord{Addr: Hex(f.Closures[0] | 1), Count: len(f.Closures),
 				Line: line, Name: name, Script: script}); err != nil {
 				return err
 			}

@@ -97,7 +97,7 @@ root reaches) is not in the tree. See docs/heap.md.`,
 				for _, k := range shown {
 					children = append(children, newRetainedRecord(g, d, k))
 				}
-				return inv.JSONLine(retainerRecord{
+				return inv.Emit(retainerRecord{
 					Addr: top.Addr, Children: children, Constructor: top.Constructor, MoreBytes: moreBytes,
 					MoreChildren: len(kids) - len(shown), Retained: top.Retained, Self: top.Self,
 				})

@@ -49,7 +49,7 @@ tables, property cells, contexts) are folded into the step that names them.`,
 					for _, s := range p.Steps {
 						steps = append(steps, pathStepRecord{Addr: Hex(s.Addr | 1), Constructor: s.Constructor, edgeRecord: newEdgeRecord(s.Via)})
 					}
-					if err := inv.JSONLine(rootPathRecord{Path: steps, Root: p.Root.String()}); err != nil {
+					if err := inv.Emit(rootPathRecord{Path: steps, Root: p.Root.String()}); err != nil {
 						return err
 					}
 					continue

@@ -64,7 +64,7 @@ func init() {
 				out = append(out, sourceLine{i, strings.TrimRight(lines[i-1], "\r")})
 			}
 			if inv.JSON {
-				return inv.JSONLine(sourceRecord{Addr: Hex(inv.Addr), Lines: out, Script: fi.ScriptName})
+				return inv.Emit(sourceRecord{Addr: Hex(inv.Addr), Lines: out, Script: fi.ScriptName})
 			}
 			inv.Printf("file: %s\n", fi.ScriptName)
 			for _, l := range out {

@@ -68,7 +68,7 @@ See ADDR::jsretained for what one object keeps alive.`,
 				r := newRetainedRecord(g, d, i)
 				root, steps := dominatorPath(g, d, i)
 				if inv.JSON {
-					if err := inv.JSONLine(topRetainedRecord{
+					if err := inv.Emit(topRetainedRecord{
 						Addr: r.Addr, Constructor: r.Constructor, Dominators: steps, Retained: r.Retained,
 						Root: root, Self: r.Self,
 					}); err != nil {

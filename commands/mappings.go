@@ -43,7 +43,7 @@ core: "core" (all), "partial", "file" (read from the file on disk), or "absent".
 					have = "absent"
 				}
 				if inv.JSON {
-					if err := inv.JSONLine(mappingRecord{End: Hex(s.End), InCore: have, Offset: Hex(off),
+					if err := inv.Emit(mappingRecord{End: Hex(s.End), InCore: have, Offset: Hex(off),
 						Path: path, Perms: string(perms), Start: Hex(s.Start)}); err != nil {
 						return err
 					}

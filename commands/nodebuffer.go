@@ -33,7 +33,7 @@ memory dumps.`,
 				return fmt.Errorf("%#x is not a Buffer, typed array or ArrayBuffer (%s)", inv.Addr, n.Kind)
 			}
 			if inv.JSON {
-				return inv.JSONLine(bufferRecord{Addr: Hex(inv.Addr), Data: Hex(n.Buffer.Data), Length: n.Length})
+				return inv.Emit(bufferRecord{Addr: Hex(inv.Addr), Data: Hex(n.Buffer.Data), Length: n.Length})
 			}
 			inv.Printf("%s %d\n", Hex(n.Buffer.Data), n.Length)
 			return nil

@@ -20,8 +20,25 @@ import (
 // that replaced map literals declare them in the order of their JSON names,
 // as a map printed them.
 
-// Emit prints one record of the dcmd's --json output.
-func (inv *Invocation) Emit(record any) error { return inv.JSONLine(record) }
+// Emit prints one record of the dcmd's --json output as a JSON line. The
+// record must be of a type the dcmd's Command.Record documents: a record
+// ::help does not describe is refused, as an internal error.
+func (inv *Invocation) Emit(record any) error {
+	if inv.Cmd != nil && !documents(inv.Cmd.Record, reflect.TypeOf(record)) {
+		return fmt.Errorf("internal error (please report): ::%s prints a %T record its help does not document", inv.Cmd.Name, record)
+	}
+	return inv.JSONLine(record)
+}
+
+// documents reports whether a Command.Record names type t.
+func documents(record any, t reflect.Type) bool {
+	for _, a := range RecordAlternatives(record) {
+		if reflect.TypeOf(a.Record) == t {
+			return true
+		}
+	}
+	return false
+}
 
 // Field is one documented field of a --json record.
 type Field struct {

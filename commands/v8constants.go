@@ -24,7 +24,7 @@ shows its reason in parentheses). With PATTERN, only names containing it.`,
 					continue
 				}
 				if inv.JSON {
-					if err := inv.JSONLine(constantRecord{Name: c.Name, Source: c.Source, Reason: c.Reason, Value: c.Value}); err != nil {
+					if err := inv.Emit(constantRecord{Name: c.Name, Source: c.Source, Reason: c.Reason, Value: c.Value}); err != nil {
 						return err
 					}
 					continue

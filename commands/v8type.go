@@ -26,7 +26,7 @@ func init() {
 			v := object.Value(inv.Addr)
 			if h.IsSmi(v) {
 				if inv.JSON {
-					return inv.JSONLine(smiRecord{Addr: Hex(inv.Addr), Smi: h.SmiValue(v)})
+					return inv.Emit(smiRecord{Addr: Hex(inv.Addr), Smi: h.SmiValue(v)})
 				}
 				inv.Printf("%s: Smi %d\n", Hex(inv.Addr), h.SmiValue(v))
 				return nil
@@ -37,7 +37,7 @@ func init() {
 			}
 			name := h.TypeNameOf(t)
 			if inv.JSON {
-				return inv.JSONLine(typeRecord{Addr: Hex(inv.Addr), Type: name, Value: t})
+				return inv.Emit(typeRecord{Addr: Hex(inv.Addr), Type: name, Value: t})
 			}
 			inv.Printf("%s: %s\n", Hex(inv.Addr), name)
 			return nil
@@ -132,7 +132,7 @@ func runV8Print(inv *Invocation) error {
 		for i, r := range rows {
 			fs[i] = v8FieldRecord{Class: r.Class, Name: r.Name, Offset: r.Offset, Type: r.Type, Value: r.Value}
 		}
-		return inv.JSONLine(v8ObjectRecord{Addr: Hex(inv.Addr), Class: cls, Fields: fs})
+		return inv.Emit(v8ObjectRecord{Addr: Hex(inv.Addr), Class: cls, Fields: fs})
 	}
 	inv.Printf("%s: %s {\n", Hex(inv.Addr), joinChain(chain))
 	for _, r := range rows {
