@@ -33,7 +33,7 @@ func BenchmarkPack(b *testing.B) {
 	b.SetBytes(coreSize(b, core))
 	out := filepath.Join(b.TempDir(), "b.ndb")
 	for i := 0; i < b.N; i++ {
-		if _, err := bundle.Pack(out, core, bundle.PackOptions{Exe: exe}); err != nil {
+		if _, err := bundle.Pack(out, core, bundle.PackOptions{Exe: exe, Overwrite: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

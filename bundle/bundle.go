@@ -7,7 +7,8 @@ package bundle
 import (
 	"bytes"
 	"io"
-	"os"
+
+	"github.com/ndb-debugger/ndb/elfcore"
 )
 
 // Magic starts every bundle file.
@@ -15,7 +16,7 @@ var Magic = []byte("NDBBUNDL")
 
 // IsBundle reports whether the file at path starts with the bundle magic.
 func IsBundle(path string) bool {
-	f, err := os.Open(path)
+	f, err := elfcore.OpenRegular(path)
 	if err != nil {
 		return false
 	}

@@ -26,6 +26,8 @@ import (
 //   - V8's embedded builtins (code and metadata blob), in the executable:
 //     what the frames of builtins (Builtins_ArrayForEach...) run, for
 //     disassembly and code lookups.
+//   - V8's Bytecodes::kBytecodeSizes table, in the executable's .rodata: the
+//     line and column of baseline (Sparkplug) frames.
 //
 // FilesAll stores every gap instead (tens of MB for node).
 
@@ -253,6 +255,9 @@ func chooseExtents(p *elfcore.Process, m *packedModule, gaps []gap, sc *scanner,
 			for _, r := range builtinsRanges(p) {
 				add(r, "V8 embedded builtins")
 			}
+			for _, r := range exeTables(p) {
+				add(r, "V8 tables in .rodata")
+			}
 		}
 	}
 	if len(want) == 0 {
@@ -287,6 +292,19 @@ func fileSize(path string) uint64 {
 		return 0
 	}
 	return uint64(fi.Size())
+}
+
+// exeTables lists the constant tables of the executable that ndb reads:
+// Bytecodes::kBytecodeSizes, which v8layout needs to map a baseline
+// (Sparkplug) frame's pc to its bytecode offset and so to its line.
+func exeTables(p *elfcore.Process) []rng {
+	var out []rng
+	for _, name := range []string{"_ZN2v88internal11interpreter9Bytecodes14kBytecodeSizesE"} {
+		if s, ok := p.ExeSymbol(name); ok && s.Size > 0 && s.Size < 1<<20 {
+			out = append(out, rng{s.Addr, s.Addr + s.Size})
+		}
+	}
+	return out
 }
 
 // builtinsRanges is where V8's embedded blob is: the builtins' code (from

@@ -27,8 +27,6 @@ const (
 	chunkPages = 256
 	pageSize   = 4096
 	chunkBytes = chunkPages * pageSize
-	// maxIndex bounds the decompressed index (JSON metadata).
-	maxIndex = 1 << 30
 )
 
 type header struct {
@@ -231,9 +229,14 @@ func chunkLayout(length uint64) (pages, maskLen int) {
 	return pages, (pages + 7) / 8
 }
 
-func checkFrame(r frameRef, lo, hi uint64) error {
+// checkFrame checks that frame r lies in the body [lo, hi) and is no
+// longer than a frame of at most decoded bytes can be.
+func checkFrame(r frameRef, lo, hi, decoded uint64) error {
 	if r.Offset < lo || r.Length > hi || r.Offset > hi-r.Length {
 		return fmt.Errorf("frame at %d (+%d) outside the body", r.Offset, r.Length)
+	}
+	if r.Length > frameBound(decoded) {
+		return fmt.Errorf("frame at %d: %d bytes, more than %d decoded bytes compress to", r.Offset, r.Length, decoded)
 	}
 	return nil
 }

@@ -14,7 +14,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -46,17 +48,17 @@ type bundleFile struct {
 	f    *os.File
 	ix   *index
 	sum  [32]byte
-	dec  *zstd.Decoder
+	meta *metaDecoder
 	body [2]uint64 // [start, end) of the frames
 	mem  []byte    // the mapped memory image
 }
 
 func openBundle(path string) (*bundleFile, error) {
-	f, err := os.Open(path)
+	f, err := elfcore.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
-	b := &bundleFile{path: path, f: f}
+	b := &bundleFile{path: path, f: f, meta: &metaDecoder{left: maxMeta}}
 	if err := b.verify(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %v", path, err)
@@ -68,9 +70,6 @@ func (b *bundleFile) close() {
 	if b.mem != nil {
 		unix.Munmap(b.mem)
 		b.mem = nil
-	}
-	if b.dec != nil {
-		b.dec.Close()
 	}
 	b.f.Close()
 }
@@ -118,10 +117,7 @@ func (b *bundleFile) verify() error {
 		return errors.New("damaged bundle: checksum mismatch (the file was corrupted or cut and patched)")
 	}
 	b.sum = t.sum
-	if b.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxIndex)); err != nil {
-		return err
-	}
-	js, err := b.frame(frameRef{Offset: t.indexOff, Length: t.indexLen})
+	js, err := b.frame(frameRef{Offset: t.indexOff, Length: t.indexLen}, maxIndex)
 	if err != nil {
 		return fmt.Errorf("damaged bundle: index: %v", err)
 	}
@@ -142,21 +138,19 @@ func (b *bundleFile) verify() error {
 // check validates the index's references before anything uses them.
 func (ix *index) check(lo, hi uint64) error {
 	for _, r := range ix.Chunks {
-		if err := checkFrame(r, lo, hi); err != nil {
+		if err := checkFrame(r, lo, hi, maxChunk); err != nil {
 			return err
 		}
 	}
-	for i, s := range ix.Segments {
-		if s.End < s.Start || s.DataLen > s.End-s.Start || s.Image > ix.MemSize || s.DataLen > ix.MemSize-s.Image {
-			return fmt.Errorf("segment %d out of range", i)
-		}
+	if err := ix.imageLayout(); err != nil {
+		return err
 	}
 	for _, m := range ix.Modules {
 		if len(m.Paths) == 0 {
 			return errors.New("module without a path")
 		}
 		if m.Symbols != nil {
-			if err := checkFrame(*m.Symbols, lo, hi); err != nil {
+			if err := checkFrame(*m.Symbols, lo, hi, maxSymbolTable); err != nil {
 				return err
 			}
 		}
@@ -166,7 +160,10 @@ func (ix *index) check(lo, hi uint64) error {
 			}
 		}
 		for _, sec := range m.Sections {
-			if err := checkFrame(sec.Frame, lo, hi); err != nil {
+			if sec.Size > maxSection {
+				return fmt.Errorf("section %s of %d bytes: more than %d", sec.Name, sec.Size, maxSection)
+			}
+			if err := checkFrame(sec.Frame, lo, hi, maxSection); err != nil {
 				return err
 			}
 		}
@@ -182,16 +179,17 @@ func (ix *index) check(lo, hi uint64) error {
 	return nil
 }
 
-// frame reads and decompresses one frame.
-func (b *bundleFile) frame(r frameRef) ([]byte, error) {
-	if err := checkFrame(r, b.body[0], b.body[1]); err != nil {
+// frame reads and decompresses one frame of the index or a symbol table,
+// of at most limit decoded bytes.
+func (b *bundleFile) frame(r frameRef, limit uint64) ([]byte, error) {
+	if err := checkFrame(r, b.body[0], b.body[1], limit); err != nil {
 		return nil, err
 	}
 	c := make([]byte, r.Length)
 	if _, err := b.f.ReadAt(c, int64(r.Offset)); err != nil {
 		return nil, err
 	}
-	return b.dec.DecodeAll(c, nil)
+	return b.meta.decode(c, limit)
 }
 
 // process maps the memory image (decoding it if not cached) and builds the
@@ -276,7 +274,7 @@ func (b *bundleFile) symbolsLoader(im *module) func() ([]elfcore.Symbol, error) 
 		if im.Symbols == nil {
 			return nil, errors.New(im.SymbolsErr)
 		}
-		d, err := b.frame(*im.Symbols)
+		d, err := b.frame(*im.Symbols, maxSymbolTable)
 		if err != nil {
 			return nil, fmt.Errorf("%s: symbols in bundle %s: %v", im.Paths[0], b.path, err)
 		}
@@ -305,7 +303,7 @@ func (b *bundleFile) sectionLoader(im *module) func(name string) (elfcore.Sectio
 			if ref.Name != name {
 				continue
 			}
-			d, err := b.frame(ref.Frame)
+			d, err := b.frame(ref.Frame, maxSection)
 			if err == nil && uint64(len(d)) != ref.Size {
 				err = fmt.Errorf("%d bytes, the index says %d", len(d), ref.Size)
 			}
@@ -327,6 +325,10 @@ func decodeSymbols(d []byte) ([]elfcore.Symbol, error) {
 		return nil, errBad
 	}
 	d = d[k:]
+	// Each symbol takes at least 4 bytes (three uvarints and a name).
+	if n > uint64(len(d))/4 {
+		return nil, errBad
+	}
 	syms := make([]elfcore.Symbol, 0, n)
 	var addr uint64
 	for i := uint64(0); i < n; i++ {
@@ -338,7 +340,7 @@ func decodeSymbols(d []byte) ([]elfcore.Symbol, error) {
 			}
 			v[j], d = x, d[k:]
 		}
-		if v[2] > uint64(len(d)) {
+		if v[2] == 0 || v[2] > uint64(len(d)) {
 			return nil, errBad
 		}
 		addr += v[0]
@@ -394,7 +396,7 @@ const cacheMaxAge = 14 * 24 * time.Hour
 func (b *bundleFile) memoryImage() (*os.File, error) {
 	dir := CacheDir()
 	name := filepath.Join(dir, hex.EncodeToString(b.sum[:16])+".mem")
-	if f, err := os.Open(name); err == nil {
+	if f, err := elfcore.OpenRegular(name); err == nil {
 		if fi, err := f.Stat(); err == nil && uint64(fi.Size()) == b.ix.MemSize {
 			now := time.Now()
 			os.Chtimes(name, now, now)
@@ -402,46 +404,72 @@ func (b *bundleFile) memoryImage() (*os.File, error) {
 		}
 		f.Close()
 	}
-	var f *os.File
-	err := os.MkdirAll(dir, 0o700)
-	if err == nil {
-		f, err = os.CreateTemp(dir, ".mem-*.tmp")
-	}
-	cached := err == nil
-	if !cached {
-		if f, err = os.CreateTemp("", "ndb-bundle-*.mem"); err != nil {
-			return nil, err
-		}
-	}
-	ok := false
-	defer func() {
-		if !ok || !cached {
-			os.Remove(f.Name())
-		}
-		if !ok {
-			f.Close()
-		}
-	}()
-	if err := f.Truncate(int64(b.ix.MemSize)); err != nil {
+	f, err := unnamedFile(dir)
+	if err != nil {
 		return nil, err
 	}
-	if err := b.decodeChunks(f); err != nil {
+	if err := b.fill(f); err != nil {
+		f.Close()
 		return nil, err
 	}
-	if cached {
+	// The image gets its name only once complete: whatever ends ndb
+	// before (an error, a signal, running out of memory), the cache holds
+	// no partial image.
+	if err := linkInto(f, name); err == nil {
 		pruneCache(dir)
-		if err := os.Rename(f.Name(), name); err != nil {
-			cached = false
-		}
 	}
-	ok = true
 	return f, nil
 }
 
+// fill sizes the image file and decodes the chunks into it.
+func (b *bundleFile) fill(f *os.File) error {
+	if err := f.Truncate(int64(b.ix.MemSize)); err != nil {
+		return err
+	}
+	return b.decodeChunks(f)
+}
+
+// unnamedFile creates a file with no name (O_TMPFILE) in dir, or, when the
+// cache directory cannot hold one, in the system's temporary directory.
+func unnamedFile(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err == nil {
+		if fd, err := unix.Open(dir, unix.O_RDWR|unix.O_TMPFILE|unix.O_CLOEXEC, 0o600); err == nil {
+			return os.NewFile(uintptr(fd), filepath.Join(dir, "(image)")), nil
+		}
+	}
+	if fd, err := unix.Open(os.TempDir(), unix.O_RDWR|unix.O_TMPFILE|unix.O_CLOEXEC, 0o600); err == nil {
+		return os.NewFile(uintptr(fd), "(image)"), nil
+	}
+	// No O_TMPFILE: a named file, unlinked at once.
+	f, err := os.CreateTemp("", "ndb-bundle-*.mem")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name())
+	return f, nil
+}
+
+// linkInto gives the unnamed file f the name path (through /proc, which
+// needs no privilege, unlike AT_EMPTY_PATH).
+func linkInto(f *os.File, path string) error {
+	proc := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+	return unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+}
+
 // decodeChunks decompresses every chunk frame in parallel and writes its
-// non-zero pages at their image offsets; zeros stay holes.
+// non-zero pages at their image offsets; zeros stay holes. Each frame
+// decodes to at most maxChunk bytes, and all of them together to no more
+// than the image they fill plus their headers: what a frame claims beyond
+// that is refused before it is written.
 func (b *bundleFile) decodeChunks(out *os.File) error {
-	workers := runtime.GOMAXPROCS(0)
+	workers := min(runtime.GOMAXPROCS(0), maxDecodeWorkers)
+	dec, err := newDecoder(workers, maxChunk)
+	if err != nil {
+		return err
+	}
+	defer dec.Close()
+	var budget atomic.Int64 // may go below zero by one chunk per worker
+	budget.Store(int64(b.ix.MemSize + uint64(len(b.ix.Chunks))*(chunkHeader+chunkPages/8)))
 	refs := make(chan frameRef)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
@@ -449,16 +477,11 @@ func (b *bundleFile) decodeChunks(out *os.File) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var c, d []byte
+			c, d := make([]byte, 0, frameBound(maxChunk)), make([]byte, 0, maxChunk)
 			for r := range refs {
-				c = append(c[:0], make([]byte, r.Length)...)
-				if _, err := b.f.ReadAt(c, int64(r.Offset)); err != nil {
-					errs <- err
-					return
-				}
 				var err error
-				if d, err = b.dec.DecodeAll(c, d[:0]); err != nil {
-					errs <- fmt.Errorf("damaged bundle: chunk at %d: %v", r.Offset, err)
+				if d, err = b.chunk(dec, r, c, d, &budget); err != nil {
+					errs <- err
 					return
 				}
 				if err := writeChunk(out, d, b.ix.MemSize); err != nil {
@@ -468,7 +491,6 @@ func (b *bundleFile) decodeChunks(out *os.File) error {
 			}
 		}()
 	}
-	var err error
 feed:
 	for _, r := range b.ix.Chunks {
 		select {
@@ -486,6 +508,23 @@ feed:
 		}
 	}
 	return err
+}
+
+// chunk reads chunk frame r into c and decodes it into d (both reused),
+// charging the decoded bytes to budget.
+func (b *bundleFile) chunk(dec *zstd.Decoder, r frameRef, c, d []byte, budget *atomic.Int64) ([]byte, error) {
+	c = c[:r.Length] // checkFrame: r.Length <= frameBound(maxChunk)
+	if _, err := b.f.ReadAt(c, int64(r.Offset)); err != nil {
+		return d, err
+	}
+	d, err := dec.DecodeAll(c, d[:0])
+	if err != nil {
+		return d, fmt.Errorf("damaged bundle: chunk at %d: %v", r.Offset, err)
+	}
+	if budget.Add(-int64(len(d))) < 0 {
+		return d, fmt.Errorf("damaged bundle: chunk at %d: %v", r.Offset, errBudget)
+	}
+	return d, nil
 }
 
 func writeChunk(out *os.File, d []byte, memSize uint64) error {
@@ -528,11 +567,18 @@ func writeChunk(out *os.File, d []byte, memSize uint64) error {
 	return nil
 }
 
-// pruneCache removes images not used for cacheMaxAge.
+// pruneCache removes images not used for cacheMaxAge, and the partial
+// images (.mem-*.tmp) that versions of ndb before O_TMPFILE left when they
+// were killed.
 func pruneCache(dir string) {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > cacheMaxAge {
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		partial := strings.HasPrefix(e.Name(), ".mem-") && strings.HasSuffix(e.Name(), ".tmp")
+		if age := time.Since(fi.ModTime()); age > cacheMaxAge || partial && age > time.Hour {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}

@@ -49,3 +49,26 @@ func TestExampleBundles(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkshopBundleBaselineFrames: the frames that Sparkplug (baseline)
+// code runs need V8's bytecode size table from the executable's .rodata
+// for their line, which a bundle must carry. The oracle is the stack Node
+// printed when the lab app died (shop.js typo on Node 22.23.3):
+//
+//	IncomingMessage.emit (node:events:519:28)
+//	endReadableNT (node:internal/streams/readable:1698:12)
+//	process.processTicksAndRejections (node:internal/process/task_queues:89:21)
+func TestWorkshopBundleBaselineFrames(t *testing.T) {
+	t.Setenv("NDB_BUNDLE_CACHE", t.TempDir())
+	s := session(t, "../testdata/workshop/shop-typo.ndb", "")
+	out := runLine(s, "::jsstack -n", false)
+	for _, f := range []string{
+		"IncomingMessage.emit (node:events:519:28) [baseline]",
+		"endReadableNT (node:internal/streams/readable:1698:12) [baseline]",
+		"process.processTicksAndRejections (node:internal/process/task_queues:89:21) [baseline]",
+	} {
+		if !strings.Contains(out, f) {
+			t.Errorf("::jsstack lacks %q:\n%s", f, out)
+		}
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -23,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/internal/outfile"
 )
 
 // PackOptions control Pack.
@@ -35,6 +35,14 @@ type PackOptions struct {
 	Workers int
 	// CreatedBy names the writer in the index ("ndb 0.1.0").
 	CreatedBy string
+	// Overwrite replaces an existing output file (a regular file that is
+	// not an input; anything else is always refused).
+	Overwrite bool
+	// NoUnwindTables leaves out the modules' unwind tables (.eh_frame and
+	// friends, 2 MB a bundle for node): native frames are then walked by
+	// frame pointer only. For bundles whose stacks need no CFI, such as
+	// the heap snapshots of the workshop.
+	NoUnwindTables bool
 	// Files says which bytes of the executable and libraries to store, of
 	// those the process had mapped and the core lacks: FilesAuto (default)
 	// the ones ndb reads, FilesAll every one, FilesNone none.
@@ -61,9 +69,11 @@ type Stats struct {
 	Warnings   []string
 }
 
-// Pack writes a bundle of the core at corePath to out. The file is written
-// next to out under a temporary name with mode 0600 and renamed when
-// complete, so out is either the whole bundle or untouched.
+// Pack writes a bundle of the core at corePath to out, through
+// internal/outfile: out may not be an input or anything but a regular file,
+// an existing out is replaced only with Overwrite, and the bundle is
+// written under a temporary name with mode 0600 and renamed when complete,
+// so out is either the whole bundle or untouched.
 func Pack(out, corePath string, o PackOptions) (*Stats, error) {
 	start := time.Now()
 	if IsBundle(corePath) {
@@ -74,42 +84,35 @@ func Pack(out, corePath string, o PackOptions) (*Stats, error) {
 		return nil, err
 	}
 	defer p.Close()
-	cf, err := os.Open(corePath)
+	cf, err := elfcore.OpenRegular(corePath)
 	if err != nil {
 		return nil, err
 	}
 	defer cf.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+	tmp, err := outfile.Create(out, o.Overwrite, inputs(p)...)
 	if err != nil {
 		return nil, err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return nil, err
-	}
-	st, err := write(tmp, p, cf, o)
+	defer tmp.Close()
+	st, err := write(tmp.File, p, cf, o)
 	if err != nil {
 		return nil, err
 	}
-	if err := tmp.Sync(); err != nil {
+	if err := tmp.Commit(); err != nil {
 		return nil, err
 	}
-	if err := tmp.Close(); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return nil, err
-	}
-	ok = true
 	st.Elapsed = time.Since(start)
 	st.Warnings = p.Warnings
 	return st, nil
+}
+
+// inputs are the files a bundle of p is made from.
+func inputs(p *elfcore.Process) []string {
+	in := []string{p.CorePath, p.ExePath}
+	for _, fm := range p.Files {
+		in = append(in, fm.Path)
+	}
+	return in
 }
 
 // countingWriter hashes and counts what goes to the file.
@@ -239,7 +242,11 @@ func write(f *os.File, p *elfcore.Process, cf *os.File, o PackOptions) (*Stats, 
 		ix.Modules[i].Symbols = &ref
 	}
 
-	if err := writeSections(cw, enc, mods, ix); err != nil {
+	if o.NoUnwindTables {
+		for i := range ix.Modules {
+			ix.Modules[i].Sections = []sectionRef{} // none, on purpose
+		}
+	} else if err := writeSections(cw, enc, mods, ix); err != nil {
 		return nil, err
 	}
 
@@ -352,7 +359,7 @@ func collectModules(p *elfcore.Process) ([]*packedModule, map[*elfcore.Module]*o
 	}
 	files := map[*elfcore.Module]*os.File{}
 	for _, pm := range mods {
-		if f, err := os.Open(pm.mod.Path); err == nil {
+		if f, err := elfcore.OpenRegular(pm.mod.Path); err == nil {
 			files[pm.mod] = f
 		}
 	}
@@ -423,7 +430,8 @@ type chunkResult struct {
 var zeroPage = make([]byte, pageSize)
 
 // framePool recycles the buffers of compressed chunks.
-var framePool = sync.Pool{New: func() any { return make([]byte, 0, chunkBytes+chunkBytes/8) }}
+// It holds *[]byte: a slice put as an interface would be allocated.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, chunkBytes+chunkBytes/8); return &b }}
 
 // writeChunks compresses the jobs' bytes in 1 MiB chunks with workers
 // goroutines and writes the frames in order. At most 2*workers chunks are
@@ -494,8 +502,8 @@ func writeChunks(cw *countingWriter, enc *zstd.Encoder, workers int, jobs []chun
 			firstErr = err
 			close(stop)
 		}
-		//lint:ignore SA6002 a frame buffer is hundreds of KiB; the 24-byte slice header Put allocates is noise
-		framePool.Put(r.frame[:0])
+		buf := r.frame[:0]
+		framePool.Put(&buf)
 	}
 	return stored, firstErr
 }
@@ -544,5 +552,5 @@ func compressChunk(enc *zstd.Encoder, j chunkJob, buf, raw []byte) chunkResult {
 	if stored == 0 {
 		return chunkResult{}
 	}
-	return chunkResult{frame: enc.EncodeAll(raw, framePool.Get().([]byte)), stored: stored}
+	return chunkResult{frame: enc.EncodeAll(raw, *framePool.Get().(*[]byte)), stored: stored}
 }

@@ -1,6 +1,9 @@
 package commands
 
 import (
+	"fmt"
+
+	"github.com/ndb-debugger/ndb/crash"
 	"strings"
 
 	"github.com/ndb-debugger/ndb/v8/object"
@@ -12,6 +15,92 @@ import (
 // thrown value.
 func init() {
 	RegisterStatusSection(crashSummary)
+	RegisterStatusSection(reasonSection)
+}
+
+// reasonSection is the "reason" of ::status: why the process died (see
+// package crash), one line and its details indented below it.
+func reasonSection(inv *Invocation) []StatusField {
+	r := deathReason(inv)
+	out := []StatusField{{"reason", "reason", r.Kind.String() + ": " + r.Text, r}}
+	for _, d := range reasonDetails(r) {
+		out = append(out, StatusField{"  " + d[0], "", d[1], nil})
+	}
+	return out
+}
+
+// deathReason decides the reason once per session.
+func deathReason(inv *Invocation) *crash.Reason {
+	v, _ := inv.Session.Cached("crash.reason", func() (any, error) {
+		p := inv.Session.Proc
+		in := crash.Input{Proc: p, Thread: p.SignalThread(), SignalName: SignalName(p.Signal())}
+		if h, err := WalkerOf(inv); err == nil && h.FramesErr() == nil {
+			in.Walker = h
+			if in.Thread != nil {
+				in.Stack = threadStack(inv, h, in.Thread)
+			}
+		}
+		r := crash.Decide(in)
+		if r.IsHeapOOM() {
+			if c, err := CensusOf(inv); err == nil {
+				r.Heap = crash.HeapSpaces(p, c)
+			} else {
+				r.Notes = append(r.Notes, "heap spaces: "+err.Error())
+			}
+		}
+		return r, nil
+	})
+	return v.(*crash.Reason)
+}
+
+// reasonDetails are the indented lines under "reason:".
+func reasonDetails(r *crash.Reason) [][2]string {
+	var d [][2]string
+	add := func(k, v string) {
+		if v != "" {
+			d = append(d, [2]string{k, v})
+		}
+	}
+	add("via", r.Via)
+	if e := r.Error; e != nil {
+		add("error", e.Address+" "+e.Constructor)
+		add("message", e.Message)
+		for i, l := range strings.Split(e.Stack, "\n") {
+			if i > 0 {
+				add("stack", strings.TrimSpace(l))
+			}
+		}
+	}
+	add("promise", r.Promise)
+	if f := r.Fatal; f != nil {
+		add("found", f.From)
+	}
+	for _, s := range r.Heap {
+		add("space", fmt.Sprintf("%-20s used %10d  committed %10d", s.Space, s.Used, s.Committed))
+	}
+	if a := r.Assert; a != nil {
+		add("at", a.FileLine+" "+a.Function)
+		add("assertion", a.Message)
+	}
+	if f := r.Fault; f != nil {
+		add("fault address", f.Addr)
+		if f.SentBy != 0 {
+			add("sent by", fmt.Sprintf("pid %d (kill)", f.SentBy))
+		}
+		add("native frame", f.NativeFrame)
+	}
+	total := max(len(r.JSFrames), r.JSFramesTotal)
+	for i, j := range r.JSFrames {
+		if i == 5 {
+			add("js", fmt.Sprintf("… %d more (::jsstack)", total-i))
+			break
+		}
+		add("js", j)
+	}
+	for _, n := range r.Notes {
+		add("note", n)
+	}
+	return d
 }
 
 func crashSummary(inv *Invocation) []StatusField {
@@ -42,7 +131,7 @@ func crashSummary(inv *Invocation) []StatusField {
 			text += ": " + msg
 			out = append(out, StatusField{"", "exception_message", "", msg})
 		}
-		out = append(out, StatusField{"uncaught exception", "exception", text, valueJSON(h, v)})
+		out = append(out, StatusField{"", "exception", text, valueJSON(h, v)}) // text: the reason line says it
 	}
 	return out
 }

@@ -55,50 +55,101 @@ func GraphOf(inv *Invocation) (*heap.Graph, error) {
 	return v.(*heap.Graph), nil
 }
 
+// LiveCensusOf returns the census restricted to the objects a root
+// reaches (the default of ::findjsobjects), computed once per session.
+func LiveCensusOf(inv *Invocation) (*heap.Census, *heap.Graph, error) {
+	g, err := GraphOf(inv)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := inv.Session.Cached("heap-census-live", func() (any, error) { return g.C.WithoutGarbage(g), nil })
+	if err != nil {
+		return nil, nil, err
+	}
+	return v.(*heap.Census), g, nil
+}
+
 func init() {
 	Register(&Command{
 		Name:     "findjsobjects",
-		Synopsis: "[ADDR]::findjsobjects [-lmsv] [-c CONSTRUCTOR | -p PROP | -k KIND]",
+		Synopsis: "[ADDR]::findjsobjects [-almrsv] [-c NAME | -p PROP | -k KIND]",
 		Summary:  "heap census: JavaScript objects grouped by constructor and properties",
-		Opts:     "lmsvc:p:k:",
+		Opts:     "almrsvc:p:k:",
 		Addr:     AddrOptional,
 		Help: `Enumerates every object of the V8 heap (walking the heap pages; see
 docs/heap.md) and groups them by kind, constructor and ordered property names.
-Closures are grouped by function name, strings together, arrays under "Array".
-The census is computed once per session.
+Constructors are named as V8's heap snapshot (Chrome DevTools) names them:
+subclasses by their own class (AdminSession, not Session), Node's Buffers
+Buffer. Closures are grouped by function name and own properties (f.__id = 1
+makes its own group), strings together. The census is computed once per
+session.
+
+By default only live objects are counted: those a root reaches (this builds
+the reference graph of ::findjsrefs once per session). A last line gives the
+total of the unreachable objects (garbage), which -a counts too; every
+representative is a live object.
 
 Without options it prints one line per group, smallest counts first:
-  OBJECT #OBJECTS #PROPS BYTES CONSTRUCTOR: PROPS
+  OBJECT #OBJECTS #PROPS BYTES [RETAINED] CONSTRUCTOR: PROPS
 where OBJECT is a representative instance and BYTES the total shallow size.
 
-  -s       sort by total shallow size instead of count
+  -a       all objects, reachable or not: no reference graph (the fast census)
+  -r       a RETAINED column: the bytes the group keeps alive, the union of
+           what its objects dominate, nothing counted twice (builds the
+           dominator tree of ::jsretained once per session)
+  -s       sort by total shallow size (by retained size with -r)
   -m       include V8-internal kinds (maps, fixed arrays, code...)
-  -c NAME  print the representatives of the groups with constructor NAME
-           (closures named NAME: -k closure -c NAME)
-  -p PROP  print the representatives of the groups that have property PROP
+  -c NAME  print the representatives of the groups named NAME: objects by
+           constructor, closures by function name
+  -p PROP  print the representatives of the groups that have own property
+           PROP (objects, and functions given that property)
   -k KIND  groups of one kind: object, array, closure, string, internal,
            dict (dictionary-mode properties), fast (fast-mode properties)
   -l       list the constructors, one per line, with their counts
   -v       statistics of the census (pages, objects, skipped bytes, time)
-           and the objects no root reaches (garbage); this builds the
-           reference graph of ::findjsrefs (once per session)
+           and the objects no root reaches (garbage)
 
 ADDR::findjsobjects prints every instance of the group of the object at ADDR
-(any member), one address per line, so
+(any member; live ones only unless -a), one address per line, so
   ::findjsobjects -c Foo | ::findjsobjects | ::jsprint
 prints every Foo.`,
-		JSON: `Summary: one object per group {"representative", "count", "constructor",
-"kind", "properties", "shallow_bytes"}. Listings: {"addr"}. -v: one object of
-statistics, with "garbage_objects", "garbage_bytes" and "roots".`,
+		JSON: `Summary: one censusGroup per group {"representative", "count", "constructor",
+"kind", "properties", "shallow_bytes", "retained_bytes" (with -r)}, then, unless -a,
+one {"unreachable_objects", "unreachable_bytes"}. Listings: {"addr"}. -l:
+{"constructor", "count"}. -v: one object of statistics, with "garbage_objects",
+"garbage_bytes" and "roots".`,
 		Run: runFindJSObjects,
 	})
 }
 
+// censusGroup is one line of the census in JSON.
+type censusGroup struct {
+	Representative string   `json:"representative"`
+	Count          int      `json:"count"`
+	Constructor    string   `json:"constructor"`
+	Kind           string   `json:"kind"`
+	Properties     []string `json:"properties"`
+	ShallowBytes   uint64   `json:"shallow_bytes"`
+	RetainedBytes  *uint64  `json:"retained_bytes,omitempty"`
+}
+
+// censusUnreachable is the last record of a live census in JSON.
+type censusUnreachable struct {
+	UnreachableObjects int    `json:"unreachable_objects"`
+	UnreachableBytes   uint64 `json:"unreachable_bytes"`
+}
+
+// addrRecord is the record of a listing of addresses.
+type addrRecord struct {
+	Addr string `json:"addr" doc:"an address"`
+}
+
+type constructorCount struct {
+	Constructor string `json:"constructor"`
+	Count       int    `json:"count"`
+}
+
 func runFindJSObjects(inv *Invocation) error {
-	c, err := CensusOf(inv)
-	if err != nil {
-		return err
-	}
 	nsel := 0
 	for _, o := range []byte("cpk") {
 		if _, ok := inv.Opt(o); ok {
@@ -111,65 +162,113 @@ func runFindJSObjects(inv *Invocation) error {
 	if nsel > 1 {
 		return fmt.Errorf("-c, -p and -k are mutually exclusive")
 	}
-	if inv.HasAddr {
-		g := c.GroupOf(inv.Addr &^ 7)
-		if g == nil {
-			return fmt.Errorf("%#x is not a JavaScript object the census found", inv.Addr)
-		}
-		for _, a := range c.Instances(g) {
-			if err := inv.Cancelled(); err != nil {
-				return err
-			}
-			if inv.JSON {
-				if err := inv.JSONLine(map[string]any{"addr": Hex(a | 1)}); err != nil {
-					return err
-				}
-				continue
-			}
-			inv.Printf("%x\n", a|1)
-		}
-		return nil
+	if inv.Flag('a') && inv.Flag('r') {
+		return fmt.Errorf("-a and -r are exclusive: retained sizes are those of live objects")
+	}
+	all, err := CensusOf(inv)
+	if err != nil {
+		return err
 	}
 	if inv.Flag('v') {
-		return printCensusStats(inv, c)
+		return printCensusStats(inv, all)
+	}
+	c, g := all, (*heap.Graph)(nil)
+	if !inv.Flag('a') {
+		if c, g, err = LiveCensusOf(inv); err != nil {
+			return err
+		}
+	}
+	if inv.HasAddr {
+		return printInstances(inv, all, g)
 	}
 	groups := selectGroups(inv, c)
 	if inv.Flag('l') {
-		counts := map[string]int{}
-		for _, g := range groups {
-			counts[g.Label()] += g.Count
-		}
-		var names []string
-		for n := range counts {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			if inv.JSON {
-				if err := inv.JSONLine(map[string]any{"constructor": n, "count": counts[n]}); err != nil {
-					return err
-				}
-				continue
-			}
-			inv.Printf("%8d %s\n", counts[n], n)
-		}
-		return nil
+		return printConstructorCounts(inv, groups)
 	}
 	if nsel == 1 {
-		for _, g := range groups {
+		for _, gr := range groups {
 			if inv.JSON {
-				if err := inv.JSONLine(groupJSON(g)); err != nil {
+				if err := inv.JSONLine(newCensusGroup(gr, nil)); err != nil {
 					return err
 				}
 				continue
 			}
-			inv.Printf("%x\n", g.Rep|1)
+			inv.Printf("%x\n", gr.Rep|1)
 		}
 		return nil
 	}
+	var retained map[string]uint64
+	if inv.Flag('r') {
+		if retained, err = groupsRetained(inv); err != nil {
+			return err
+		}
+	}
+	sortGroups(inv, groups, retained)
+	if inv.JSON {
+		for _, gr := range groups {
+			if err := inv.JSONLine(newCensusGroup(gr, retained)); err != nil {
+				return err
+			}
+		}
+		if g != nil {
+			return inv.JSONLine(censusUnreachable{UnreachableObjects: g.Garbage, UnreachableBytes: g.GarbageBytes})
+		}
+		return nil
+	}
+	if !inv.Piped {
+		if retained != nil {
+			inv.Printf("%16s %8s %6s %10s %10s %s\n", "OBJECT", "#OBJECTS", "#PROPS", "BYTES", "RETAINED", "CONSTRUCTOR: PROPS")
+		} else {
+			inv.Printf("%16s %8s %6s %10s %s\n", "OBJECT", "#OBJECTS", "#PROPS", "BYTES", "CONSTRUCTOR: PROPS")
+		}
+	}
+	for _, gr := range groups {
+		line := gr.Label()
+		if len(gr.Props) > 0 {
+			line += ": " + strings.Join(gr.Props, ", ")
+		}
+		if retained != nil {
+			inv.Printf("%16x %8d %6d %10d %10d %s\n", gr.Rep|1, gr.Count, len(gr.Props), gr.Bytes, retained[gr.Key], Truncate(line, 200))
+			continue
+		}
+		inv.Printf("%16x %8d %6d %10d %s\n", gr.Rep|1, gr.Count, len(gr.Props), gr.Bytes, Truncate(line, 200))
+	}
+	if g != nil && !inv.Piped {
+		inv.Printf("unreachable (garbage, not counted above): %d objects (%s); -a counts them\n", g.Garbage, humanBytes(g.GarbageBytes))
+	}
+	return nil
+}
+
+// groupsRetained is the retained size of every group, by group key.
+func groupsRetained(inv *Invocation) (map[string]uint64, error) {
+	_, d, err := DominatorsOf(inv)
+	if err != nil {
+		return nil, err
+	}
+	v, err := inv.Session.Cached("heap-groups-retained", func() (any, error) {
+		by, err := d.GroupsRetained(inv.Ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]uint64, len(by))
+		for gr, r := range by {
+			out[gr.Key] = r
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]uint64), nil
+}
+
+func sortGroups(inv *Invocation, groups []*heap.Group, retained map[string]uint64) {
 	sort.SliceStable(groups, func(i, j int) bool {
 		a, b := groups[i], groups[j]
 		if inv.Flag('s') {
+			if retained != nil {
+				return retained[a.Key] < retained[b.Key]
+			}
 			return a.Bytes < b.Bytes
 		}
 		if a.Count != b.Count {
@@ -177,34 +276,69 @@ func runFindJSObjects(inv *Invocation) error {
 		}
 		return len(a.Props) < len(b.Props)
 	})
-	if inv.JSON {
-		for _, g := range groups {
-			if err := inv.JSONLine(groupJSON(g)); err != nil {
-				return err
+}
+
+// printInstances lists the instances of the group of the object at the
+// address: the live ones when g is given.
+func printInstances(inv *Invocation, c *heap.Census, g *heap.Graph) error {
+	gr := c.GroupOf(inv.Addr &^ 7)
+	if gr == nil {
+		return fmt.Errorf("%#x is not a JavaScript object the census found", inv.Addr)
+	}
+	for _, a := range c.Instances(gr) {
+		if err := inv.Cancelled(); err != nil {
+			return err
+		}
+		if g != nil {
+			if i, ok := c.ObjectAt(a); !ok || !g.IsLive(i) {
+				continue
 			}
 		}
-		return nil
-	}
-	if !inv.Piped {
-		inv.Printf("%16s %8s %6s %10s %s\n", "OBJECT", "#OBJECTS", "#PROPS", "BYTES", "CONSTRUCTOR: PROPS")
-	}
-	for _, g := range groups {
-		line := g.Label()
-		if len(g.Props) > 0 {
-			line += ": " + strings.Join(g.Props, ", ")
+		if inv.JSON {
+			if err := inv.JSONLine(addrRecord{Hex(a | 1)}); err != nil {
+				return err
+			}
+			continue
 		}
-		inv.Printf("%16x %8d %6d %10d %s\n", g.Rep|1, g.Count, len(g.Props), g.Bytes, Truncate(line, 200))
+		inv.Printf("%x\n", a|1)
 	}
 	return nil
 }
 
-func groupJSON(g *heap.Group) map[string]any {
+func printConstructorCounts(inv *Invocation, groups []*heap.Group) error {
+	counts := map[string]int{}
+	for _, g := range groups {
+		counts[g.Label()] += g.Count
+	}
+	var names []string
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if inv.JSON {
+			if err := inv.JSONLine(constructorCount{n, counts[n]}); err != nil {
+				return err
+			}
+			continue
+		}
+		inv.Printf("%8d %s\n", counts[n], n)
+	}
+	return nil
+}
+
+func newCensusGroup(g *heap.Group, retained map[string]uint64) censusGroup {
 	props := g.Props
 	if props == nil {
 		props = []string{}
 	}
-	return map[string]any{"representative": Hex(g.Rep | 1), "count": g.Count, "constructor": g.Constructor,
-		"kind": g.Kind.String(), "properties": props, "shallow_bytes": g.Bytes}
+	out := censusGroup{Representative: Hex(g.Rep | 1), Count: g.Count, Constructor: g.Constructor,
+		Kind: g.Kind.String(), Properties: props, ShallowBytes: g.Bytes}
+	if retained != nil {
+		r := retained[g.Key]
+		out.RetainedBytes = &r
+	}
+	return out
 }
 
 func selectGroups(inv *Invocation, c *heap.Census) []*heap.Group {
@@ -216,7 +350,7 @@ func selectGroups(inv *Invocation, c *heap.Census) []*heap.Group {
 		if g.Kind == heap.KindInternal && !inv.Flag('m') && !(byKind && kind == "internal") {
 			continue
 		}
-		if byCtor && (g.Constructor != ctor || g.Kind == heap.KindFunction && !(byKind && kind == "closure")) {
+		if byCtor && g.Constructor != ctor {
 			continue
 		}
 		if byProp && !contains(g.Props, prop) || byKind && !kindMatches(c, g, kind) {

@@ -7,17 +7,21 @@ import (
 	"github.com/ndb-debugger/ndb/v8/value"
 )
 
+// defaultArrayCount is how many elements ::jsarray prints without -n.
+const defaultArrayCount = 1000
+
 func init() {
 	Register(&Command{
 		Name:     "jsarray",
-		Synopsis: "ADDR::jsarray [-i]",
+		Synopsis: "ADDR::jsarray [-i] [-n COUNT]",
 		Summary:  "elements of the JavaScript array at ADDR, one per line",
-		Opts:     "i",
+		Opts:     "in:",
 		Addr:     AddrRequired,
 		Help: `Prints the array's elements, one tagged value (an address or a Smi word) per
 line, so that "ADDR::jsarray | ::jsprint" prints each. -i prefixes each with
 its index (not pipe-able). Holes are skipped; unboxed doubles (double arrays)
-print as numbers.`,
+print as numbers. -n COUNT prints the first COUNT elements (default 1,000;
+0 for all) and says on stderr how many more there are.`,
 		JSON:   "One object per element.",
 		Record: elementRecord{},
 		Run: func(inv *Invocation) error {
@@ -30,10 +34,18 @@ print as numbers.`,
 			if err != nil {
 				return err
 			}
-			els, err := h.Elements(v, int(min(ln, object.MaxElements)), -1)
+			limit, err := inv.IntOpt('n', defaultArrayCount)
 			if err != nil {
 				return err
 			}
+			if limit == 0 {
+				limit = -1
+			}
+			els, err := h.Elements(v, int(min(ln, object.MaxElements)), limit)
+			if err != nil {
+				return err
+			}
+
 			for _, e := range els.Elements {
 				if err := inv.Cancelled(); err != nil {
 					return err
@@ -64,7 +76,11 @@ print as numbers.`,
 				}
 			}
 			if els.Truncated {
-				fmt.Fprintf(inv.Warn, "jsarray: only the first %d elements\n", len(els.Elements))
+				more := int(ln) - len(els.Elements)
+				if els.Dictionary {
+					more = els.Length - len(els.Elements)
+				}
+				fmt.Fprintf(inv.Warn, "jsarray: %s\n", value.MoreText(max(more, 0), "elements"))
 			}
 			return nil
 		},

@@ -10,9 +10,9 @@ import (
 func init() {
 	Register(&Command{
 		Name:     "jsclosure",
-		Synopsis: "ADDR::jsclosure [-a]",
+		Synopsis: "ADDR::jsclosure [-a] [-n COUNT]",
 		Summary:  "variables captured by the closure at ADDR",
-		Opts:     "a",
+		Opts:     "an:",
 		Addr:     AddrRequired,
 		Help: `Prints the variables of the function's context, named from its ScopeInfo, one per
 line, then those of the enclosing contexts up to (not including) the native
@@ -21,7 +21,9 @@ context:
   secret: "captured value"
   counter: 7
 
--a prints each value's address. When piped, each line starts with the value's
+-a prints each value's address. -n COUNT shows COUNT elements, entries or
+bytes of each value (default 100 elements and entries, 50 bytes; 0 for all),
+counting the rest ("... 900 more elements (-n 0 for all)"). When piped, each line starts with the value's
 address (so "ADDR::jsclosure | ::jsprint" prints every variable).`,
 		JSON:   "One object per variable.",
 		Record: closureVariableRecord{},
@@ -38,6 +40,9 @@ address (so "ADDR::jsclosure | ::jsprint" prints every variable).`,
 				return fmt.Errorf("a bound function has no context; see ::jsfunction")
 			}
 			o := value.Options{Depth: 0, MaxString: 80}
+			if err := countOption(inv, &o); err != nil {
+				return err
+			}
 			ctx := fi.Context
 			for depth := 0; depth < 64 && h.IsHeapObject(ctx); depth++ {
 				if err := inv.Cancelled(); err != nil {

@@ -117,6 +117,10 @@ func findFrame(inv *Invocation, h *stack.Walker, fp uint64) (*stack.Frame, error
 
 // printFrameDetail prints receiver, arguments and source lines of a JS frame.
 func printFrameDetail(inv *Invocation, h *stack.Walker, f *stack.Frame, ji stack.JSInfo, ctx int, indent string) {
+	valueText := valueText
+	if inv.Flag('a') {
+		valueText = func(h *stack.Walker, v object.Value) string { return value.AddressedSummary(h.Heap, v) }
+	}
 	if f.Receiver != 0 {
 		inv.Printf("%sthis: %s\n", indent, valueText(h, f.Receiver))
 	}

@@ -31,11 +31,25 @@ pointer that leaves the core, goes backwards or loops.
 
   -t TID   the thread (default: the one that got the signal); "all" for every thread
   -v       each JS frame's receiver and arguments, and its source line
-  -a       frame pointer and pc of every frame, the JSFunction of JS frames
+  -a       frame pointer and pc of every frame, the JSFunction of JS frames;
+           with -v also the address of each argument and receiver
   -n       hide native frames
   -f NAME  only JS frames whose function name contains NAME
 
-Piped into another dcmd, each line starts with the frame pointer:
+After the synchronous frames of a thread that runs an async function resumed
+by a microtask, the async frames V8's own traces show follow: who awaits that
+function, and on (through Promise.all, allSettled and any, async generators and
+for await), each with the await where it is suspended:
+
+  js:      async step (/app.js:14:10)
+  js:      async Promise.all (index 0)
+
+-v adds their receiver, arguments and own context locals. A chain that
+cannot go on (a cycle, a half-written generator, one longer than any real
+one) ends with "(async chain ends: …)".
+
+Piped into another dcmd, each line starts with the frame pointer (async
+frames are not piped):
 ::jsstack | ::jsframe -v shows every frame in detail.`,
 		JSON: `One object per frame: {"thread", "frame" (0 = innermost), "kind" ("js",
 "native", "builtin", "exit", "entry", "internal"), "function", "script", "line",
@@ -44,7 +58,12 @@ Piped into another dcmd, each line starts with the frame pointer:
 "inlined" (no args or this then), "args"
 (jsprint --json values, receiver excluded), "this", "fp", "pc", "symbol",
 "type" (the V8 frame type)}; fields that do not apply are omitted. A thread
-whose walk stopped early adds {"thread", "stack_end": "..."}.`,
+whose walk stopped early adds {"thread", "stack_end": "..."}. Async frames:
+{"thread", "frame", "kind": "async", "function", "script", "line", "column",
+"position_note", "index" (combinators), "generator" (the suspended async
+function or generator object), "awaits" (the promise it waits on), "this",
+"args", "locals": [{"name", "value"}]}; {"thread", "async_end": "..."} when
+the chain stopped early.`,
 		Opts: "avnt:f:",
 		Addr: AddrNone,
 		Run:  runJSStack,
@@ -161,6 +180,9 @@ func runJSStack(inv *Invocation) error {
 				printFrameDetail(inv, h, f, ji, 1, "         ")
 				printTranslationDetail(inv, h, f, "         ")
 			}
+		}
+		if err := printAsyncFrames(inv, h, t, st, verbose, filter); err != nil {
+			return err
 		}
 		if st.End != "" {
 			if inv.JSON {

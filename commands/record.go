@@ -179,8 +179,3 @@ func JSONHelp(c *Command) string {
 	}
 	return b.String()
 }
-
-// addrRecord is the record of a listing of addresses.
-type addrRecord struct {
-	Addr string `json:"addr" doc:"an address"`
-}

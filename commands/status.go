@@ -37,12 +37,44 @@ func init() {
 		Summary:  "what the core is: process, versions, signal, threads, files",
 		Help: `Summarises the core: pid and command line, node and V8 versions, the signal
 that ended the process and the thread that got it, thread count, the core and
-executable paths, and whether the executable's build-id matches the core.`,
+executable paths, and whether the executable's build-id matches the core.
+
+reason: why the process died, one line "KIND: TEXT" with details indented
+below. KIND is one of:
+  uncaught-exception   an explicit throw or an error V8 raised (TypeError,
+                       SyntaxError, RangeError...): constructor, message,
+                       address, and the error's stack when it holds one
+  unhandled-rejection  a rejected promise nothing handled (Node aborts in
+                       processPromiseRejections): the promise, its reason and
+                       the reason's stack with its "at async" lines
+  fatal-error          V8's or Node's FATAL ERROR message (e.g. "Reached heap
+                       limit Allocation failed - JavaScript heap out of
+                       memory"), read from the char* the fatal-error handler
+                       left on the crashing thread's stack; for an out-of-
+                       memory death, each heap space's used and committed
+                       bytes
+  abort                process.abort(), or a failed Node CHECK (file:line,
+                       function, assertion text from node::Assert's
+                       AssertionInfo)
+  signal               SIGSEGV, SIGBUS, SIGILL or SIGFPE: fault address
+                       (si_addr), the faulting native frame, the JS frames
+  snapshot             no fatal signal: a core of a live process (gcore)
+The kind is decided from the return addresses left on the crashing thread's
+stack (node::errors::TriggerUncaughtException, v8::internal::Isolate::Throw,
+node::OOMErrorHandler, node::Assert, ...) and its JavaScript frames; the
+thrown value is the innermost Error (or rejected promise) on that stack.`,
 		JSON: `One object: {"pid", "command", "node_version" (as process.version prints it),
 "v8_version", "signal" ("SIGABRT", "none"), "signal_number", "snapshot" (true when no
 signal: a core of a live process), "signal_thread", "fault_addr"
 (for SIGSEGV and the like), "threads" (count), "core", "executable", "build_id",
-"build_id_match", "warnings"} plus the crash summary fields when known.`,
+"build_id_match", "warnings", "reason"} plus the crash summary fields when known.
+"reason": {"kind", "text", "signal", "thread", "via" (the native function that
+decided the kind), "js_frames" (the crashing thread's JavaScript frames,
+innermost first, at most 64), "js_frames_total" (when there are more), "error": {"address", "constructor", "message", "stack"},
+"promise", "fatal": {"message", "from"}, "heap_spaces" (out of memory: [{"space",
+"used", "committed"}], see docs/design.md), "assertion": {"file_line", "message",
+"function"}, "fault": {"addr", "sent_by", "native_frame", "js_frames"},
+"notes"}; absent fields are unknown or do not apply.`,
 		Run: runStatus,
 	})
 }
@@ -85,7 +117,9 @@ func runStatus(inv *Invocation) error {
 	if inv.JSON {
 		obj := map[string]any{}
 		for _, f := range fields {
-			obj[f.Key] = f.Value
+			if f.Key != "" {
+				obj[f.Key] = f.Value
+			}
 		}
 		obj["warnings"] = append([]string{}, p.Warnings...)
 		return inv.JSONLine(obj)

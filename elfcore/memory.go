@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // MemError says why bytes at an address cannot be read.
@@ -59,9 +60,17 @@ func (p *Process) Slice(addr, n uint64) ([]byte, error) {
 	if n > 1<<30 {
 		return nil, &MemError{addr, fmt.Sprintf("read of %d bytes refused (too large)", n)}
 	}
-	buf := make([]byte, n)
-	if err := p.ReadAt(buf, addr); err != nil {
-		return nil, err
+	// A size read from a hostile core may be anything: grow the buffer as
+	// bytes are read, so that memory follows the bytes the core has.
+	const step = 1 << 20
+	buf := make([]byte, 0, min(n, step))
+	for uint64(len(buf)) < n {
+		k := min(n-uint64(len(buf)), step)
+		at := len(buf)
+		buf = slices.Grow(buf, int(k))[:at+int(k)]
+		if err := p.ReadAt(buf[at:], addr+uint64(at)); err != nil {
+			return nil, err
+		}
 	}
 	return buf, nil
 }

@@ -17,7 +17,7 @@ type mappedFile struct {
 }
 
 func mapFile(path string) (*mappedFile, error) {
-	f, err := os.Open(path)
+	f, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -25,10 +25,6 @@ func mapFile(path string) (*mappedFile, error) {
 	if err != nil {
 		f.Close()
 		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
 	if st.Size() == 0 {
 		f.Close()

@@ -89,13 +89,13 @@ func (m *Module) close() {
 
 // buildIDFromNotes returns the GNU build-id found in a run of ELF notes.
 func buildIDFromNotes(d []byte) string {
-	notes, _ := parseNotes(d)
-	for _, n := range notes {
-		if n.typ == ntGNUBuildID && n.name == "GNU" {
-			return hex.EncodeToString(n.desc)
+	id := ""
+	walkNotes(d, func(n rawNote) {
+		if id == "" && n.typ == ntGNUBuildID && n.name == "GNU" {
+			id = hex.EncodeToString(n.desc)
 		}
-	}
-	return ""
+	})
+	return id
 }
 
 // FileOffsetToVaddr converts a file offset to the link-time address of the
@@ -143,7 +143,7 @@ func (m *Module) rawSymbols(fn func(name []byte, value, size uint64, info byte, 
 	}
 	strs := m.elf.Sections[sec.Link]
 	data := m.file.data
-	if sec.Offset+sec.Size > uint64(len(data)) || strs.Offset+strs.Size > uint64(len(data)) {
+	if !within(sec.Offset, sec.Size, uint64(len(data))) || !within(strs.Offset, strs.Size, uint64(len(data))) {
 		return fmt.Errorf("%s: symbol table past end of file", m.Path)
 	}
 	tab := data[sec.Offset : sec.Offset+sec.Size]

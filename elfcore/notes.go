@@ -71,31 +71,32 @@ type rawNote struct {
 	desc []byte
 }
 
-// parseNotes splits a PT_NOTE segment into notes. A damaged note ends the
-// walk; what was read before it is kept.
-func parseNotes(b []byte) ([]rawNote, error) {
-	var notes []rawNote
+// walkNotes calls fn for each note of a PT_NOTE segment, in order. A
+// damaged note ends the walk; the notes before it have been seen. Nothing
+// is kept: the caller keeps what it understands, so a note area of
+// millions of empty notes costs time in proportion, not memory.
+func walkNotes(b []byte, fn func(rawNote)) error {
 	le := binary.LittleEndian
 	for len(b) >= 12 {
 		namesz, descsz, typ := le.Uint32(b), le.Uint32(b[4:]), le.Uint32(b[8:])
 		b = b[12:]
 		nameEnd := align4(uint64(namesz))
 		if nameEnd > uint64(len(b)) {
-			return notes, fmt.Errorf("note name runs past its segment")
+			return fmt.Errorf("note name runs past its segment")
 		}
 		name := string(trimNUL(b[:namesz]))
 		b = b[nameEnd:]
 		descEnd := align4(uint64(descsz))
 		if uint64(descsz) > uint64(len(b)) {
-			return notes, fmt.Errorf("note %q type %#x runs past its segment", name, typ)
+			return fmt.Errorf("note %q type %#x runs past its segment", name, typ)
 		}
-		notes = append(notes, rawNote{typ: typ, name: name, desc: b[:descsz]})
+		fn(rawNote{typ: typ, name: name, desc: b[:descsz]})
 		if descEnd > uint64(len(b)) {
 			break
 		}
 		b = b[descEnd:]
 	}
-	return notes, nil
+	return nil
 }
 
 func align4(n uint64) uint64 { return (n + 3) &^ 3 }
@@ -149,8 +150,11 @@ func parseSigInfo(d []byte) (SigInfo, error) {
 	}
 	le := binary.LittleEndian
 	s := SigInfo{Signo: int(int32(le.Uint32(d))), Errno: int(int32(le.Uint32(d[4:]))), Code: int(int32(le.Uint32(d[8:])))}
-	switch s.Signo {
-	case 4, 7, 8, 11: // SIGILL, SIGBUS, SIGFPE, SIGSEGV carry a fault address
+	switch {
+	case s.Code <= 0: // SI_USER, SI_QUEUE, SI_TKILL...: sent by a process, whose pid follows
+		s.SenderPID = int(int32(le.Uint32(d[16:])))
+	case s.Signo == 4 || s.Signo == 7 || s.Signo == 8 || s.Signo == 11:
+		// SIGILL, SIGBUS, SIGFPE, SIGSEGV raised by the kernel carry a fault address
 		s.Addr = le.Uint64(d[16:])
 	default:
 		s.SenderPID = int(int32(le.Uint32(d[16:])))
@@ -161,7 +165,7 @@ func parseSigInfo(d []byte) (SigInfo, error) {
 func parseAuxv(d []byte) map[uint64]uint64 {
 	m := make(map[uint64]uint64)
 	le := binary.LittleEndian
-	for i := 0; i+16 <= len(d); i += 16 {
+	for i := 0; i+16 <= len(d) && len(m) < maxAuxv; i += 16 {
 		k, v := le.Uint64(d[i:]), le.Uint64(d[i+8:])
 		if k == 0 {
 			break
@@ -203,6 +207,10 @@ func parseFileNote(d []byte) ([]FileMapping, uint64, error) {
 	}
 	return maps, pageSize, nil
 }
+
+// maxAuxv bounds the auxiliary vector's entries: Linux defines about 40
+// keys.
+const maxAuxv = 256
 
 // Auxiliary vector keys used by ndb.
 const (

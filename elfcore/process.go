@@ -126,19 +126,17 @@ func parseCore(mf *mappedFile, path string) (*Process, error) {
 	}
 	p := &Process{CorePath: path, core: mf, modules: map[string]*Module{}, PageSize: 4096}
 	size := uint64(len(data))
-	var declared uint64
+	var declared, noteBytes uint64
+	var badLoads []error
 	for _, ph := range ef.Progs {
 		switch ph.Type {
 		case elf.PT_LOAD:
-			s := Segment{Start: ph.Vaddr, End: ph.Vaddr + ph.Memsz, Flags: ph.Flags, FileSize: ph.Filesz}
-			declared += ph.Filesz
-			if ph.Off < size {
-				end := ph.Off + ph.Filesz
-				if end > size {
-					end = size
-				}
-				s.Data = data[ph.Off:end:end]
+			s, err := loadSegment(ph, data)
+			if err != nil {
+				badLoads = append(badLoads, err)
+				continue
 			}
+			declared += s.FileSize
 			p.TruncatedBy += s.Missing()
 			p.Segments = append(p.Segments, s)
 		case elf.PT_NOTE:
@@ -146,18 +144,24 @@ func parseCore(mf *mappedFile, path string) (*Process, error) {
 				p.Warnings = append(p.Warnings, "the notes segment is past the end of the truncated core")
 				continue
 			}
-			end := ph.Off + ph.Filesz
-			if end > size {
-				end = size
+			// The notes are what the file holds, and no more than
+			// maxNoteBytes in all.
+			n := min(ph.Filesz, size-ph.Off, maxNoteBytes-noteBytes)
+			if n < ph.Filesz {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("notes segment of %s cut to the %s the core holds or ndb reads (%s at most)",
+					HumanBytes(ph.Filesz), HumanBytes(n), HumanBytes(maxNoteBytes)))
 			}
-			notes, err := parseNotes(data[ph.Off:end])
-			if err != nil {
+			noteBytes += n
+			if err := walkNotes(data[ph.Off:ph.Off+n], p.addNote); err != nil {
 				p.Warnings = append(p.Warnings, "notes: "+err.Error())
 			}
-			p.addNotes(notes)
 		}
 	}
+	if len(badLoads) > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%d damaged program header(s) ignored (first: %v)", len(badLoads), badLoads[0]))
+	}
 	sort.Slice(p.Segments, func(i, j int) bool { return p.Segments[i].Start < p.Segments[j].Start })
+	p.Warnings = append(p.Warnings, trimOverlaps(p.Segments)...)
 	sort.Slice(p.Files, func(i, j int) bool { return p.Files[i].Start < p.Files[j].Start })
 	if p.TruncatedBy > 0 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("core is truncated: %s of %s of memory missing (segments past the end of the file); reads there fail",
@@ -184,34 +188,32 @@ func typeName(t elf.Type) string {
 	return t.String()
 }
 
-func (p *Process) addNotes(notes []rawNote) {
-	for _, n := range notes {
-		var err error
-		switch {
-		case n.typ == ntPRSTATUS && n.name == "CORE":
-			var t Thread
-			if t, err = parsePRStatus(n.desc); err == nil {
-				p.Threads = append(p.Threads, t)
-			}
-		case n.typ == ntPRPSINFO && n.name == "CORE":
-			p.Info, err = parsePRPSInfo(n.desc)
-		case n.typ == ntSIGINFO:
-			var s SigInfo
-			if s, err = parseSigInfo(n.desc); err == nil && p.Sig == nil {
-				p.Sig = &s
-			}
-		case n.typ == ntAUXV:
-			p.Auxv = parseAuxv(n.desc)
-		case n.typ == ntFILE:
-			var ps uint64
-			p.Files, ps, err = parseFileNote(n.desc)
-			if ps != 0 {
-				p.PageSize = ps
-			}
+func (p *Process) addNote(n rawNote) {
+	var err error
+	switch {
+	case n.typ == ntPRSTATUS && n.name == "CORE":
+		var t Thread
+		if t, err = parsePRStatus(n.desc); err == nil {
+			p.Threads = append(p.Threads, t)
 		}
-		if err != nil {
-			p.Warnings = append(p.Warnings, err.Error())
+	case n.typ == ntPRPSINFO && n.name == "CORE":
+		p.Info, err = parsePRPSInfo(n.desc)
+	case n.typ == ntSIGINFO:
+		var s SigInfo
+		if s, err = parseSigInfo(n.desc); err == nil && p.Sig == nil {
+			p.Sig = &s
 		}
+	case n.typ == ntAUXV:
+		p.Auxv = parseAuxv(n.desc)
+	case n.typ == ntFILE:
+		var ps uint64
+		p.Files, ps, err = parseFileNote(n.desc)
+		if ps != 0 {
+			p.PageSize = ps
+		}
+	}
+	if err != nil && len(p.Warnings) < maxNoteWarnings {
+		p.Warnings = append(p.Warnings, err.Error())
 	}
 }
 
@@ -406,7 +408,7 @@ func (p *Process) Module(path string) *Module {
 		// (build-id differs) is not used: its bytes and symbols would lie.
 		if opened, err := openModule(path); err == nil {
 			m = opened
-			if id := p.coreBuildID(path); id != "" && m.BuildID != "" && id != m.BuildID {
+			if id := p.coreBuildID(path); id != "" && id != m.BuildID {
 				m.close()
 				m = nil
 			}

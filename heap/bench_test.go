@@ -39,13 +39,18 @@ var benchCensus *Census
 
 func BenchmarkCensus1GB(b *testing.B) {
 	h := bigHeap(b)
+	cpu0 := cpuTime(b)
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		benchCensus = nil // one census at a time: peakRSS is one census's
 		c, err := Build(context.Background(), h, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		benchCensus = c
 	}
+	b.ReportMetric((cpuTime(b)-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(peakRSS(b), "peakRSS-MiB")
 	b.ReportMetric(float64(benchCensus.Stats.Objects), "objects")
 	b.ReportMetric(float64(benchCensus.Stats.Bytes)/(1<<20), "heapMiB")
 }

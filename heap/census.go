@@ -27,7 +27,8 @@ type Group struct {
 	Rep         uint64 // representative: the lowest address
 	Key         string
 
-	id uint32 // index in the census's groups by id (the object table)
+	id    uint32
+	types instanceTypes // the instance types of its objects (JavaScript object groups may mix some) // index in the census's groups by id (the object table)
 }
 
 // Label is the constructor column of ::findjsobjects.
@@ -124,6 +125,7 @@ type localGroup struct {
 	count int
 	bytes uint64
 	rep   uint64
+	types instanceTypes
 }
 
 type local struct {
@@ -132,7 +134,7 @@ type local struct {
 	groups  map[string]*localGroup
 	list    []*localGroup
 	byMap   []*localGroup // by MapInfo.seq
-	bySFI   map[uint64]*localGroup
+	bySFI   map[closureKey]*localGroup
 	globals []uint64
 	skipped uint64
 	skips   []Skip
@@ -182,7 +184,7 @@ func Build(ctx context.Context, h *object.Heap, opt Options) (*Census, error) {
 	for i := range locals {
 		caches[i] = newMapCache()
 		caches[i].fast = !opt.strict
-		locals[i] = &local{reg: reg, fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, bySFI: map[uint64]*localGroup{}}
+		locals[i] = &local{reg: reg, fns: map[uint64][]uint64{}, groups: map[string]*localGroup{}, bySFI: map[closureKey]*localGroup{}}
 	}
 	globalType := w.l.Types.JSGlobalObject
 	rel := newReleaser(w.p, w.pages)
@@ -256,6 +258,7 @@ func Build(ctx context.Context, h *object.Heap, opt Options) (*Census, error) {
 			g.Count += lg.count
 			g.Bytes += lg.bytes
 			g.Rep = min(g.Rep, lg.rep)
+			g.types.merge(&lg.types)
 		}
 	}
 	slices.Sort(c.globals)
@@ -329,7 +332,9 @@ func (w *walker) indexPages() {
 	w.chunkPage = newU64map(len(w.pages))
 	for i := range w.pages {
 		pg := &w.pages[i]
-		for ch := pg.Chunk; ch < pg.End; ch += chunkSize {
+		// Only the chunks whose bytes the core holds: a large page's area
+		// comes from its (untrusted) header.
+		for ch := pg.Chunk; ch < pg.Start+uint64(len(pg.Data)) && ch >= pg.Chunk; ch += chunkSize {
 			w.chunkPage.put(ch>>chunkBits, int32(i))
 		}
 	}
@@ -352,14 +357,22 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 		l.stats.Closures++
 		sfi := w.word(addr + uint64(w.names.sfiOff))
 		l.fns[sfi] = append(l.fns[sfi], addr)
-		lg = l.bySFI[sfi]
-		if lg == nil {
+		ck := closureKey{sfi, mi.Addr}
+		lg = l.bySFI[ck]
+		if lg == nil || mi.Dict {
 			name := w.sfiName(sfi)
 			if name == "" {
 				name = "<anonymous>"
 			}
-			lg = l.group("closure\x00"+name, func() *Group { return &Group{Kind: KindFunction, Constructor: name, Type: mi.Type} })
-			l.bySFI[sfi] = lg
+			props := mi.Props
+			if mi.Dict {
+				props = w.dictKeys(addr)
+			}
+			props = ownFunctionProps(props)
+			lg = l.group("closure\x00"+name+"\x00"+joinProps(props), func() *Group {
+				return &Group{Kind: KindFunction, Constructor: name, Props: props, Type: mi.Type}
+			})
+			l.bySFI[ck] = lg
 		}
 	case KindString:
 		l.stats.Strings++
@@ -370,10 +383,19 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 		}
 	default:
 		l.stats.JSObjects++
-		if mi.Dict {
-			props := w.dictKeys(addr)
-			key := mi.Kind.String() + "\x00" + mi.Ctor + "\x00" + joinProps(props)
-			lg = l.group(key, func() *Group { return &Group{Kind: mi.Kind, Constructor: mi.Ctor, Props: props, Type: mi.Type} })
+		if mi.Dict || mi.ByObject {
+			var props []string
+			if mi.Dict {
+				props = w.dictKeys(addr)
+			} else {
+				props = mi.Props
+			}
+			ctor := mi.Ctor
+			if mi.ByObject || object.HasOwnStringTag(props) {
+				ctor = w.h.SnapshotName(object.Value(addr | 1))
+			}
+			key := mi.Kind.String() + "\x00" + ctor + "\x00" + joinProps(props)
+			lg = l.group(key, func() *Group { return &Group{Kind: mi.Kind, Constructor: ctor, Props: props, Type: mi.Type} })
 			break
 		}
 		lg = l.mapGroup(mi)
@@ -386,7 +408,30 @@ func (w *walker) classify(l *local, addr uint64, mi *MapInfo, size int) *localGr
 	lg.count++
 	lg.bytes += uint64(size)
 	lg.rep = min(lg.rep, addr)
+	if mi.Kind != KindString {
+		lg.types.add(mi.Type)
+	}
 	return lg
+}
+
+// closureKey: closures of one function and one map are in one group.
+type closureKey struct{ sfi, m uint64 }
+
+// standardFunctionProps are the properties every function has from its
+// map (accessors: length, name, prototype; arguments and caller of sloppy
+// functions).
+var standardFunctionProps = map[string]bool{"length": true, "name": true, "prototype": true, "arguments": true, "caller": true}
+
+// ownFunctionProps are the properties a program gave a function itself
+// (f.__id = 1): its own properties but the standard ones.
+func ownFunctionProps(props []string) []string {
+	var out []string
+	for _, p := range props {
+		if !standardFunctionProps[p] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func internalName(m *layout.Metadata, t int) string {
@@ -599,4 +644,20 @@ func (c *Census) verify(prov []span) bool {
 		}
 	}
 	return true
+}
+
+// PageUsed is the size of the live-looking objects found on page i of
+// Pages: free space (FREE_SPACE_TYPE, the free lists' blocks) is left out.
+// A code page, which is not walked, counts 0.
+func (c *Census) PageUsed(i int) uint64 {
+	pg := &c.Pages[i]
+	free := c.w.l.Types.FreeSpace
+	var n uint64
+	pg.forObjects(func(j int, _, size uint32) {
+		if g := c.byID[pg.gids[j]]; g.Kind == KindInternal && g.Type == free {
+			return
+		}
+		n += uint64(size)
+	})
+	return n
 }

@@ -33,7 +33,8 @@ type MapInfo struct {
 	Kind     Kind
 	Dict     bool     // dictionary-mode properties
 	Proto    bool     // the map of a prototype object
-	Ctor     string   // constructor name (KindObject, KindArray)
+	Ctor     string   // constructor name (KindObject, KindArray), as V8's heap snapshot names it
+	ByObject bool     // named one by one: an own Symbol.toStringTag, a primitive wrapper
 	Props    []string // own named properties in order (fast mode)
 	InObject int      // in-object property slots
 	size     layout.SizeRule
@@ -152,7 +153,6 @@ func (w *walker) describeMap(a uint64) *MapInfo {
 		mi.Kind = KindFunction
 	case t == n.arrayType:
 		mi.Kind = KindArray
-		mi.Ctor = "Array"
 	case n.proxy >= 0 && t >= n.proxy:
 		mi.Kind = KindObject
 	default:
@@ -166,33 +166,43 @@ func (w *walker) describeMap(a uint64) *MapInfo {
 	if mi.Kind == KindString {
 		return mi
 	}
-	if mi.Kind == KindObject {
-		// V8 names prototype objects "Object" (their map's constructor is
-		// reset when they become prototypes; JSReceiver::GetConstructorName).
-		mi.Ctor = "Object"
-		if !mi.Proto {
-			mi.Ctor = w.constructorName(a)
-		}
-	}
 	mi.InObject = words - int(b[n.inobjStart])
 	if !mi.Dict {
 		own := int((int64(bf3) & n.ownMask) >> n.ownShift)
 		desc := le.Uint64(b[n.descOff:])
 		if own > 0 && desc&3 == 1 {
-			mi.Props = w.descriptorKeys(desc-1, own)
+			mi.Props = w.descriptorKeys(desc-1, own, mi.Kind == KindFunction)
 		}
+		mi.ByObject = object.HasOwnStringTag(mi.Props)
+	}
+	mi.ByObject = mi.ByObject || w.h.NamedByObject(mi.Type)
+	if mi.Kind != KindFunction {
+		mi.Ctor = w.h.SnapshotMapName(object.Value(a | 1))
 	}
 	return mi
 }
 
-// descriptorKeys reads the first n keys of a DescriptorArray.
-func (w *walker) descriptorKeys(d uint64, n int) []string {
+// descriptorKeys reads the first n keys of a DescriptorArray, without the
+// private symbols (V8's own, such as a class's home object) if asked.
+func (w *walker) descriptorKeys(d uint64, n int, skipPrivate bool) []string {
 	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		k := w.word(d + uint64(w.names.descHeader) + uint64(i)*w.names.descEntry)
+		if skipPrivate && w.isPrivateSymbol(k) {
+			continue
+		}
 		out = append(out, w.keyName(k))
 	}
 	return out
+}
+
+// isPrivateSymbol reports whether key k is a private symbol (flags bit 0).
+func (w *walker) isPrivateSymbol(k uint64) bool {
+	if w.typeOf(k) != w.names.symbol || w.l.Symbol.Flags < 0 {
+		return false
+	}
+	f, err := w.p.ReadU32(k - 1 + uint64(w.l.Symbol.Flags))
+	return err == nil && f&1 == 1
 }
 
 // keyName names a property key: a string, or a symbol.
@@ -292,30 +302,6 @@ func latin1(b []byte) string {
 		r[i] = rune(c)
 	}
 	return string(r)
-}
-
-// constructorName follows the map's back pointers to the root map, whose
-// slot holds the constructor, and names it.
-func (w *walker) constructorName(m uint64) string {
-	c := w.word(m + uint64(w.names.ctorOff))
-	for i := 0; i < 64 && c&3 == 1; i++ {
-		mm := w.word(c - 1)
-		if mm&3 != 1 || !w.isMetaMap(mm-1) {
-			break
-		}
-		c = w.word(c - 1 + uint64(w.names.ctorOff))
-	}
-	if c&3 != 1 {
-		return "Object"
-	}
-	t := w.typeOf(c)
-	n := w.names
-	if t >= n.firstFn && t <= n.lastFn {
-		if s := w.functionName(c); s != "" {
-			return s
-		}
-	}
-	return "Object"
 }
 
 // functionName names a JSFunction by its SharedFunctionInfo ("" when

@@ -16,6 +16,7 @@ package heap
 
 import (
 	"encoding/binary"
+	"math"
 	"sort"
 	"sync"
 
@@ -87,63 +88,105 @@ func areaFromWords(c uint64, words []byte) (start, end uint64, ok bool) {
 	return 0, 0, false
 }
 
+// candidate is a 256 KiB chunk of a segment that may be a heap page.
+type candidate struct {
+	c     uint64
+	seg   *elfcore.Segment
+	hdr   bool
+	s, e  uint64
+	how   string
+	words []byte // the header words, or the metadata record's
+}
+
+// chunksHeld returns the first and the last 256 KiB-aligned chunk start
+// whose 128 header bytes segment s holds, or ok false when there is none.
+// The walk is bounded by the bytes the core holds, never by p_memsz (which
+// a damaged core may set to 2^63), and the rounding cannot wrap.
+func chunksHeld(s *elfcore.Segment) (first, last uint64, ok bool) {
+	held := uint64(len(s.Data)) // Data lies in [Start, End): no overflow
+	if held < 128 {
+		return 0, 0, false
+	}
+	top := s.Start + held - 128 // the last address a header may start at
+	first = s.Start &^ chunkMask
+	if first != s.Start {
+		if first > math.MaxUint64-chunkSize {
+			return 0, 0, false
+		}
+		first += chunkSize
+	}
+	// The last chunk whose end is representable: page arithmetic
+	// (c+chunkSize) never wraps.
+	const maxChunk = math.MaxUint64&^chunkMask - chunkSize
+	last = min(top&^chunkMask, maxChunk)
+	if first > last {
+		return 0, 0, false
+	}
+	return first, last, true
+}
+
+// candidates lists the chunks of the anonymous segments that may be heap
+// pages, with the area bounds their header gives (or none), and the
+// areaOffs histogram of area offsets found in headers.
+func (w *walker) candidates() (cands []candidate, areaOffs map[uint64]int) {
+	p := w.p
+	areaOffs = map[uint64]int{}
+	for _, s := range anonSegments(p) {
+		if held := uint64(len(s.Data)); held < s.FileSize {
+			w.skipped = append(w.skipped, Skip{s.Start + held, s.FileSize - held, "truncated core: chunks not in the file"})
+		}
+		first, last, ok := chunksHeld(s)
+		for c := first; ok; c += chunkSize {
+			if cd, ok := w.candidate(s, c); ok {
+				cands = append(cands, cd)
+				if cd.hdr {
+					areaOffs[cd.s-c]++
+				}
+			}
+			if c == last {
+				break
+			}
+		}
+	}
+	return cands, areaOffs
+}
+
+// candidate reads the header of chunk c of segment s (which holds its
+// first 128 bytes).
+func (w *walker) candidate(s *elfcore.Segment, c uint64) (candidate, bool) {
+	off := c - s.Start
+	hdr := s.Data[off : off+128]
+	if st, en, ok := areaFromWords(c, hdr); ok {
+		return candidate{c: c, seg: s, hdr: true, s: st, e: en, how: "header", words: hdr}, true
+	}
+	// V8 13+: the header holds flags and a pointer to the page's metadata
+	// record, which holds the area bounds.
+	for j := 0; j < 2; j++ {
+		ptr := le.Uint64(hdr[8*j:])
+		if ptr < 4096 || ptr>>chunkBits == c>>chunkBits {
+			continue
+		}
+		md, err := w.p.Slice(ptr, 128)
+		if err != nil {
+			continue
+		}
+		if st, en, ok := areaFromRecord(c, md); ok {
+			return candidate{c: c, seg: s, hdr: true, s: st, e: en, how: "metadata", words: md}, true
+		}
+	}
+	if s.Flags&2 != 0 && s.Start&chunkMask == 0 && (s.End-s.Start)&chunkMask == 0 && allZero(s, c) {
+		w.skipped = append(w.skipped, Skip{c, chunkSize, "zero-filled 256 KiB chunk of writable memory (an unused or wiped heap page)"})
+		return candidate{}, false
+	}
+	return candidate{c: c, seg: s}, true
+}
+
 // findPages locates heap pages. isMap tells whether a word is a pointer to
 // a map (used for pages whose header cannot be read). It returns the pages
 // sorted by address and the chunks it skipped.
 func (w *walker) findPages() {
 	p := w.p
-	var areaOffs = map[uint64]int{}
-	type cand struct {
-		c     uint64
-		seg   *elfcore.Segment
-		hdr   bool
-		s, e  uint64
-		how   string
-		words []byte // the header words, or the metadata record's
-	}
-	var cands []cand
-	for _, s := range anonSegments(p) {
-		for c := (s.Start + chunkMask) &^ chunkMask; c+64 <= s.End; c += chunkSize {
-			off := c - s.Start
-			if off+128 > uint64(len(s.Data)) {
-				if off < s.FileSize {
-					w.skipped = append(w.skipped, Skip{c, min(chunkSize, s.End-c), "truncated core: chunk not in the file"})
-				}
-				continue
-			}
-			hdr := s.Data[off : off+128]
-			if st, en, ok := areaFromWords(c, hdr); ok {
-				cands = append(cands, cand{c: c, seg: s, hdr: true, s: st, e: en, how: "header", words: hdr})
-				areaOffs[st-c]++
-				continue
-			}
-			// V8 13+: the header holds flags and a pointer to the page's
-			// metadata record, which holds the area bounds.
-			found := false
-			for j := 0; j < 2 && !found; j++ {
-				ptr := le.Uint64(hdr[8*j:])
-				if ptr < 4096 || ptr>>chunkBits == c>>chunkBits {
-					continue
-				}
-				md, err := p.Slice(ptr, 128)
-				if err != nil {
-					continue
-				}
-				if st, en, ok := areaFromRecord(c, md); ok {
-					cands = append(cands, cand{c: c, seg: s, hdr: true, s: st, e: en, how: "metadata", words: md})
-					areaOffs[st-c]++
-					found = true
-				}
-			}
-			if !found {
-				if s.Flags&2 != 0 && s.Start&chunkMask == 0 && (s.End-s.Start)&chunkMask == 0 && allZero(s, c) {
-					w.skipped = append(w.skipped, Skip{c, chunkSize, "zero-filled 256 KiB chunk of writable memory (an unused or wiped heap page)"})
-					continue
-				}
-				cands = append(cands, cand{c: c, seg: s})
-			}
-		}
-	}
+	cands, areaOffs := w.candidates()
 	// The most common area offset, for chunks whose header is unreadable.
 	var common uint64
 	best := 0

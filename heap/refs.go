@@ -330,7 +330,7 @@ func (g *Graph) findRoots(ctx context.Context, workers int) error {
 					a := s.Start + uint64(off)
 					// Heap pages are whole 256 KiB chunks: skip them a chunk
 					// at a time.
-					chunkEnd := min(it.to, int((a|chunkMask)+1-s.Start))
+					chunkEnd := min(it.to, off+int(chunkSize-a&chunkMask))
 					if c.inPage(a) {
 						off = chunkEnd
 						continue

@@ -26,6 +26,8 @@ type Options struct {
 	BufferBytes int64
 	// AnyProgram snapshots processes that do not run node too.
 	AnyProgram bool
+	// Overwrite replaces an existing regular file at the output path.
+	Overwrite bool
 }
 
 // Result describes a snapshot written.
@@ -68,7 +70,7 @@ func Snapshot(ctx context.Context, pid int, path string, opts Options) (*Result,
 		return nil, targetf("cannot read the page map of pid %d: %v", pid, err)
 	}
 	defer pmf.Close()
-	out, commit, discard, err := createTemp(path)
+	out, commit, discard, err := createTemp(path, opts.Overwrite)
 	if err != nil {
 		return nil, err
 	}

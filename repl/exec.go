@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/ndb-debugger/ndb/commands"
+	"github.com/ndb-debugger/ndb/internal/memlimit"
 	"github.com/ndb-debugger/ndb/internal/pager"
 	"github.com/ndb-debugger/ndb/internal/progress"
 )
@@ -154,7 +155,10 @@ func (r *Runner) runPipeline(ctx context.Context, stages []Stage, out io.Writer)
 				buf.Reset()
 				inv.Out, inv.Piped = &buf, true
 			}
-			if err := inv.Run(); err != nil {
+			done := memlimit.Running(st.Name)
+			err = inv.Run()
+			done()
+			if err != nil {
 				if quietStop(ctx) {
 					return
 				}

@@ -20,13 +20,15 @@ func init() { subcommands = append(subcommands, newGcoreCmd) }
 
 func newGcoreCmd() *cobra.Command {
 	var out string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "gcore [flags] PID",
 		Short: "write a core of a running node process, without gdb",
 		Long: `Writes a core of the running node process PID (default file: core.PID)
 without gdb, pausing it only while its memory is copied, and lets it run on.
 The core opens in ndb, gdb and readelf; it is written with mode 0600 under a
-temporary name, renamed when complete.
+temporary name, renamed when complete; an existing file is replaced only
+with --force.
 
 Exit status: 0 success, 2 no core could be written (the process is never
 left stopped).`,
@@ -42,13 +44,14 @@ left stopped).`,
 			if path == "" {
 				path = fmt.Sprintf("core.%d", pid)
 			}
-			if _, err := snapshot(pid, path, cmd.ErrOrStderr()); err != nil {
+			if _, err := snapshot(pid, path, force, cmd.ErrOrStderr()); err != nil {
 				return failf(cmd, 2, "%v", err)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the core to `FILE` (default core.PID)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing file at the output path")
 	cmd.MarkFlagFilename("output")
 	return cmd
 }
@@ -63,10 +66,10 @@ func parsePID(s string) (int, error) {
 
 // snapshot writes a core of pid to path and reports the pause on stderr. SIGINT and SIGTERM
 // during it resume the process and leave no file; the error then says so.
-func snapshot(pid int, path string, stderr io.Writer) (*livecore.Result, error) {
+func snapshot(pid int, path string, overwrite bool, stderr io.Writer) (*livecore.Result, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r, err := livecore.Snapshot(ctx, pid, path, livecore.Options{})
+	r, err := livecore.Snapshot(ctx, pid, path, livecore.Options{Overwrite: overwrite})
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +91,7 @@ func snapshotForSession(pid int, keep string, stderr io.Writer) (path string, cl
 		cleanup = func() { os.RemoveAll(dir) }
 		path = filepath.Join(dir, fmt.Sprintf("core.%d", pid))
 	}
-	if _, err := snapshot(pid, path, stderr); err != nil {
+	if _, err := snapshot(pid, path, false, stderr); err != nil {
 		cleanup()
 		return "", nil, err
 	}

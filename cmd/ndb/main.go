@@ -6,15 +6,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/ndb-debugger/ndb/internal/memlimit"
 )
 
 // Version is ndb's version, set at release time with -ldflags.
 var Version = "0.1.0-dev"
 
 func main() {
+	memlimit.Start(os.Stderr, 1)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -50,6 +54,14 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 func failf(cmd *cobra.Command, code int, format string, args ...any) error {
 	fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", cmd.CommandPath(), fmt.Sprintf(format, args...))
 	return exitCode(code)
+}
+
+// printWarnings writes what is wrong with the input as one line: a damaged
+// core may have many problems, and stderr says it once.
+func printWarnings(stderr io.Writer, warnings []string) {
+	if len(warnings) > 0 {
+		fmt.Fprintf(stderr, "ndb: warning: %s\n", strings.Join(warnings, "; "))
+	}
 }
 
 // isTTY reports whether f (a stream) is a terminal.

@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" { // ndb itself, started by a test (under a pseudo-terminal)
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
+	if os.Getenv(asNDB) == "1" { // the test binary run as ndb (hostile_test.go)
+		main()
+	}
 	testscript.Main(m, map[string]func(){
 		"ndb": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})

@@ -30,7 +30,9 @@ needs from the executable and shared libraries (symbols, V8 metadata,
 build-ids, versions), so that 'ndb NAME.ndb' works on any machine, without
 the node binary. The bundle holds the process's memory, secrets included: it
 is written with mode 0600; treat it like the core. Default output: CORE.ndb
-in the current directory.`,
+in the current directory.
+An existing output file is replaced only with --force; an output path that
+is an input, or not a regular file, is always refused.`,
 		Example: `  ndb pack core.1234 -o app.ndb
   ndb pack --level best core.1234 /opt/node/bin/node`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -44,7 +46,7 @@ in the current directory.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "output", "o", "", "write the bundle to `FILE` (default CORE.ndb)")
 	f.StringVar(&o.exe, "exe", "", "the node `EXECUTABLE` that dumped the core (default: from the core)")
-	f.BoolVar(&o.force, "force", false, "pack even when the executable's build-id differs from the core's")
+	f.BoolVar(&o.force, "force", false, "pack even when the executable's build-id differs from the core's, and replace an existing output file")
 	f.StringVar(&o.level, "level", "default", "zstd `LEVEL`: fastest, default, better or best")
 	f.StringVar(&o.files, "files", bundle.FilesAuto, "bytes of the executable and libraries to store that the core lacks: auto (what ndb reads), all, none")
 	cmd.MarkFlagFilename("output", "ndb")
@@ -80,7 +82,7 @@ func runPack(cmd *cobra.Command, o *packOptions, args []string) error {
 	if term := progressFor(stdout, stderr, false); term != nil {
 		task = term.Start("pack " + filepath.Base(core))
 	}
-	st, err := bundle.Pack(out, core, bundle.PackOptions{Exe: exe, Force: o.force, Level: lv, Files: o.files,
+	st, err := bundle.Pack(out, core, bundle.PackOptions{Exe: exe, Force: o.force, Overwrite: o.force, Level: lv, Files: o.files,
 		CreatedBy: "ndb " + Version})
 	task.Done()
 	if err != nil {

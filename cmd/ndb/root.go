@@ -152,9 +152,7 @@ func runCore(cmd *cobra.Command, o *rootOptions, args []string) error {
 		return failf(cmd, 2, "%v", err)
 	}
 	defer s.Proc.Close()
-	for _, w := range s.Proc.Warnings {
-		fmt.Fprintf(stderr, "ndb: warning: %s\n", w)
-	}
+	printWarnings(stderr, s.Proc.Warnings)
 
 	r := &repl.Runner{S: s, Out: stdout, Err: stderr, JSON: o.json, NoShell: o.noShell}
 	stdinTTY, stdoutTTY := isTTY(stdin), isTTY(stdout)

@@ -25,6 +25,7 @@ type Layout struct {
 	Dictionary         DictionaryLayout
 	PropertyDetails    PropertyDetailsLayout
 	AccessorPair       AccessorPairLayout
+	ErrorStackData     ErrorStackDataLayout
 	PropertyCell       PropertyCellLayout
 	JSFunction         JSFunctionLayout
 	JSBoundFunction    JSBoundFunctionLayout
@@ -41,6 +42,11 @@ type Layout struct {
 	JSWeakRef          JSWeakRefLayout
 	JSProxy            JSProxyLayout
 	JSPromise          JSPromiseLayout
+	JSGenerator        JSGeneratorLayout
+	PromiseReaction    PromiseReactionLayout
+	PromiseCapability  PromiseCapabilityLayout
+	AsyncGenRequest    AsyncGeneratorRequestLayout
+	InterpreterData    InterpreterDataLayout
 	JSArrayBuffer      JSArrayBufferLayout
 	JSArrayBufferView  JSArrayBufferViewLayout
 	JSTypedArray       JSTypedArrayLayout
@@ -76,6 +82,7 @@ type MapLayout struct {
 	NumberOfOwnDescriptorsMask  int64 // const bit_field3_number_of_own_descriptors_mask
 	NumberOfOwnDescriptorsShift int64 // const bit_field3_number_of_own_descriptors_shift
 	IsPrototypeMapShift         int64 // const bit_field3_is_prototype_map_shift
+	NewTargetIsBaseShift        int64 // const bit_field2_new_target_is_base_shift
 	InstanceType                int64 // Map::instance_type
 	DictionaryElementsKind      int64 // const elements_dictionary_elements
 }
@@ -184,6 +191,13 @@ type PropertyDetailsLayout struct {
 	DictionaryStorageShift int64 // const prop_dictionary_storage_shift
 }
 
+// ErrorStackDataLayout holds the offsets of ErrorStackData, what an Error's
+// stack is when the inspector asked V8 for detailed stack traces (-1 when
+// unknown).
+type ErrorStackDataLayout struct {
+	CallSiteInfosOrFormattedStack int64 // the call sites (a FixedArray) or the formatted stack
+}
+
 // AccessorPairLayout holds the offsets of AccessorPair (-1 when unknown).
 type AccessorPairLayout struct {
 	Getter int64 // AccessorPair::getter
@@ -218,6 +232,7 @@ type SharedFunctionInfoLayout struct {
 	FunctionTokenOffset       int64 // SharedFunctionInfo::raw_function_token_offset
 	Flags                     int64 // SharedFunctionInfo::flags
 	Length                    int64 // SharedFunctionInfo::length
+	FormalParameterCount      int64 // SharedFunctionInfo::internal_formal_parameter_count (u16, receiver included)
 	FunctionKindMask          int64 // const ndb_sfi_function_kind_mask
 	FunctionKindShift         int64 // const ndb_sfi_function_kind_shift
 	FirstClassConstructorKind int64 // const ndb_function_kind_first_class_constructor
@@ -250,6 +265,8 @@ type ScopeInfoLayout struct {
 type ContextLayout struct {
 	ScopeInfoIndex int64 // const context_idx_scope_info
 	PreviousIndex  int64 // const context_idx_prev
+	ExtensionIndex int64 // const context_idx_ext: an await context's generator object
+	MinSlots       int64 // const context_min_slots: the first slot of a builtin's synthetic context
 	Slots          int64 // Context::elements
 	Length         int64 // Context::length
 }
@@ -298,6 +315,43 @@ type JSPromiseLayout struct {
 	Flags             int64 // JSPromise::flags
 }
 
+// JSGeneratorLayout holds the offsets of JSGeneratorObject and its async
+// subclasses, JSAsyncFunctionObject and JSAsyncGeneratorObject (-1 when
+// unknown).
+type JSGeneratorLayout struct {
+	Function               int64 // JSGeneratorObject::function
+	Context                int64 // JSGeneratorObject::context
+	Receiver               int64 // JSGeneratorObject::receiver
+	InputOrDebugPos        int64 // JSGeneratorObject::input_or_debug_pos: bytecode offset + bias while suspended
+	Continuation           int64 // JSGeneratorObject::continuation (Smi): >= 0 suspended, else executing or closed
+	ParametersAndRegisters int64 // JSGeneratorObject::parameters_and_registers (FixedArray)
+	AsyncFunctionPromise   int64 // JSAsyncFunctionObject::promise
+	AsyncGeneratorQueue    int64 // JSAsyncGeneratorObject::queue (AsyncGeneratorRequest or undefined)
+}
+
+// PromiseReactionLayout holds the offsets of PromiseReaction (-1 when unknown).
+type PromiseReactionLayout struct {
+	Next                int64 // PromiseReaction::next (next reaction or Smi 0)
+	RejectHandler       int64 // PromiseReaction::reject_handler
+	FulfillHandler      int64 // PromiseReaction::fulfill_handler
+	PromiseOrCapability int64 // PromiseReaction::promise_or_capability
+}
+
+// PromiseCapabilityLayout holds the offsets of PromiseCapability (-1 when unknown).
+type PromiseCapabilityLayout struct {
+	Promise int64 // PromiseCapability::promise
+}
+
+// AsyncGeneratorRequestLayout holds the offsets of AsyncGeneratorRequest (-1 when unknown).
+type AsyncGeneratorRequestLayout struct {
+	Promise int64 // AsyncGeneratorRequest::promise
+}
+
+// InterpreterDataLayout holds the offsets of InterpreterData (-1 when unknown).
+type InterpreterDataLayout struct {
+	BytecodeArray int64 // InterpreterData::bytecode_array
+}
+
 // JSArrayBufferLayout holds the offsets of JSArrayBuffer (-1 when unknown).
 type JSArrayBufferLayout struct {
 	ByteLength   int64 // JSArrayBuffer::byte_length
@@ -338,6 +392,7 @@ type Types struct {
 	ScopeInfo                         int // SCOPE_INFO_TYPE
 	Script                            int // SCRIPT_TYPE
 	AccessorPair                      int // ACCESSOR_PAIR_TYPE
+	ErrorStackData                    int // ERROR_STACK_DATA_TYPE
 	AccessorInfo                      int // ACCESSOR_INFO_TYPE
 	JSPrimitiveWrapper                int // JS_PRIMITIVE_WRAPPER_TYPE
 	JSDate                            int // JS_DATE_TYPE
@@ -350,6 +405,12 @@ type Types struct {
 	JSWeakRef                         int // JS_WEAK_REF_TYPE
 	JSProxy                           int // JS_PROXY_TYPE
 	JSPromise                         int // JS_PROMISE_TYPE
+	JSAsyncFunctionObject             int // JS_ASYNC_FUNCTION_OBJECT_TYPE
+	JSAsyncGeneratorObject            int // JS_ASYNC_GENERATOR_OBJECT_TYPE
+	PromiseReaction                   int // PROMISE_REACTION_TYPE
+	PromiseCapability                 int // PROMISE_CAPABILITY_TYPE
+	AsyncGeneratorRequest             int // ASYNC_GENERATOR_REQUEST_TYPE
+	InterpreterData                   int // INTERPRETER_DATA_TYPE
 	JSArrayBuffer                     int // JS_ARRAY_BUFFER_TYPE
 	JSTypedArray                      int // JS_TYPED_ARRAY_TYPE
 	JSDataView                        int // JS_DATA_VIEW_TYPE
@@ -460,6 +521,7 @@ func New(md *Metadata) *Layout {
 		NumberOfOwnDescriptorsMask:  c("bit_field3_number_of_own_descriptors_mask"),
 		NumberOfOwnDescriptorsShift: c("bit_field3_number_of_own_descriptors_shift"),
 		IsPrototypeMapShift:         c("bit_field3_is_prototype_map_shift"),
+		NewTargetIsBaseShift:        c("bit_field2_new_target_is_base_shift"),
 		InstanceType:                f("Map", "instance_type"),
 		DictionaryElementsKind:      c("elements_dictionary_elements"),
 	}
@@ -541,6 +603,9 @@ func New(md *Metadata) *Layout {
 		KindAccessor:           c("prop_kind_Accessor"),
 		DictionaryStorageShift: c("prop_dictionary_storage_shift"),
 	}
+	l.ErrorStackData = ErrorStackDataLayout{
+		CallSiteInfosOrFormattedStack: f("ErrorStackData", "call_site_infos_or_formatted_stack"),
+	}
 	l.AccessorPair = AccessorPairLayout{
 		Getter: f("AccessorPair", "getter"),
 		Setter: f("AccessorPair", "setter"),
@@ -566,6 +631,7 @@ func New(md *Metadata) *Layout {
 		FunctionTokenOffset:       f("SharedFunctionInfo", "raw_function_token_offset"),
 		Flags:                     f("SharedFunctionInfo", "flags"),
 		Length:                    f("SharedFunctionInfo", "length"),
+		FormalParameterCount:      f("SharedFunctionInfo", "internal_formal_parameter_count"),
 		FunctionKindMask:          c("ndb_sfi_function_kind_mask"),
 		FunctionKindShift:         c("ndb_sfi_function_kind_shift"),
 		FirstClassConstructorKind: c("ndb_function_kind_first_class_constructor"),
@@ -590,6 +656,8 @@ func New(md *Metadata) *Layout {
 	l.Context = ContextLayout{
 		ScopeInfoIndex: c("context_idx_scope_info"),
 		PreviousIndex:  c("context_idx_prev"),
+		ExtensionIndex: c("context_idx_ext"),
+		MinSlots:       c("context_min_slots"),
 		Slots:          f("Context", "elements"),
 		Length:         f("Context", "length"),
 	}
@@ -621,6 +689,25 @@ func New(md *Metadata) *Layout {
 		ReactionsOrResult: f("JSPromise", "reactions_or_result"),
 		Flags:             f("JSPromise", "flags"),
 	}
+	l.JSGenerator = JSGeneratorLayout{
+		Function:               f("JSGeneratorObject", "function"),
+		Context:                f("JSGeneratorObject", "context"),
+		Receiver:               f("JSGeneratorObject", "receiver"),
+		InputOrDebugPos:        f("JSGeneratorObject", "input_or_debug_pos"),
+		Continuation:           f("JSGeneratorObject", "continuation"),
+		ParametersAndRegisters: f("JSGeneratorObject", "parameters_and_registers"),
+		AsyncFunctionPromise:   f("JSAsyncFunctionObject", "promise"),
+		AsyncGeneratorQueue:    f("JSAsyncGeneratorObject", "queue"),
+	}
+	l.PromiseReaction = PromiseReactionLayout{
+		Next:                f("PromiseReaction", "next"),
+		RejectHandler:       f("PromiseReaction", "reject_handler"),
+		FulfillHandler:      f("PromiseReaction", "fulfill_handler"),
+		PromiseOrCapability: f("PromiseReaction", "promise_or_capability"),
+	}
+	l.PromiseCapability = PromiseCapabilityLayout{Promise: f("PromiseCapability", "promise")}
+	l.AsyncGenRequest = AsyncGeneratorRequestLayout{Promise: f("AsyncGeneratorRequest", "promise")}
+	l.InterpreterData = InterpreterDataLayout{BytecodeArray: f("InterpreterData", "bytecode_array")}
 	l.JSArrayBuffer = JSArrayBufferLayout{
 		ByteLength:   f("JSArrayBuffer", "byte_length"),
 		BackingStore: f("JSArrayBuffer", "backing_store"),
@@ -654,6 +741,7 @@ func New(md *Metadata) *Layout {
 		ScopeInfo:                         t("SCOPE_INFO_TYPE"),
 		Script:                            t("SCRIPT_TYPE"),
 		AccessorPair:                      t("ACCESSOR_PAIR_TYPE"),
+		ErrorStackData:                    t("ERROR_STACK_DATA_TYPE"),
 		AccessorInfo:                      t("ACCESSOR_INFO_TYPE"),
 		JSPrimitiveWrapper:                t("JS_PRIMITIVE_WRAPPER_TYPE"),
 		JSDate:                            t("JS_DATE_TYPE"),
@@ -666,6 +754,12 @@ func New(md *Metadata) *Layout {
 		JSWeakRef:                         t("JS_WEAK_REF_TYPE"),
 		JSProxy:                           t("JS_PROXY_TYPE"),
 		JSPromise:                         t("JS_PROMISE_TYPE"),
+		JSAsyncFunctionObject:             t("JS_ASYNC_FUNCTION_OBJECT_TYPE"),
+		JSAsyncGeneratorObject:            t("JS_ASYNC_GENERATOR_OBJECT_TYPE"),
+		PromiseReaction:                   t("PROMISE_REACTION_TYPE"),
+		PromiseCapability:                 t("PROMISE_CAPABILITY_TYPE"),
+		AsyncGeneratorRequest:             t("ASYNC_GENERATOR_REQUEST_TYPE"),
+		InterpreterData:                   t("INTERPRETER_DATA_TYPE"),
 		JSArrayBuffer:                     t("JS_ARRAY_BUFFER_TYPE"),
 		JSTypedArray:                      t("JS_TYPED_ARRAY_TYPE"),
 		JSDataView:                        t("JS_DATA_VIEW_TYPE"),

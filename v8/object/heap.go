@@ -2,6 +2,7 @@ package object
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/ndb-debugger/ndb/elfcore"
@@ -25,8 +26,9 @@ type Heap struct {
 	mapOff   uint64 // HeapObject::map
 	typeOff  uint64 // Map::instance_type
 
-	lineEnds  sync.Map // Script address → []int
-	ctorNames sync.Map // map address → constructor name
+	lineEnds   sync.Map // Script address → []int
+	ctorNames  sync.Map // map address → constructor name
+	protoNames sync.Map // prototype address → protoName (SnapshotName)
 }
 
 // NewHeap prepares object reading; it fails only when the tagging
@@ -49,6 +51,21 @@ func (h *Heap) IsSmi(v Value) bool { return uint64(v)&1 == 0 }
 
 // SmiValue decodes a Smi.
 func (h *Heap) SmiValue(v Value) int64 { return int64(v) >> h.smiShift }
+
+// Smi makes the Smi word of n, for values ndb computes (an array's
+// length); ok is false when n is outside the Smi range.
+func (h *Heap) Smi(n int64) (v Value, ok bool) {
+	// 32-bit Smis above a 32-bit shift (x86-64), 31-bit ones with pointer
+	// compression.
+	lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
+	if h.smiShift < 32 {
+		lo, hi = lo/2, hi/2
+	}
+	if n < lo || n > hi {
+		return 0, false
+	}
+	return Value(uint64(n) << h.smiShift), true
+}
 
 // IsHeapObject reports whether v is a strong pointer to a heap object.
 func (h *Heap) IsHeapObject(v Value) bool { return uint64(v)&h.tagMask == h.heapTag }

@@ -103,15 +103,19 @@ func (h *Heap) Number(v Value) (float64, bool) {
 
 // MapInfo is the decoded part of a Map that printers need.
 type MapInfo struct {
-	Addr           Value
-	InstanceType   int
-	InstanceWords  int // instance size in words
-	InObjectStart  int // first in-object property word
-	ElementsKind   int
-	Dictionary     bool // is_dictionary_map
-	OwnDescriptors int
-	Prototype      Value
-	Constructor    Value // constructor_or_back_pointer as stored
+	Addr          Value
+	InstanceType  int
+	InstanceWords int // instance size in words
+	InObjectStart int // first in-object property word
+	ElementsKind  int
+	Dictionary    bool // is_dictionary_map
+	PrototypeMap  bool // is_prototype_map: the map of a prototype object
+	// NewTargetIsBase: the objects were made by their map's constructor
+	// itself (new.target was that constructor, not a subclass).
+	NewTargetIsBase bool
+	OwnDescriptors  int
+	Prototype       Value
+	Constructor     Value // constructor_or_back_pointer as stored
 }
 
 // InObjectCount is the number of in-object property slots.
@@ -151,7 +155,13 @@ func (h *Heap) ReadMap(m Value) (*MapInfo, error) {
 	if md.Map.ElementsKindMask > 0 {
 		mi.ElementsKind = int((b2 & md.Map.ElementsKindMask) >> md.Map.ElementsKindShift)
 	}
+	if md.Map.NewTargetIsBaseShift >= 0 {
+		mi.NewTargetIsBase = b2>>md.Map.NewTargetIsBaseShift&1 == 1
+	}
 	b3 := int64(le32(b[md.Map.BitField3:]))
+	if md.Map.IsPrototypeMapShift >= 0 {
+		mi.PrototypeMap = b3>>md.Map.IsPrototypeMapShift&1 == 1
+	}
 	if md.Map.IsDictionaryMapShift >= 0 {
 		mi.Dictionary = b3>>md.Map.IsDictionaryMapShift&1 == 1
 	}
@@ -199,6 +209,12 @@ func (h *Heap) ConstructorOf(v Value) (fn Value, ok bool, err error) {
 	if err != nil {
 		return 0, false, err
 	}
+	return h.MapConstructor(mp)
+}
+
+// MapConstructor returns the constructor JSFunction of the objects of map
+// mp, following the back pointers of transitioned maps to the root map.
+func (h *Heap) MapConstructor(mp Value) (fn Value, ok bool, err error) {
 	md := h.Layout
 	if err := need("Map.constructor_or_back_pointer", md.Map.ConstructorOrBackPointer); err != nil {
 		return 0, false, err

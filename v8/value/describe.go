@@ -18,34 +18,50 @@ type Options struct {
 	// MaxString cuts strings to this many characters (::jsprint -N);
 	// 0 means DefaultMaxString, < 0 means no limit.
 	MaxString int
-	// MaxItems is how many elements / entries of one array, Map or Set
-	// are shown (the rest are counted). 0 means DefaultMaxItems.
+	// MaxItems is how many elements / entries of one array, typed array,
+	// Map or Set are shown (the rest are counted): ::jsprint -n. 0 means
+	// DefaultMaxItems, < 0 means all.
 	MaxItems int
+	// MaxBytes is how many bytes of a Buffer or ArrayBuffer are shown
+	// (::jsprint -n). 0 means DefaultMaxBytes, < 0 means all.
+	MaxBytes int
 	// Addresses shows the address of every heap value (::jsprint -a).
 	Addresses bool
 	// MaxNodes bounds the whole output; 0 means DefaultMaxNodes.
 	MaxNodes int
+	// PromiseReactions, when set, lists who waits on a pending promise
+	// (the async chain reader knows; this package only prints them), with
+	// a note when the list stopped early.
+	PromiseReactions func(p Value) ([]Reaction, string)
+	// AsyncFunction, when set, describes an async function or async
+	// generator object: its state ("suspended", "executing", "closed") and,
+	// when suspended, where ("async step (/app.js:14:10)").
+	AsyncFunction func(g Value) (state, at string)
 }
 
 // Defaults of Options.
 const (
 	DefaultDepth     = 2
 	DefaultMaxString = 256
-	DefaultMaxItems  = 1000
+	DefaultMaxItems  = 100 // as Node's util.inspect (maxArrayLength)
+	DefaultMaxBytes  = 50  // as Node's buffer.INSPECT_MAX_BYTES
 	DefaultMaxNodes  = 200000
 )
 
 // DefaultOptions are ::jsprint's defaults.
 func DefaultOptions() Options {
-	return Options{Depth: DefaultDepth, MaxString: DefaultMaxString, MaxItems: DefaultMaxItems, MaxNodes: DefaultMaxNodes}
+	return Options{Depth: DefaultDepth, MaxString: DefaultMaxString, MaxItems: DefaultMaxItems, MaxBytes: DefaultMaxBytes, MaxNodes: DefaultMaxNodes}
 }
 
 func (o *Options) norm() {
 	if o.MaxString == 0 {
 		o.MaxString = DefaultMaxString
 	}
-	if o.MaxItems <= 0 {
+	if o.MaxItems == 0 {
 		o.MaxItems = DefaultMaxItems
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = DefaultMaxBytes
 	}
 	if o.MaxNodes <= 0 {
 		o.MaxNodes = DefaultMaxNodes
@@ -85,6 +101,7 @@ const (
 	KCircular    Kind = "circular"  // a reference to an enclosing value
 	KTruncated   Kind = "truncated" // past the depth limit
 	KError       Kind = "error"     // could not be decoded: Err
+	KReaction    Kind = "reaction"  // one waiter on a pending promise: Reaction
 )
 
 // Node is a decoded JavaScript value, the common form behind the text and
@@ -105,12 +122,13 @@ type Node struct {
 	RegExp       string         // KRegExp: /source/flags
 	InternalType string         // KInternal: the V8 type ("SHARED_FUNCTION_INFO_TYPE")
 	Buffer       *BufferPayload // KArrayBuffer, KTypedArray
+	Reaction     *Reaction      // KReaction
 
 	Props   []NodeProp // own named properties
 	Length  int64      // arrays, typed arrays, array buffers
 	Elems   []NodeElem
 	Sparse  bool
-	More    int // elements or entries not shown
+	More    int // elements, entries or bytes not shown
 	Entries []NodeEntry
 	Slots   []NodeProp // internal slots: [[PromiseState]], [[Target]], ...
 	Fn      *object.FunctionInfo
@@ -122,10 +140,41 @@ type StringPayload struct {
 	Length int // the full length, in UTF-16 code units
 }
 
+// Reaction is one waiter on a pending promise: an async function
+// suspended at an await of it, a combinator, a then or catch handler, or
+// another promise it settles.
+type Reaction struct {
+	Kind     string // "await", "combinator", "then", "catch", "chain"
+	Function string // the awaiting function or the handler, as stack traces name it ("" for chain)
+	Script   string
+	Line     int // of the await, or of the handler's definition; 0 when unknown
+	Column   int
+	Object   Value // the suspended generator object, the handler, or the promise it settles
+}
+
+// Text is the reaction in one line: "await step (/app.js:14:10)",
+// "then onReady (/app.js:31:13)", "chain → 0x…".
+func (r *Reaction) Text() string {
+	s := r.Kind
+	if r.Function != "" {
+		s += " " + r.Function
+	}
+	switch {
+	case r.Line > 0:
+		s += fmt.Sprintf(" (%s:%d:%d)", r.Script, r.Line, r.Column)
+	case r.Script != "":
+		s += " (" + r.Script + ")"
+	}
+	if r.Object != 0 {
+		s += fmt.Sprintf(" %#x", uint64(r.Object))
+	}
+	return s
+}
+
 // BufferPayload is the backing store of an ArrayBuffer or a typed array.
 type BufferPayload struct {
 	Data        uint64 // address of the bytes
-	Bytes       []byte // the first bytes (at most MaxItems)
+	Bytes       []byte // the first bytes (at most MaxBytes; typed arrays MaxItems elements)
 	ElementType string // typed arrays: "Uint8", "Float64"...; "" for an ArrayBuffer
 }
 
@@ -272,22 +321,24 @@ type decoder func(d *describer, n *Node, v Value, mi *object.MapInfo, level int)
 // object, for this core's type numbers.
 func decoders(t *layout.Types) map[int]decoder {
 	m := map[int]decoder{
-		t.JSBoundFunction:    (*describer).function,
-		t.JSArray:            (*describer).array,
-		t.JSMap:              (*describer).collection,
-		t.JSSet:              (*describer).collection,
-		t.JSWeakMap:          (*describer).weakCollection,
-		t.JSWeakSet:          (*describer).weakCollection,
-		t.JSDate:             (*describer).date,
-		t.JSRegExp:           (*describer).regExp,
-		t.JSArrayBuffer:      (*describer).arrayBuffer,
-		t.JSTypedArray:       (*describer).typedArray,
-		t.JSPromise:          (*describer).promise,
-		t.JSPrimitiveWrapper: (*describer).boxed,
-		t.JSProxy:            (*describer).proxy,
-		t.JSWeakRef:          (*describer).weakRef,
-		t.JSGlobalProxy:      (*describer).globalProxy,
-		t.JSGlobalObject:     (*describer).globalObject,
+		t.JSBoundFunction:        (*describer).function,
+		t.JSArray:                (*describer).array,
+		t.JSMap:                  (*describer).collection,
+		t.JSSet:                  (*describer).collection,
+		t.JSWeakMap:              (*describer).weakCollection,
+		t.JSWeakSet:              (*describer).weakCollection,
+		t.JSDate:                 (*describer).date,
+		t.JSRegExp:               (*describer).regExp,
+		t.JSArrayBuffer:          (*describer).arrayBuffer,
+		t.JSTypedArray:           (*describer).typedArray,
+		t.JSPromise:              (*describer).promise,
+		t.JSAsyncFunctionObject:  (*describer).asyncFunction,
+		t.JSAsyncGeneratorObject: (*describer).asyncFunction,
+		t.JSPrimitiveWrapper:     (*describer).boxed,
+		t.JSProxy:                (*describer).proxy,
+		t.JSWeakRef:              (*describer).weakRef,
+		t.JSGlobalProxy:          (*describer).globalProxy,
+		t.JSGlobalObject:         (*describer).globalObject,
 	}
 	delete(m, -1) // types this V8 does not have
 	return m
@@ -407,7 +458,7 @@ func (d *describer) arrayBuffer(n *Node, v Value, _ *object.MapInfo, _ int) (boo
 	}
 	n.Length = int64(ln)
 	n.Buffer = &BufferPayload{Data: data}
-	n.Buffer.Bytes, n.More = d.bytes(data, ln)
+	n.Buffer.Bytes, n.More = d.bytes(data, ln, d.o.MaxBytes)
 	return false, nil
 }
 
@@ -419,7 +470,15 @@ func (d *describer) typedArray(n *Node, v Value, _ *object.MapInfo, _ int) (bool
 	}
 	n.Length = int64(ta.ByteLength)
 	n.Buffer = &BufferPayload{Data: ta.Data, ElementType: typedElementType(n.Ctor)}
-	n.Buffer.Bytes, n.More = d.bytes(ta.Data, ta.ByteLength)
+	// Buffers show bytes; other typed arrays elements, as Node does.
+	limit := d.o.MaxBytes
+	if sz := typedSize(n.Buffer.ElementType); sz > 0 && !isBuffer(n.Ctor) {
+		limit = d.o.MaxItems
+		if limit > 0 {
+			limit *= sz
+		}
+	}
+	n.Buffer.Bytes, n.More = d.bytes(ta.Data, ta.ByteLength, limit)
 	return false, nil
 }
 
@@ -433,6 +492,39 @@ func (d *describer) promise(n *Node, v Value, _ *object.MapInfo, level int) (boo
 	n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseState]]", Val: &Node{Kind: KString, String: &StringPayload{Text: state, Length: len(state)}}})
 	if st != object.Pending {
 		n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseResult]]", Val: d.value(res, level+1)})
+		return true, nil
+	}
+	if d.o.PromiseReactions == nil {
+		return true, nil
+	}
+	rs, note := d.o.PromiseReactions(v)
+	if len(rs) == 0 && note == "" {
+		return true, nil // nobody waits on it (yet)
+	}
+	list := &Node{Kind: KArray, Length: int64(len(rs))}
+	for i := range rs {
+		if i >= d.o.MaxItems {
+			list.More = len(rs) - i
+			break
+		}
+		list.Elems = append(list.Elems, NodeElem{Index: int64(i), Val: &Node{Kind: KReaction, Reaction: &rs[i]}})
+	}
+	n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseReactions]]", Val: list})
+	if note != "" {
+		n.Slots = append(n.Slots, NodeProp{Name: "[[PromiseReactionsNote]]", Val: &Node{Kind: KString, String: &StringPayload{Text: note, Length: len(note)}}})
+	}
+	return true, nil
+}
+
+func (d *describer) asyncFunction(n *Node, v Value, _ *object.MapInfo, level int) (bool, error) {
+	if d.o.AsyncFunction == nil {
+		return true, nil
+	}
+	state, at := d.o.AsyncFunction(v)
+	str := func(s string) *Node { return &Node{Kind: KString, String: &StringPayload{Text: s, Length: len(s)}} }
+	n.Slots = append(n.Slots, NodeProp{Name: "[[AsyncFunctionState]]", Val: str(state)})
+	if at != "" {
+		n.Slots = append(n.Slots, NodeProp{Name: "[[SuspendedAt]]", Val: str(at)})
 	}
 	return true, nil
 }
@@ -605,8 +697,13 @@ func (d *describer) entries(n *Node, keys, vals []Value, total, level int) {
 	n.More = total - len(keys)
 }
 
-func (d *describer) bytes(addr, n uint64) ([]byte, int) {
-	show := min(n, uint64(d.o.MaxItems))
+// bytes reads the first limit (< 0: all) of the n bytes at addr and
+// counts the rest.
+func (d *describer) bytes(addr, n uint64, limit int) ([]byte, int) {
+	show := n
+	if limit >= 0 {
+		show = min(n, uint64(limit))
+	}
 	if show == 0 {
 		return []byte{}, 0
 	}
@@ -623,11 +720,13 @@ func typedElementType(ctor string) string {
 			return t
 		}
 	}
-	if ctor == "Buffer" || ctor == "FastBuffer" {
+	if isBuffer(ctor) {
 		return "Uint8"
 	}
 	return ""
 }
+
+func isBuffer(ctor string) bool { return ctor == "Buffer" || ctor == "FastBuffer" }
 
 // FormatNumber renders a number as JavaScript's Number.prototype.toString.
 func FormatNumber(f float64) string {

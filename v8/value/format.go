@@ -33,6 +33,16 @@ func Summary(h *object.Heap, v Value) string {
 	return SummaryNode(n)
 }
 
+// AddressedSummary is Summary preceded by the value's address, as
+// ::jsprint -a writes it ("0x1c755f9659b1: [OrderProcessor]"); Smis have
+// none.
+func AddressedSummary(h *object.Heap, v Value) string {
+	if !h.IsHeapObject(v) {
+		return Summary(h, v)
+	}
+	return hexAddr(v) + ": " + Summary(h, v)
+}
+
 // SummaryNode is Summary for a described value.
 func SummaryNode(n *Node) string {
 	switch n.Kind {
@@ -45,6 +55,30 @@ func SummaryNode(n *Node) string {
 		return fmt.Sprintf("[Array(%d)]", n.Length)
 	}
 	return FormatNode(n, Options{Depth: -1})
+}
+
+// MoreText says what a limit cut: "... 9,900 more elements (-n 0 for
+// all)".
+func MoreText(n int, what string) string {
+	return "... " + Thousands(n) + " more " + what + " (-n 0 for all)"
+}
+
+// Thousands writes n with a comma between groups of three digits.
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
@@ -125,6 +159,8 @@ func (t *textPrinter) node(n *Node, level int) {
 		t.w("<error: " + n.Err + ">")
 	case KInternal:
 		t.w("<" + n.InternalType + ">")
+	case KReaction:
+		t.w(n.Reaction.Text())
 	case KDate:
 		t.w(n.Date)
 	case KRegExp:
@@ -144,9 +180,10 @@ func (t *textPrinter) node(n *Node, level int) {
 		}
 		buf := n.Buffer
 		if vals := TypedElements(buf.ElementType, buf.Bytes); n.Kind == KTypedArray && vals != nil && name != "Buffer" {
-			fmt.Fprintf(t.b, "%s(%d) [%s", name, len(vals)+n.More/typedSize(buf.ElementType), strings.Join(vals, ", "))
+			sz := typedSize(buf.ElementType)
+			fmt.Fprintf(t.b, "%s(%d) [%s", name, len(vals)+n.More/sz, strings.Join(vals, ", "))
 			if n.More > 0 {
-				fmt.Fprintf(t.b, ", ... %d more bytes", n.More)
+				t.w(", " + MoreText(n.More/sz, "elements"))
 			}
 			t.w("]")
 			break
@@ -159,7 +196,7 @@ func (t *textPrinter) node(n *Node, level int) {
 			fmt.Fprintf(t.b, "%02x", c)
 		}
 		if n.More > 0 {
-			fmt.Fprintf(t.b, " ... %d more bytes", n.More)
+			t.w(" " + MoreText(n.More, "bytes"))
 		}
 		t.w(">")
 	case KBoxed:
@@ -192,7 +229,7 @@ func (t *textPrinter) node(n *Node, level int) {
 				t.prop(n.Props[i-len(n.Elems)], level+1)
 			default:
 				t.indent(level + 1)
-				fmt.Fprintf(t.b, "... %d more items\n", n.More)
+				t.w(MoreText(n.More, "elements") + "\n")
 			}
 		})
 	case KMap, KSet, KWeakMap, KWeakSet:
@@ -219,7 +256,7 @@ func (t *textPrinter) node(n *Node, level int) {
 				t.prop(n.Props[i-len(n.Entries)], level+1)
 			default:
 				t.indent(level + 1)
-				fmt.Fprintf(t.b, "... %d more entries\n", n.More)
+				t.w(MoreText(n.More, "entries") + "\n")
 			}
 		})
 	default: // objects, promises, proxies, weak refs, the global object
@@ -361,6 +398,8 @@ func JSONValue(n *Node) any {
 		return Object{{"$error", n.Err}, {"$addr", hexAddr(n.Addr)}}
 	case KInternal:
 		return Object{{"$addr", hexAddr(n.Addr)}, {"$internal", n.InternalType}}
+	case KReaction:
+		return reactionJSON(n.Reaction)
 	case KDate:
 		return append(head(), Member{"$date", n.Date})
 	case KRegExp:
@@ -428,7 +467,7 @@ func JSONValue(n *Node) any {
 	}
 	o := head()
 	for _, s := range n.Slots {
-		o = append(o, Member{jsonSlot(s.Name), JSONValue(s.Val)})
+		o = append(o, Member{jsonSlot(s.Name), jsonSlotValue(s)})
 	}
 	return jsonProps(o, n.Props)
 }
@@ -440,6 +479,14 @@ func jsonSlot(s string) string {
 		return "$state"
 	case "[[PromiseResult]]":
 		return "$result"
+	case "[[PromiseReactions]]":
+		return "$reactions"
+	case "[[PromiseReactionsNote]]":
+		return "$reactionsNote"
+	case "[[AsyncFunctionState]]":
+		return "$asyncState"
+	case "[[SuspendedAt]]":
+		return "$suspendedAt"
 	case "[[PrimitiveValue]]":
 		return "$primitive"
 	case "[[Target]]":
@@ -474,6 +521,10 @@ func jsonProps(o Object, props []NodeProp) Object {
 	}
 	return o
 }
+
+// ElementSize is the byte size of one element of a typed array of element
+// type t ("Uint8", "Float64"...); 0 for an unknown type.
+func ElementSize(t string) int { return typedSize(t) }
 
 func typedSize(t string) int {
 	switch t {
@@ -523,6 +574,37 @@ func TypedElements(t string, b []byte) []string {
 			s = strconv.FormatUint(u, 10) + "n"
 		}
 		out = append(out, s)
+	}
+	return out
+}
+
+// reactionJSON is one element of "$reactions".
+func reactionJSON(r *Reaction) Object {
+	o := Object{{"kind", r.Kind}}
+	if r.Function != "" {
+		o = append(o, Member{"function", r.Function})
+	}
+	if r.Script != "" {
+		o = append(o, Member{"script", r.Script})
+	}
+	if r.Line > 0 {
+		o = append(o, Member{"line", r.Line}, Member{"column", r.Column})
+	}
+	if r.Object != 0 {
+		o = append(o, Member{"object", hexAddr(r.Object)})
+	}
+	return o
+}
+
+// jsonSlotValue is an internal slot's JSON value; "$reactions" is a plain
+// list of reactions (the first MaxItems of them).
+func jsonSlotValue(s NodeProp) any {
+	if s.Name != "[[PromiseReactions]]" || s.Val.Kind != KArray {
+		return JSONValue(s.Val)
+	}
+	out := make([]any, 0, len(s.Val.Elems))
+	for _, e := range s.Val.Elems {
+		out = append(out, JSONValue(e.Val))
 	}
 	return out
 }
