@@ -1,13 +1,13 @@
 #!/bin/sh
 # Fuzzes every fuzz target of the module for FUZZTIME each (a go test
-# -fuzztime value; 30s unless set), one after the other, and prints each
+# -fuzztime value; 15s unless set), one after the other, and prints each
 # target's wall time. A crash fails the run; go test writes the input that
 # found it to the package's testdata/fuzz/, to commit as a seed with the fix.
 # scripts/test.sh runs it after the tests; see docs/testing.md for the budget.
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
-fuzztime=${FUZZTIME:-30s}
+fuzztime=${FUZZTIME:-15s}
 
 # Every "func FuzzX(f *testing.F)" of a _test.go file, as "DIR NAME" lines.
 targets=$(grep -r --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*(f \*testing\.F)' . |

@@ -38,6 +38,6 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 go test -timeout 80m ./...
 
-# A short fuzzing run of every fuzz target (30 s each, about 6 minutes for
-# the ten targets on 2 cores; FUZZTIME changes it). See docs/testing.md.
+# A short fuzzing run of every fuzz target (15 s each: about 6 minutes for
+# the 17 targets on 2 cores; FUZZTIME changes it). See docs/testing.md.
 scripts/fuzz.sh
