@@ -31,6 +31,10 @@ import (
 //
 // FilesAll stores every gap instead (tens of MB for node).
 
+// bytecodeSizesSymbol is V8's table of bytecode lengths (read-only data of
+// the executable), which positions in baseline frames need (v8/stack).
+const bytecodeSizesSymbol = "_ZN2v88internal11interpreter9Bytecodes14kBytecodeSizesE"
+
 // rng is a half-open range [lo, hi).
 type rng struct{ lo, hi uint64 }
 
@@ -299,7 +303,7 @@ func fileSize(path string) uint64 {
 // (Sparkplug) frame's pc to its bytecode offset and so to its line.
 func exeTables(p *elfcore.Process) []rng {
 	var out []rng
-	for _, name := range []string{"_ZN2v88internal11interpreter9Bytecodes14kBytecodeSizesE"} {
+	for _, name := range []string{bytecodeSizesSymbol} {
 		if s, ok := p.ExeSymbol(name); ok && s.Size > 0 && s.Size < 1<<20 {
 			out = append(out, rng{s.Addr, s.Addr + s.Size})
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/ndb-debugger/ndb/elfcore"
 )
 
 // The layout of a bundle file (docs/bundle-format.md is the reference):
@@ -178,6 +180,10 @@ type module struct {
 	// Sections are the module's unwind tables, each in its own frame.
 	// Bundles made before ndb stored them have none (nil).
 	Sections []sectionRef `json:"sections,omitempty"`
+	// TLS is the module's static TLS block, with its thread-local
+	// symbols (V8's current isolate); nil in bundles made before ndb
+	// stored it, or for a module without one.
+	TLS *elfcore.TLS `json:"tls,omitempty"`
 }
 
 // unwindSections are the sections of each module a bundle stores: what

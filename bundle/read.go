@@ -249,6 +249,7 @@ func (b *bundleFile) process() (*elfcore.Process, error) {
 		m.SymbolsLoader = b.symbolsLoader(im)
 		m.FileReader = b.fileReader(im.Extents)
 		m.SectionLoader = b.sectionLoader(im)
+		m.TLSLoader = tlsLoader(im)
 		for _, path := range im.Paths {
 			p.AddModule(path, m)
 		}
@@ -581,5 +582,16 @@ func pruneCache(dir string) {
 		if age := time.Since(fi.ModTime()); age > cacheMaxAge || partial && age > time.Hour {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
+	}
+}
+
+// tlsLoader supplies a module's static TLS block from the index (bundles
+// made before ndb stored it have none).
+func tlsLoader(im *module) func() (*elfcore.TLS, error) {
+	return func() (*elfcore.TLS, error) {
+		if im.TLS == nil {
+			return nil, fmt.Errorf("%s: this bundle does not store thread-local symbols (made by an older ndb)", filepath.Base(im.Paths[0]))
+		}
+		return im.TLS, nil
 	}
 }

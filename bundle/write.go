@@ -240,6 +240,9 @@ func write(f *os.File, p *elfcore.Process, cf *os.File, o PackOptions) (*Stats, 
 			return nil, err
 		}
 		ix.Modules[i].Symbols = &ref
+		if tls, err := m.mod.TLS(); err == nil {
+			ix.Modules[i].TLS = tls
+		}
 	}
 
 	if o.NoUnwindTables {

@@ -3,6 +3,7 @@ package commands
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ndb-debugger/ndb/v8/object"
@@ -13,16 +14,19 @@ import (
 func init() {
 	Register(&Command{
 		Name:     "jsframe",
-		Synopsis: "FP::jsframe [-v] [-n LINES]",
+		Synopsis: "FP::jsframe [-v] [-n LINES] [-t TID]",
 		Summary:  "one stack frame in detail: function, location, receiver, arguments, source",
 		Help: `Decodes the frame whose frame pointer is FP (as ::jsstack -a prints it, or
-piped: ::jsstack | ::jsframe -v). Prints the function as Node names it and its
+piped: ::jsstack | ::jsframe -v). An address below 0x10000 is a frame number
+as ::jsstack prints it: 5::jsframe opens frame #5 of the thread that got the
+signal, 5::jsframe -t TID of thread TID (frame numbers are decimal, like
+::jsstack's). Prints the function as Node names it and its
 script:line:column; with -v also the receiver, each argument and the source
 lines around the current line (-n LINES each side, default 2; 0 for none).
 A frame that is not a JS frame prints its kind and symbol.`,
 		JSON: `One object: the fields of ::jsstack --json for that frame, plus with -v
 "source": [{"line", "text", "current"}].`,
-		Opts: "vn:",
+		Opts: "vn:t:",
 		Addr: AddrRequired,
 		Run:  runJSFrame,
 	})
@@ -44,7 +48,7 @@ func runJSFrame(inv *Invocation) error {
 	} else {
 		ctx = -1
 	}
-	f, err := findFrame(inv, h, inv.Addr)
+	f, tid, err := frameByAddr(inv, h)
 	if err != nil {
 		return err
 	}
@@ -52,18 +56,12 @@ func runJSFrame(inv *Invocation) error {
 	if f.Kind == stack.KindJS {
 		ji = h.FrameInfo(f)
 	}
-	tid := 0
-	if t := inv.Session.Proc.SignalThread(); t != nil {
-		tid = t.TID
-	}
 	if inv.JSON {
-		obj := frameJSON(inv, h, tid, f, ji)
+		obj := frameJSON(h, tid, f, ji)
 		if ctx >= 0 && f.Kind == stack.KindJS {
-			var src []map[string]any
 			for _, l := range sourceLines(h, f, ji, ctx) {
-				src = append(src, map[string]any{"line": l.n, "text": l.text, "current": l.current})
+				obj.Source = append(obj.Source, sourceRecord{l.n, l.text, l.current})
 			}
-			obj["source"] = src
 		}
 		return inv.JSONLine(obj)
 	}
@@ -89,6 +87,33 @@ func runJSFrame(inv *Invocation) error {
 		printFrameDetail(inv, h, f, ji, ctx, "         ")
 	}
 	return nil
+}
+
+// maxFrameNumber: an address below it names a frame by its number.
+const maxFrameNumber = 0x10000
+
+// frameByAddr resolves ::jsframe's address: a frame number of the selected
+// thread, or a frame pointer.
+func frameByAddr(inv *Invocation, h *stack.Walker) (*stack.Frame, int, error) {
+	threads, err := selectThreads(inv)
+	if err != nil {
+		return nil, 0, err
+	}
+	t := threads[0]
+	if inv.Addr >= maxFrameNumber {
+		f, err := findFrame(inv, h, inv.Addr)
+		return f, t.TID, err
+	}
+	// The address was read as hex; ::jsstack numbers frames in decimal.
+	n, err := strconv.Atoi(fmt.Sprintf("%x", inv.Addr))
+	if err != nil {
+		return nil, 0, fmt.Errorf("frame number %#x: write it as ::jsstack prints it (decimal)", inv.Addr)
+	}
+	st := threadStack(inv, h, t)
+	if n >= len(st.Frames) {
+		return nil, 0, fmt.Errorf("thread %d has frames #0 to #%d, no #%d", t.TID, len(st.Frames)-1, n)
+	}
+	return &st.Frames[n], t.TID, nil
 }
 
 // findFrame finds the frame at fp on a thread's walked stack, or decodes it
@@ -166,46 +191,63 @@ func sourceLines(h *stack.Walker, f *stack.Frame, ji stack.JSInfo, ctx int) []sr
 	return out
 }
 
-// frameJSON is the --json object of one frame.
-func frameJSON(inv *Invocation, h *stack.Walker, tid int, f *stack.Frame, ji stack.JSInfo) map[string]any {
-	o := map[string]any{"thread": tid, "frame": f.Index, "kind": string(f.Kind), "pc": Hex(f.PC)}
+// frameRecord is the --json record of one frame (::jsstack, ::jsframe).
+type frameRecord struct {
+	Thread int    `json:"thread"`
+	Frame  int    `json:"frame"`
+	Kind   string `json:"kind"`
+	// Repeat, on a folded run of identical frames (::jsstack without -a),
+	// is the number of frames of the run, from Frame outwards.
+	Repeat       int               `json:"repeat,omitempty"`
+	Function     string            `json:"function,omitempty"`
+	Script       string            `json:"script,omitempty"`
+	Line         int               `json:"line,omitempty"`
+	Column       int               `json:"column,omitempty"`
+	Tier         string            `json:"tier,omitempty"`
+	PositionNote string            `json:"position_note,omitempty"`
+	Construct    bool              `json:"construct,omitempty"`
+	Inlined      bool              `json:"inlined,omitempty"`
+	This         json.RawMessage   `json:"this,omitempty"`
+	Args         []json.RawMessage `json:"args,omitempty"`
+	FP           string            `json:"fp,omitempty"`
+	PC           string            `json:"pc"`
+	Symbol       string            `json:"symbol,omitempty"`
+	Type         string            `json:"type,omitempty"`
+	Unwound      string            `json:"unwound,omitempty"`
+	Source       []sourceRecord    `json:"source,omitempty"`
+}
+
+// sourceRecord is one source line of ::jsframe -v --json.
+type sourceRecord struct {
+	Line    int    `json:"line"`
+	Text    string `json:"text"`
+	Current bool   `json:"current"`
+}
+
+// frameJSON is the --json record of one frame.
+func frameJSON(h *stack.Walker, tid int, f *stack.Frame, ji stack.JSInfo) frameRecord {
+	o := frameRecord{Thread: tid, Frame: f.Index, Kind: string(f.Kind), PC: Hex(f.PC), Symbol: f.Symbol, Type: f.Type, Unwound: f.Unwound}
 	if f.FP != 0 {
-		o["fp"] = Hex(f.FP)
-	}
-	if f.Symbol != "" {
-		o["symbol"] = f.Symbol
-	}
-	if f.Type != "" {
-		o["type"] = f.Type
+		o.FP = Hex(f.FP)
 	}
 	if f.Kind != stack.KindJS {
 		return o
 	}
-	o["function"] = ji.Name
-	o["tier"] = string(f.Tier)
-	if ji.Script != "" {
-		o["script"] = ji.Script
-	}
+	o.Function, o.Tier, o.Script = ji.Name, string(f.Tier), ji.Script
 	if ji.Line > 0 {
-		o["line"], o["column"] = ji.Line, ji.Column
-	} else if ji.Note != "" {
-		o["position_note"] = ji.Note
+		o.Line, o.Column = ji.Line, ji.Column
+	} else {
+		o.PositionNote = ji.Note
 	}
-	if f.Construct {
-		o["construct"] = true
-	}
-	if f.Inlined > 0 {
-		o["inlined"] = true
-	}
+	o.Construct, o.Inlined = f.Construct, f.Inlined > 0
 	if f.Receiver != 0 {
-		o["this"] = valueJSON(h, f.Receiver)
+		o.This = valueJSON(h, f.Receiver)
 	}
 	if f.Inlined == 0 || len(f.Args) > 0 {
-		args := make([]any, 0, len(f.Args))
+		o.Args = make([]json.RawMessage, 0, len(f.Args))
 		for _, a := range f.Args {
-			args = append(args, valueJSON(h, a))
+			o.Args = append(o.Args, valueJSON(h, a))
 		}
-		o["args"] = args
 	}
 	return o
 }
@@ -213,6 +255,6 @@ func frameJSON(inv *Invocation, h *stack.Walker, tid int, f *stack.Frame, ji sta
 func valueText(h *stack.Walker, v object.Value) string { return value.Summary(h.Heap, v) }
 
 // valueJSON is the ::jsprint --json form of a value, one level deep.
-func valueJSON(h *stack.Walker, v object.Value) any {
+func valueJSON(h *stack.Walker, v object.Value) json.RawMessage {
 	return json.RawMessage(value.FormatJSON(h.Heap, v, value.Options{Depth: 1, MaxString: 200, MaxItems: 10}))
 }

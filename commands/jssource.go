@@ -23,7 +23,7 @@ func init() {
 
 -n LINES adds that many lines of context before and after (default 0).`,
 		JSON:   "One object.",
-		Record: sourceRecord{},
+		Record: functionSourceRecord{},
 		Run: func(inv *Invocation) error {
 			h, err := HeapOf(inv)
 			if err != nil {
@@ -64,7 +64,7 @@ func init() {
 				out = append(out, sourceLine{i, strings.TrimRight(lines[i-1], "\r")})
 			}
 			if inv.JSON {
-				return inv.Emit(sourceRecord{Addr: Hex(inv.Addr), Lines: out, Script: fi.ScriptName})
+				return inv.Emit(functionSourceRecord{Addr: Hex(inv.Addr), Lines: out, Script: fi.ScriptName})
 			}
 			inv.Printf("file: %s\n", fi.ScriptName)
 			for _, l := range out {
@@ -75,7 +75,7 @@ func init() {
 	})
 }
 
-type sourceRecord struct {
+type functionSourceRecord struct {
 	Addr   string       `json:"addr" doc:"the function"`
 	Lines  []sourceLine `json:"lines" doc:"its source lines, with the context asked for"`
 	Script string       `json:"script" doc:"its script's name"`

@@ -123,14 +123,14 @@ func asyncFrameRecord(h *stack.Walker, r *async.Reader, tid, n int, f *async.Fra
 	}
 	o.Generator = Hex(uint64(f.Generator))
 	if f.Receiver != 0 {
-		o.This = valueJSON(h, f.Receiver).(json.RawMessage)
+		o.This = valueJSON(h, f.Receiver)
 	}
 	d := r.Details(f.Generator)
 	for _, a := range d.Args {
-		o.Args = append(o.Args, valueJSON(h, a).(json.RawMessage))
+		o.Args = append(o.Args, valueJSON(h, a))
 	}
 	for _, l := range d.Locals {
-		o.Locals = append(o.Locals, asyncLocalJSON{Name: l.Name, Value: valueJSON(h, l.Value).(json.RawMessage)})
+		o.Locals = append(o.Locals, asyncLocalJSON{Name: l.Name, Value: valueJSON(h, l.Value)})
 	}
 	return o
 }

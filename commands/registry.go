@@ -254,3 +254,15 @@ func (inv *Invocation) Run() (err error) {
 	}()
 	return c.Run(inv)
 }
+
+// Inputs are the files the session reads (the core or bundle and the
+// executable): outputs never replace them.
+func (s *Session) Inputs() []string {
+	var in []string
+	for _, p := range []string{s.Proc.CorePath, s.Proc.ExePath} {
+		if p != "" {
+			in = append(in, p)
+		}
+	}
+	return in
+}

@@ -41,6 +41,13 @@ type Module struct {
 	syms    []Symbol // sorted by Addr; FUNC and OBJECT symbols only
 	symErr  error
 
+	tlsOnce sync.Once
+	tlsInfo *tlsInfo
+
+	// TLSLoader, when set and there is no file, supplies the static TLS
+	// block (bundles).
+	TLSLoader func() (*TLS, error)
+
 	// SymbolsLoader, when set, supplies the symbol table (bundles).
 	SymbolsLoader func() ([]Symbol, error)
 	// FileReader, when set and there is no file, supplies the file's bytes

@@ -15,8 +15,8 @@ const chunkSize = 4 << 20
 
 // copier reads the memory of the stopped process into the core. What fits in its buffer is
 // kept there and written after the process resumes; the rest is written at once, while the
-// process is still stopped. The buffer is mapped and faulted in before the process stops, so
-// that filling it costs only the copy.
+// process is still stopped. The buffer is faulted in before the process stops (by the pre-copy,
+// or at once), so that filling it while stopped costs only the copy.
 type copier struct {
 	mem     *os.File // /proc/PID/mem
 	out     *os.File
@@ -24,7 +24,8 @@ type copier struct {
 	used    int
 	scratch []byte
 	pending []chunk
-	memory  int64 // bytes of memory read
+	memory  int64 // bytes of memory in the core
+	reused  int64 // of which bytes taken from the pre-copy, not read while stopped
 }
 
 type chunk struct {
@@ -34,11 +35,15 @@ type chunk struct {
 
 var zeroPage = make([]byte, pageSize)
 
-func newCopier(mem, out *os.File, budget int64) (*copier, error) {
+// newCopier maps a buffer of budget bytes, faulted in at once when populate is set.
+func newCopier(mem, out *os.File, budget int64, populate bool) (*copier, error) {
 	c := &copier{mem: mem, out: out, scratch: make([]byte, chunkSize)}
 	if budget >= chunkSize {
-		a, err := unix.Mmap(-1, 0, int(budget), unix.PROT_READ|unix.PROT_WRITE,
-			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE|unix.MAP_NORESERVE)
+		flags := unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE
+		if populate {
+			flags |= unix.MAP_POPULATE
+		}
+		a, err := unix.Mmap(-1, 0, int(budget), unix.PROT_READ|unix.PROT_WRITE, flags)
 		if err != nil {
 			return nil, fmt.Errorf("reserving %d MB to copy the memory into: %v", budget>>20, err)
 		}
@@ -54,6 +59,28 @@ func (c *copier) free() {
 	}
 }
 
+// populateRest faults in the part of the buffer not yet used, so that the copy while stopped
+// does not wait for the kernel to zero pages. Failing that (a kernel before 5.14), it is faulted
+// in as it fills.
+func (c *copier) populateRest() {
+	if c.used < len(c.arena) {
+		unix.Madvise(c.arena[c.used:], unix.MADV_POPULATE_WRITE) //nolint:errcheck
+	}
+}
+
+// take hands out n bytes of the buffer, nil when they do not fit.
+func (c *copier) take(n int) []byte {
+	if c.used+n > len(c.arena) {
+		return nil
+	}
+	b := c.arena[c.used : c.used+n : c.used+n]
+	c.used += n
+	return b
+}
+
+// untake gives back the last n bytes taken.
+func (c *copier) untake(n int) { c.used -= n }
+
 // copyRun reads [r.start, r.end) of the process into the core at file offset off.
 func (c *copier) copyRun(r run, off int64, cancelled func() bool) error {
 	for addr := r.start; addr < r.end; {
@@ -61,11 +88,9 @@ func (c *copier) copyRun(r run, off int64, cancelled func() bool) error {
 			return errInterrupted
 		}
 		n := min(r.end-addr, chunkSize)
-		var dst []byte
-		kept := c.used+int(n) <= len(c.arena)
-		if kept {
-			dst = c.arena[c.used : c.used+int(n) : c.used+int(n)]
-		} else {
+		dst := c.take(int(n))
+		kept := dst != nil
+		if !kept {
 			dst = c.scratch[:n]
 		}
 		if err := c.readMem(dst, addr); err != nil {
@@ -73,7 +98,6 @@ func (c *copier) copyRun(r run, off int64, cancelled func() bool) error {
 		}
 		c.memory += int64(n)
 		if kept {
-			c.used += int(n)
 			c.pending = append(c.pending, chunk{off, dst})
 		} else if err := c.writeData(off, dst); err != nil {
 			return err

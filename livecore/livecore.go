@@ -28,6 +28,8 @@ type Options struct {
 	AnyProgram bool
 	// Overwrite replaces an existing regular file at the output path.
 	Overwrite bool
+	// StopTheWorld copies all the memory while the process is stopped, with no pre-copy.
+	StopTheWorld bool
 }
 
 // Result describes a snapshot written.
@@ -35,12 +37,20 @@ type Result struct {
 	Path    string
 	Pid     int
 	Threads int
-	Prepare time.Duration // before the stop: checks, and faulting in the copy buffer
+	Method  string        // "pre-copy", or "stop-the-world" and why
+	Prepare time.Duration // before the stop: checks, the pre-copy or faulting in the copy buffer
 	Paused  time.Duration // how long the process was stopped
 	Total   time.Duration // Prepare, Paused, then writing what was kept in the buffer
-	Memory  int64         // bytes of memory read from the process
+	Memory  int64         // bytes of memory in the core, read from the process
+	Reused  int64         // of which bytes pre-copied and unchanged: not read while stopped
 	Size    int64         // length of the core file (holes included)
 }
+
+// Methods of copying the memory, as Result.Method says.
+const (
+	MethodPreCopy      = "pre-copy"
+	MethodStopTheWorld = "stop-the-world"
+)
 
 // whileStopped, when set (by tests), runs while every thread is stopped.
 var whileStopped func()
@@ -80,20 +90,20 @@ func Snapshot(ctx context.Context, pid int, path string, opts Options) (*Result,
 			discard()
 		}
 	}()
-	c, err := newCopier(mem, out, bufferBudget(pid, opts.BufferBytes))
+	cancelled := func() bool { return ctx.Err() != nil }
+	pm := &pagemap{f: pmf}
+	c, pre, method, err := copyWhileRunning(pid, mem, out, pm, opts, cancelled)
 	if err != nil {
 		return nil, err
 	}
 	defer c.free()
-
 	prepare := time.Since(start)
-	cancelled := func() bool { return ctx.Err() != nil }
 	var lay *layout
 	var nthreads int
 	var paused time.Duration
 	err = onLockedThread(func() error {
 		var err error
-		lay, nthreads, paused, err = copyStopped(pid, c, &pagemap{f: pmf}, cancelled)
+		lay, nthreads, paused, err = copyStopped(pid, c, pm, pre, cancelled)
 		return err
 	})
 	if err != nil {
@@ -112,8 +122,37 @@ func Snapshot(ctx context.Context, pid int, path string, opts Options) (*Result,
 		return nil, err
 	}
 	committed = true
-	return &Result{Path: path, Pid: pid, Threads: nthreads, Prepare: prepare, Paused: paused, Total: time.Since(start),
-		Memory: c.memory, Size: lay.size}, nil
+	return &Result{Path: path, Pid: pid, Threads: nthreads, Method: method, Prepare: prepare, Paused: paused,
+		Total: time.Since(start), Memory: c.memory, Reused: c.reused, Size: lay.size}, nil
+}
+
+// copyWhileRunning maps the copy buffer and, unless the kernel cannot track soft-dirty bits or
+// opts say not to, pre-copies the process's memory into it. method says which way the memory is
+// copied, and why not by pre-copy; pre is nil then.
+func copyWhileRunning(pid int, mem, out *os.File, pm *pagemap, opts Options, cancelled func() bool) (c *copier, pre *preCopied, method string, err error) {
+	method = MethodPreCopy
+	if opts.StopTheWorld {
+		method = MethodStopTheWorld + " (asked for)"
+	} else if err := softDirtyProbe(); err != nil && staleOverride == nil {
+		method = MethodStopTheWorld + ": no pre-copy, " + err.Error()
+	}
+	c, err = newCopier(mem, out, bufferBudget(pid, opts.BufferBytes), method != MethodPreCopy)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if method != MethodPreCopy {
+		return c, nil, method, nil
+	}
+	pre, err = preCopy(pid, c, pm, cancelled)
+	switch {
+	case errors.Is(err, errInterrupted) || errors.Is(err, errGone):
+		c.free()
+		return nil, nil, "", explain(pid, err)
+	case err != nil:
+		pre, method = nil, MethodStopTheWorld+": no pre-copy, "+err.Error()
+	}
+	c.populateRest()
+	return c, pre, method, nil
 }
 
 // onLockedThread runs fn on a goroutine locked to its OS thread, as ptrace requires of every
@@ -128,9 +167,10 @@ func onLockedThread(fn func() error) error {
 	return <-done
 }
 
-// copyStopped stops every thread, reads the registers, the process's state and its memory, and
-// resumes it on every path. It returns the core's layout and how long the process was stopped.
-func copyStopped(pid int, c *copier, pm *pagemap, cancelled func() bool) (lay *layout, nthreads int, paused time.Duration, err error) {
+// copyStopped stops every thread, reads the registers, the process's state and its memory (what
+// pre holds of it only where changed; pre may be nil), and resumes it on every path. It returns
+// the core's layout and how long the process was stopped.
+func copyStopped(pid int, c *copier, pm *pagemap, pre *preCopied, cancelled func() bool) (lay *layout, nthreads int, paused time.Duration, err error) {
 	if cancelled() {
 		return nil, 0, 0, errInterrupted
 	}
@@ -169,9 +209,13 @@ func copyStopped(pid int, c *copier, pm *pagemap, cancelled func() bool) (lay *l
 	if err != nil {
 		return nil, 0, 0, err
 	}
+	var stale func(uint64) bool
+	if pre != nil {
+		stale = isStale
+	}
 	plans := make([]plan, 0, len(maps))
 	for _, m := range maps {
-		p, err := planMapping(m, pm, c.mem)
+		p, err := planMapping(m, pm, c.mem, stale)
 		if err != nil {
 			return nil, 0, 0, err
 		}
@@ -183,7 +227,13 @@ func copyStopped(pid int, c *copier, pm *pagemap, cancelled func() bool) (lay *l
 	}
 	for _, p := range lay.plans {
 		for _, r := range p.runs {
-			if err := c.copyRun(r, p.offset+int64(r.start-p.m.start), cancelled); err != nil {
+			off := p.offset + int64(r.start-p.m.start)
+			if pre != nil && preCopyable(p.m) {
+				err = c.copyRunAfter(pre, p.stale, r, off, cancelled)
+			} else {
+				err = c.copyRun(r, off, cancelled)
+			}
+			if err != nil {
 				return nil, 0, 0, err
 			}
 		}

@@ -160,3 +160,27 @@ func procState(pid int) string {
 	}
 	return st.state
 }
+
+// TestInterruptDuringPreCopy: an interrupt that comes before the stop (here, as the pre-copy
+// starts) ends the snapshot with the process never stopped and no file left.
+func TestInterruptDuringPreCopy(t *testing.T) {
+	l := testnode.StartLive(t, testnode.Versions[len(testnode.Versions)-1], "grow.js", []string{"--expose-gc"}, nil)
+	staleOverride = recopyAll // the pre-copy runs on kernels without soft-dirty bits too
+	defer func() { staleOverride = nil }()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	_, err := Snapshot(ctx, l.Pid, filepath.Join(dir, "core"), Options{})
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("Snapshot = %v, want interrupted", err)
+	}
+	if st := procState(l.Pid); st == "t" || st == "T" {
+		t.Errorf("after the interrupted pre-copy the process is in state %s", st)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the interrupted snapshot left %v", entries)
+	}
+	if !l.Next() || l.Name != "step2" {
+		t.Errorf("after the interrupted pre-copy the fixture printed %q", l.Stdout())
+	}
+}

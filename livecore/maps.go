@@ -161,24 +161,33 @@ type run struct{ start, end uint64 }
 
 // anonRuns returns the pages of [start, end) that hold private anonymous memory (present and
 // not a file page, or swapped out), as runs. Other pages of private anonymous memory read as
-// zeros; the kernel leaves them as holes too.
-func (pm *pagemap) anonRuns(start, end uint64) ([]run, error) {
-	var runs []run
-	err := pm.pages(start, end, func(addr uint64, entries []uint64) bool {
+// zeros; the kernel leaves them as holes too. When isStale is not nil, it also returns, as runs,
+// those of the pages for which isStale says true of their entry.
+func (pm *pagemap) anonRuns(start, end uint64, isStale func(entry uint64) bool) (runs, stale []run, err error) {
+	err = pm.pages(start, end, func(addr uint64, entries []uint64) bool {
 		for i, e := range entries {
 			a := addr + uint64(i)*pageSize
 			if e&pmSwapped == 0 && (e&pmPresent == 0 || e&pmFile != 0) {
 				continue
 			}
-			if n := len(runs); n > 0 && runs[n-1].end == a {
-				runs[n-1].end = a + pageSize
-			} else {
-				runs = append(runs, run{a, a + pageSize})
+			runs = extend(runs, a)
+			if isStale != nil && isStale(e) {
+				stale = extend(stale, a)
 			}
 		}
 		return true
 	})
-	return runs, err
+	return runs, stale, err
+}
+
+// extend adds the page at a to runs, sorted by address, lengthening the last run when it ends
+// at a.
+func extend(runs []run, a uint64) []run {
+	if n := len(runs); n > 0 && runs[n-1].end == a {
+		runs[n-1].end = a + pageSize
+		return runs
+	}
+	return append(runs, run{a, a + pageSize})
 }
 
 // hasAnonPages tells whether a private file mapping has pages the process wrote (copied on
@@ -202,6 +211,7 @@ type plan struct {
 	m      mapping
 	filesz uint64 // bytes of the mapping in the file, from its start
 	runs   []run  // what to read within [start, start+filesz); the rest is holes
+	stale  []run  // of runs, the pages a pre-copy may hold but must read again
 	offset int64  // where the mapping's bytes start in the core file
 }
 
@@ -209,8 +219,9 @@ type plan struct {
 // private and shared anonymous memory, ELF headers; not the pages of files the process did not
 // write) in fs/coredump.c vma_dump_size. Two departures, both for the user's sake: PROT_NONE
 // mappings are never dumped (V8 reserves gigabytes so), and pages of anonymous memory never
-// touched are holes rather than absent.
-func planMapping(m mapping, pm *pagemap, mem io.ReaderAt) (plan, error) {
+// touched are holes rather than absent. isStale, when not nil, marks the stale pages of private
+// anonymous memory (see anonRuns).
+func planMapping(m mapping, pm *pagemap, mem io.ReaderAt, isStale func(entry uint64) bool) (plan, error) {
 	p := plan{m: m}
 	whole := func() (plan, error) {
 		p.filesz = m.size()
@@ -228,11 +239,11 @@ func planMapping(m mapping, pm *pagemap, mem io.ReaderAt) (plan, error) {
 		}
 		return p, nil
 	case !m.fileBacked():
-		runs, err := pm.anonRuns(m.start, m.end)
+		runs, stale, err := pm.anonRuns(m.start, m.end, isStale)
 		if err != nil || len(runs) == 0 {
 			return p, err
 		}
-		p.filesz, p.runs = m.size(), runs
+		p.filesz, p.runs, p.stale = m.size(), runs, stale
 		return p, nil
 	}
 	written, err := pm.hasAnonPages(m.start, m.end)

@@ -73,8 +73,8 @@ func snapshot(pid int, path string, overwrite bool, stderr io.Writer) (*livecore
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stderr, "paused %.2f s; wrote %s (%s of memory, %d threads) in %.2f s\n",
-		r.Paused.Seconds(), r.Path, elfcore.HumanBytes(uint64(r.Memory)), r.Threads, r.Total.Seconds())
+	fmt.Fprintf(stderr, "paused %.2f s (%s); wrote %s (%s of memory, %d threads) in %.2f s\n",
+		r.Paused.Seconds(), r.Method, r.Path, elfcore.HumanBytes(uint64(r.Memory)), r.Threads, r.Total.Seconds())
 	return r, nil
 }
 

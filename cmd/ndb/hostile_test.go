@@ -32,6 +32,46 @@ import (
 // asNDB in the environment makes the test binary run ndb's main.
 const asNDB = "NDB_TEST_AS_NDB"
 
+// peakRSSFile names the file where the child writes its own peak RSS
+// (VmHWM) as it exits. The rusage of a child is no measure: the kernel
+// counts the parent's resident memory at the child's exec into its peak,
+// and the test process holds cores of its own.
+const peakRSSFile = "NDB_TEST_PEAK_RSS_FILE"
+
+// writePeakRSS writes this process's VmHWM in bytes to path.
+func writePeakRSS(path string) {
+	if path == "" {
+		return
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err == nil {
+				os.WriteFile(path, []byte(strconv.FormatInt(kb<<10, 10)), 0o600)
+			}
+			return
+		}
+	}
+}
+
+// childPeakRSS reads what writePeakRSS wrote, or -1 when the child ended
+// another way (the out-of-memory exit).
+func childPeakRSS(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
 const (
 	childTimeout = 30 * time.Second // a safety bound, not a speed assertion
 	childMaxRSS  = 2 << 30
@@ -41,7 +81,7 @@ const (
 type childResult struct {
 	code           int
 	stdout, stderr string
-	maxRSS         int64 // bytes
+	maxRSS         int64 // bytes; -1 when the child could not say
 }
 
 // runChild runs ndb with args under the limits and returns what it did.
@@ -57,7 +97,8 @@ func runChildEnv(t *testing.T, cache string, env []string, args ...string) child
 	defer cancel()
 	sh := []string{"-c", `ulimit -v ` + strconv.Itoa(childAS>>10) + ` && exec "$0" "$@"`, os.Args[0]}
 	cmd := exec.CommandContext(ctx, "/bin/sh", append(sh, args...)...)
-	cmd.Env = append(append(os.Environ(), asNDB+"=1", "NDB_BUNDLE_CACHE="+cache, "GOTRACEBACK=single"), env...)
+	rssFile := filepath.Join(t.TempDir(), "peak-rss")
+	cmd.Env = append(append(os.Environ(), asNDB+"=1", peakRSSFile+"="+rssFile, "NDB_BUNDLE_CACHE="+cache, "GOTRACEBACK=single"), env...)
 	cmd.Stdin = strings.NewReader("")
 	var out, errs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errs
@@ -71,9 +112,7 @@ func runChildEnv(t *testing.T, cache string, env []string, args ...string) child
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = ru.Maxrss << 10
-	}
+	r.maxRSS = childPeakRSS(rssFile)
 	return r
 }
 

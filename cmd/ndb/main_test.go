@@ -12,6 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/ndb-debugger/ndb/internal/memlimit"
 	"github.com/ndb-debugger/ndb/internal/testnode"
 )
 
@@ -20,7 +21,10 @@ func TestMain(m *testing.M) {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	if os.Getenv(asNDB) == "1" { // the test binary run as ndb (hostile_test.go)
-		main()
+		memlimit.Start(os.Stderr, 1)
+		code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		writePeakRSS(os.Getenv(peakRSSFile))
+		os.Exit(code)
 	}
 	testscript.Main(m, map[string]func(){
 		"ndb": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },

@@ -47,7 +47,23 @@ func newFrameLayout(m *Metadata) FrameLayout {
 	for name, v := range m.frameTypes {
 		l.TypeNames[v] = name
 	}
+	l.CurrentIsolate, l.ThreadTopWindow = currentIsolateTLS(m), threadTopWindow
 	return l
+}
+
+// threadTopWindow bounds the search for ThreadLocalTop in an Isolate: it
+// lies in IsolateData, after the roots and builtin tables (about 40 KB on
+// V8 11 to 14; see src/execution/isolate-data.h).
+const threadTopWindow = 128 << 10
+
+// currentIsolateTLS names V8's thread-local current isolate
+// (v8::internal::g_current_isolate_, src/execution/isolate.cc, V8 ≥ 10.5;
+// V8 10.2 of Node 18 keeps it in a pthread key, Isolate::isolate_key_).
+func currentIsolateTLS(m *Metadata) string {
+	if m.Major > 10 || m.Major == 10 && m.Minor >= 5 {
+		return "_ZN2v88internal18g_current_isolate_E"
+	}
+	return ""
 }
 
 func newCodeLayout(m *Metadata) CodeLayout {

@@ -461,6 +461,14 @@ type FrameLayout struct {
 	SourcePositionFormat                     int            // const ndb_source_position_format
 	TypeNames                                map[int]string // frame type marker → V8 frame type name
 	BytecodeWide, BytecodeExtraWide          int64          // const ndb_bytecode_wide, ndb_bytecode_extra_wide: the prefix bytecodes
+
+	// CurrentIsolate is the thread-local variable holding the isolate a
+	// thread last entered ("" when this V8 has none: V8 10 keeps it in a
+	// pthread key). ThreadTopWindow is how many bytes from the isolate's
+	// start hold its thread-local top (in IsolateData, after the builtin
+	// tables), searched for the last exit frame's frame pointer.
+	CurrentIsolate  string
+	ThreadTopWindow uint64
 }
 
 // CodeLayout is what finding and decoding Code objects needs.

@@ -29,6 +29,7 @@ type Heap struct {
 	lineEnds   sync.Map // Script address → []int
 	ctorNames  sync.Map // map address → constructor name
 	protoNames sync.Map // prototype address → protoName (SnapshotName)
+	keyNames   sync.Map // property key address → keyName (a core does not change)
 }
 
 // NewHeap prepares object reading; it fails only when the tagging

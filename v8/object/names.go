@@ -1,5 +1,7 @@
 package object
 
+import "strings"
+
 // Names of functions, receivers and scripts.
 
 // SharedOf returns a JSFunction's SharedFunctionInfo.
@@ -18,28 +20,79 @@ func (h *Heap) ReceiverTypeName(v Value) string {
 	return n
 }
 
-// MethodName finds the name of the property of the receiver (or its
-// prototypes) that holds fn: how call sites name anonymous methods
-// ("Timeout._onTimeout").
-func (h *Heap) MethodName(recv, fn Value) string {
-	obj := recv
-	for depth := 0; depth < 16 && h.IsHeapObject(obj); depth++ {
-		props, err := h.Properties(obj)
-		if err != nil {
-			return ""
-		}
+// MethodName is the method name V8's call sites give a call of fn on recv
+// (CallSiteInfo::GetMethodName): fn's own name, less a "get " or "set "
+// prefix, when looking that name up on the receiver and its prototypes
+// finds fn (as a value, getter or setter); else the one enumerable,
+// string-keyed property of the receiver or its prototypes that holds fn;
+// "" when there is none, or several with different names.
+func (h *Heap) MethodName(recv, fn Value, fnName string) string {
+	name := strings.TrimPrefix(strings.TrimPrefix(fnName, "get "), "set ")
+	if name != "" && h.lookupHolds(recv, name, fn) {
+		return name
+	}
+	found, several := "", false
+	h.eachPrototype(recv, func(props []Property) bool {
 		for _, p := range props {
-			if !p.Accessor && !p.IsSymbol && !p.Private && p.Value == fn {
-				return p.Name
+			if p.IsSymbol || p.Private || !p.Enumerable || !holds(p, fn) {
+				continue
 			}
+			if found != "" && found != p.Name {
+				several = true
+				return false
+			}
+			found = p.Name
+		}
+		return true
+	})
+	if several {
+		return ""
+	}
+	return found
+}
+
+// holds reports whether a property's value, getter or setter is fn.
+func holds(p Property, fn Value) bool {
+	if p.Accessor {
+		return p.Getter == fn || p.Setter == fn
+	}
+	return !p.Native && p.Value == fn
+}
+
+// lookupHolds looks name up on obj and its prototypes as a property get
+// does, and reports whether the property it finds holds fn.
+func (h *Heap) lookupHolds(obj Value, name string, fn Value) bool {
+	result := false
+	h.eachPrototype(obj, func(props []Property) bool {
+		for _, p := range props {
+			if !p.IsSymbol && p.Name == name {
+				result = holds(p, fn)
+				return false
+			}
+		}
+		return true
+	})
+	return result
+}
+
+// maxPrototypeDepth bounds a prototype chain walk (a hostile core can
+// make a cycle).
+const maxPrototypeDepth = 64
+
+// eachPrototype calls visit with the own properties of obj and of each of
+// its prototypes, until visit returns false or the chain ends.
+func (h *Heap) eachPrototype(obj Value, visit func([]Property) bool) {
+	for depth := 0; depth < maxPrototypeDepth && h.IsHeapObject(obj); depth++ {
+		props, err := h.Properties(obj)
+		if err != nil || !visit(props) {
+			return
 		}
 		mi, err := h.MapOf(obj)
 		if err != nil {
-			return ""
+			return
 		}
 		obj = mi.Prototype
 	}
-	return ""
 }
 
 // ScriptOf returns the Script of a SharedFunctionInfo (ok false for

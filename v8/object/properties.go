@@ -29,6 +29,24 @@ func (h *Heap) KeyName(k Value) (name string, isSymbol, private bool, err error)
 	if h.IsSmi(k) {
 		return strconv.FormatInt(h.SmiValue(k), 10), false, false, nil
 	}
+	// Every object of a shape has the same keys: read each once.
+	if c, ok := h.keyNames.Load(k); ok {
+		kn := c.(keyName)
+		return kn.name, kn.isSymbol, kn.private, nil
+	}
+	name, isSymbol, private, err = h.readKeyName(k)
+	if err == nil {
+		h.keyNames.Store(k, keyName{name, isSymbol, private})
+	}
+	return name, isSymbol, private, err
+}
+
+type keyName struct {
+	name              string
+	isSymbol, private bool
+}
+
+func (h *Heap) readKeyName(k Value) (name string, isSymbol, private bool, err error) {
 	t, err := h.InstanceType(k)
 	if err != nil {
 		return "", false, false, err

@@ -43,6 +43,9 @@ type Frame struct {
 	// ("BuiltinExitFrame"), the tier's frame type for JS frames.
 	Type   string
 	Symbol string // the symbolized PC ("node`Builtins_ArrayForEach+0x39e"); "" when unknown
+	// Unwound says how the native unwinder found a native frame ("regs",
+	// "cfi", "fp", "signal", "sp"); "" for frames V8's walk found.
+	Unwound string
 
 	// JavaScript frames only.
 	Tier      Tier
@@ -89,10 +92,11 @@ type Stack struct {
 	// End says why the walk stopped early ("stack ends: fp 0x… not in
 	// core"); "" when it reached the outermost frame.
 	End string
+	// Gap, when the native frames stopped short and V8's record of the
+	// last exit frame gave the frames after them, says why native
+	// unwinding stopped (frames between the two may be missing).
+	Gap string
 }
-
-// MaxFrames bounds a walk.
-const MaxFrames = 4096
 
 // markerKind classifies a V8 frame type by its name.
 func markerKind(name string) FrameKind {
@@ -119,21 +123,29 @@ func (h *Walker) FramesErr() error { return h.Layout.Frame.Err }
 
 // WalkOptions controls a stack walk.
 type WalkOptions struct {
-	MaxFrames int // 0 = MaxFrames
+	// MaxFrames bounds a walk (0: no bound; a walk always ends, as each
+	// frame pointer must be above the last one).
+	MaxFrames int
+
+	capHint int // frames expected (from the native walk)
 }
 
-// WalkThread walks one thread's stack by frame pointer, from its registers
-// outwards, and classifies each frame. It never fails: a frame pointer that
-// leaves the core, goes backwards or loops ends the walk with a note in
-// Stack.End.
+// WalkThread walks one thread's stack from its registers outwards (native
+// frames by call frame information, V8's by frame pointer; see native.go)
+// and classifies each frame. It never fails: when every method fails the
+// walk ends with a note in Stack.End.
 func (h *Walker) WalkThread(ctx context.Context, t *elfcore.Thread, opts WalkOptions) *Stack {
-	return h.WalkFrom(ctx, t.TID, t.Regs.RIP, t.Regs.RBP, t.Regs.RSP, opts)
+	return h.numbered(h.walkMixed(ctx, t, opts))
 }
 
 // WalkFrom walks from an explicit pc and frame pointer (sp bounds the first
 // frame pointer; 0 = no bound).
 func (h *Walker) WalkFrom(ctx context.Context, tid int, pc, fp, sp uint64, opts WalkOptions) *Stack {
-	st := h.walk(ctx, tid, pc, fp, sp, opts)
+	return h.numbered(h.walk(ctx, tid, pc, fp, sp, false, opts))
+}
+
+// numbered numbers the frames and marks the constructor calls.
+func (h *Walker) numbered(st *Stack) *Stack {
 	// A JS frame called by a construct frame runs a constructor.
 	for i := range st.Frames {
 		st.Frames[i].Index = i
@@ -146,12 +158,11 @@ func (h *Walker) WalkFrom(ctx context.Context, tid int, pc, fp, sp uint64, opts 
 	return st
 }
 
-func (h *Walker) walk(ctx context.Context, tid int, pc, fp, sp uint64, opts WalkOptions) *Stack {
-	st := &Stack{TID: tid}
+// walk follows the frame pointer chain from fp; callSite says pc is a
+// return address (the frame called out), not the instruction being run.
+func (h *Walker) walk(ctx context.Context, tid int, pc, fp, sp uint64, callSite bool, opts WalkOptions) *Stack {
+	st := &Stack{TID: tid, Frames: make([]Frame, 0, opts.capHint)}
 	limit := opts.MaxFrames
-	if limit <= 0 {
-		limit = MaxFrames
-	}
 	p := h.Proc
 	if sp != 0 && (fp < sp || fp-sp > maxFrameSize) && fp != 0 {
 		// The innermost code does not keep a frame pointer (libc): the
@@ -162,10 +173,10 @@ func (h *Walker) walk(ctx context.Context, tid int, pc, fp, sp uint64, opts Walk
 	}
 	for i := 0; ; i++ {
 		if ctx != nil && ctx.Err() != nil {
-			st.End = "stack walk interrupted"
+			st.End = errInterrupted
 			return st
 		}
-		if i >= limit {
+		if limit > 0 && i >= limit {
 			st.End = fmt.Sprintf("stack ends: more than %d frames", limit)
 			return st
 		}
@@ -190,10 +201,10 @@ func (h *Walker) walk(ctx context.Context, tid int, pc, fp, sp uint64, opts Walk
 			return st
 		}
 		f := h.classify(len(st.Frames), pc, fp)
-		if i > 0 { // pc is a return address: a call site
+		if i > 0 || callSite { // pc is a return address: a call site
 			h.inlineFromTranslation(&f)
 		}
-		st.Frames = append(st.Frames, expandInlined(f)...)
+		st.Frames = appendExpanded(st.Frames, f)
 		next, _ := p.ReadU64(fp)
 		ret, _ := p.ReadU64(fp + 8)
 		if next != 0 && next <= fp {
@@ -215,6 +226,14 @@ func (h *Walker) walk(ctx context.Context, tid int, pc, fp, sp uint64, opts Walk
 		}
 		fp, pc = next, ret
 	}
+}
+
+// appendExpanded appends a frame, expanded when it has inlined functions.
+func appendExpanded(frames []Frame, f Frame) []Frame {
+	if len(f.InlinedFrames) == 0 {
+		return append(frames, f)
+	}
+	return append(frames, expandInlined(f)...)
 }
 
 // expandInlined turns an optimized frame with inlined functions into one
@@ -260,7 +279,7 @@ func (h *Walker) classify(idx int, pc, fp uint64) Frame {
 	f := Frame{Index: idx, FP: fp, PC: pc, Position: -1, BytecodeOffset: -1}
 	loc, fileBacked := h.pcSymbol(pc)
 	if fileBacked {
-		f.Symbol = loc.String()
+		f.Symbol = h.locationText(pc, loc)
 	}
 	builtin := fileBacked && strings.HasPrefix(loc.Symbol, "Builtins_")
 	if fp == 0 || l.Frame.Err != nil || (fileBacked && !builtin) {

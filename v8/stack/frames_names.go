@@ -15,18 +15,30 @@ func (h *Walker) FrameShared(f *Frame) (Value, error) {
 }
 
 func (h *Walker) sfiName(sfi Value) string {
-	n, err := h.SFIName(sfi)
-	if err != nil {
-		return ""
-	}
-	return n
+	return h.cachedName(h.sfiNames, sfi, h.SFIName)
 }
 
 func (h *Walker) scriptName(script Value) string {
-	n, err := h.ScriptName(script)
-	if err != nil {
-		return ""
+	return h.cachedName(h.scripts, script, h.ScriptName)
+}
+
+// cachedName reads a name once per object ("" when it cannot be read).
+func (h *Walker) cachedName(cache map[Value]string, v Value, read func(Value) (string, error)) string {
+	h.namesMu.Lock()
+	n, ok := cache[v]
+	h.namesMu.Unlock()
+	if ok {
+		return n
 	}
+	n, err := read(v)
+	if err != nil {
+		n = ""
+	}
+	h.namesMu.Lock()
+	if len(cache) < maxCachedNames {
+		cache[v] = n
+	}
+	h.namesMu.Unlock()
 	return n
 }
 
@@ -56,10 +68,8 @@ func (h *Walker) FrameInfo(f *Frame) JSInfo {
 		f = &g
 	}
 	ji.Name = h.nodeName(f, ji.FuncName)
-	if ji.FuncName == "" && !f.Construct && f.Function != 0 && receiverKnown(f) && f.Receiver != 0 && !h.IsTopLevelReceiver(f.Receiver) {
-		if m := h.MethodName(f.Receiver, f.Function); m != "" {
-			ji.Name = strings.TrimSuffix(ji.Name, "<anonymous>") + m
-		}
+	if !f.Construct && f.Function != 0 && receiverKnown(f) && f.Receiver != 0 && !h.IsTopLevelReceiver(f.Receiver) {
+		ji.Name = withMethodName(ji.Name, ji.FuncName, h.MethodName(f.Receiver, f.Function, ji.FuncName))
 	}
 	script, ok := h.ScriptOf(sfi)
 	if ok {
@@ -79,6 +89,23 @@ func (h *Walker) FrameInfo(f *Frame) JSInfo {
 		ji.Note = "no script"
 	}
 	return ji
+}
+
+// withMethodName adds the method name to a method call's name as V8's
+// call sites do: an anonymous function is named by it ("Timeout.<anonymous>"
+// becomes "Timeout._onTimeout"); a named function gets " [as method]" unless
+// its name is the method name or ends with "." and it
+// ("Timeout.onTimer [as _onTimeout]").
+func withMethodName(name, fn, method string) string {
+	switch {
+	case method == "":
+		return name
+	case fn == "":
+		return strings.TrimSuffix(name, "<anonymous>") + method
+	case fn == method || strings.HasSuffix(fn, "."+method):
+		return name
+	}
+	return name + " [as " + method + "]"
 }
 
 // nodeName builds the name the way V8's call sites print it: "new F" for

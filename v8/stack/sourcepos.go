@@ -105,6 +105,35 @@ func (h *Walker) byteArray(v Value) ([]byte, error) {
 // bytecodePosition maps a bytecode offset to a script offset through the
 // BytecodeArray's source position table.
 func (h *Walker) bytecodePosition(ba Value, off int) (int, string) {
+	key := bytecodePos{ba, off}
+	h.namesMu.Lock()
+	r, ok := h.positions[key]
+	h.namesMu.Unlock()
+	if ok {
+		return r.pos, r.note
+	}
+	r.pos, r.note = h.readBytecodePosition(ba, off)
+	h.namesMu.Lock()
+	if len(h.positions) < maxCachedNames {
+		h.positions[key] = r
+	}
+	h.namesMu.Unlock()
+	return r.pos, r.note
+}
+
+// bytecodePos keys the cache of positions: recursion runs the same
+// bytecode offset of the same function thousands of times.
+type bytecodePos struct {
+	ba  Value
+	off int
+}
+
+type positionResult struct {
+	pos  int
+	note string
+}
+
+func (h *Walker) readBytecodePosition(ba Value, off int) (int, string) {
 	l := h.Layout
 	spt, err := h.Word(ba, l.Frame.BytecodeArraySourcePositions)
 	if err != nil {

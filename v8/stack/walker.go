@@ -7,6 +7,7 @@ package stack
 import (
 	"sync"
 
+	"github.com/ndb-debugger/ndb/unwind"
 	"github.com/ndb-debugger/ndb/v8/object"
 )
 
@@ -21,6 +22,16 @@ type Walker struct {
 	kindOf    map[int]FrameKind // frame type marker → kind
 	tierFrame map[Tier]string   // tier → the V8 frame type name of its frames
 
+	namesMu  sync.Mutex
+	symbols  map[uint64]string // symbol text by pc
+	sfiNames map[Value]string  // function name by SharedFunctionInfo
+	scripts  map[Value]string  // name by Script
+	// positions: script offset by bytecode array and offset
+	positions map[bytecodePos]positionResult
+
+	unwindOnce sync.Once
+	unwind     *unwind.Unwinder
+
 	sizesOnce sync.Once
 	sizes     *bytecodeSizeTable
 	sizesErr  error
@@ -28,7 +39,9 @@ type Walker struct {
 
 // NewWalker prepares stack walking on a heap.
 func NewWalker(h *object.Heap) *Walker {
-	w := &Walker{Heap: h, kindOf: map[int]FrameKind{}, tierFrame: map[Tier]string{}}
+	w := &Walker{Heap: h, kindOf: map[int]FrameKind{}, tierFrame: map[Tier]string{},
+		symbols: map[uint64]string{}, sfiNames: map[Value]string{}, scripts: map[Value]string{},
+		positions: map[bytecodePos]positionResult{}}
 	for v, name := range h.Layout.Frame.TypeNames {
 		w.kindOf[v] = markerKind(name)
 	}
