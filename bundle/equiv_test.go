@@ -13,23 +13,16 @@ import (
 	"github.com/ndb-debugger/ndb/bundle"
 	"github.com/ndb-debugger/ndb/commands"
 	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/internal/testcores"
 	"github.com/ndb-debugger/ndb/internal/testnode"
 	"github.com/ndb-debugger/ndb/repl"
-	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
-// session opens a core (or bundle) as ndb does.
-func session(t testing.TB, p *elfcore.Process, err error) *commands.Session {
+// session opens a core with its executable (or a bundle) as ndb does.
+func session(t testing.TB, path, exe string) *commands.Session {
 	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	m, err := layout.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return commands.NewSession(p, m)
+	tg := testcores.Target(t, path, exe)
+	return commands.NewSession(tg.Proc, tg.Meta)
 }
 
 // scripts is every dcmd line the equivalence test runs: every dcmd that
@@ -79,13 +72,11 @@ func runLine(s *commands.Session, line string, json bool) string {
 // address, in text for pipelines.
 func equivalent(t *testing.T, core, exe, bundlePath string, lines []string) {
 	t.Helper()
-	p1, err := elfcore.Open(core, elfcore.Options{Exe: exe})
-	onCore := session(t, p1, err)
-	p2, err := bundle.Open(bundlePath)
-	if err == nil && !p2.NoFiles {
+	onCore := session(t, core, exe)
+	onBundle := session(t, bundlePath, "")
+	if !onBundle.Proc.NoFiles {
 		t.Fatal("a bundle's Process may look at files")
 	}
-	onBundle := session(t, p2, err)
 	ran := 0
 	for _, line := range lines {
 		for _, json := range []bool{false, true} {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ndb-debugger/ndb/bundle"
 	"github.com/ndb-debugger/ndb/commands"
 )
 
@@ -26,8 +25,7 @@ func TestExampleBundles(t *testing.T) {
 			continue
 		}
 		t.Run(m[1]+"-"+m[2], func(t *testing.T) {
-			p, err := bundle.Open(path)
-			s := session(t, p, err)
+			s := session(t, path, "")
 			if s.Proc.NodeVersion != "v"+m[2] {
 				t.Errorf("node version %q, want v%s", s.Proc.NodeVersion, m[2])
 			}
@@ -62,8 +60,7 @@ func TestExampleBundles(t *testing.T) {
 //	process.processTicksAndRejections (node:internal/process/task_queues:89:21)
 func TestWorkshopBundleBaselineFrames(t *testing.T) {
 	t.Setenv("NDB_BUNDLE_CACHE", t.TempDir())
-	p, err := bundle.Open("../testdata/workshop/shop-typo.ndb")
-	s := session(t, p, err)
+	s := session(t, "../testdata/workshop/shop-typo.ndb", "")
 	out := runLine(s, "::jsstack -n", false)
 	for _, f := range []string{
 		"IncomingMessage.emit (node:events:519:28) [baseline]",

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/heap"
-	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 func init() {
@@ -26,21 +25,17 @@ whose count or size changed, largest growth first:
   OLD NEW DELTA BYTES_DELTA CONSTRUCTOR: PROPS
 -a prints unchanged groups too; -m includes V8-internal kinds. The same as
 "ndb diff OLD NEW" from the shell.`,
-		JSON: `One object per group: {"constructor", "kind", "properties", "old", "new", "delta", "bytes_delta"}.`,
+		JSON:   "One object per group.",
+		Record: diffRecord{},
 		Run: func(inv *Invocation) error {
 			if len(inv.Args) != 1 {
 				return fmt.Errorf("usage: %s", inv.Cmd.Synopsis)
 			}
-			p, err := elfcore.Open(inv.Args[0], elfcore.Options{Exe: inv.Session.Proc.ExePath})
+			old, err := OpenSession(inv.Args[0], elfcore.Options{Exe: inv.Session.Proc.ExePath})
 			if err != nil {
 				return err
 			}
-			defer p.Close()
-			m, err := layout.Load(p)
-			if err != nil {
-				return err
-			}
-			old := NewSession(p, m)
+			defer old.Proc.Close()
 			rows, err := DiffSessions(inv.Ctx, old, inv.Session, inv.Flag('a'))
 			if err != nil {
 				return err
@@ -92,8 +87,8 @@ func WriteDiff(w io.Writer, rows []heap.DiffRow, asJSON, internal bool) error {
 			props = []string{}
 		}
 		if asJSON {
-			if err := inv.JSONLine(map[string]any{"constructor": r.Constructor, "kind": r.Kind.String(), "properties": props,
-				"old": r.Old, "new": r.New, "delta": r.Delta, "bytes_delta": r.BytesDelta}); err != nil {
+			if err := inv.Emit(diffRecord{BytesDelta: r.BytesDelta, Constructor: r.Constructor, Delta: r.Delta,
+				Kind: r.Kind.String(), New: r.New, Old: r.Old, Properties: props}); err != nil {
 				return err
 			}
 			continue
@@ -105,4 +100,14 @@ func WriteDiff(w io.Writer, rows []heap.DiffRow, asJSON, internal bool) error {
 		fmt.Fprintf(w, "%8d %8d %+8d %+12d %s\n", r.Old, r.New, r.Delta, r.BytesDelta, Truncate(line, 200))
 	}
 	return nil
+}
+
+type diffRecord struct {
+	BytesDelta  int64    `json:"bytes_delta" doc:"the change of the group's shallow bytes"`
+	Constructor string   `json:"constructor" doc:"the group's constructor"`
+	Delta       int      `json:"delta" doc:"new minus old"`
+	Kind        string   `json:"kind" doc:"the group's kind, as ::findjsobjects -k takes it"`
+	New         int      `json:"new" doc:"objects of the group in this core"`
+	Old         int      `json:"old" doc:"objects of the group in OTHER_CORE"`
+	Properties  []string `json:"properties" doc:"the group's ordered property names"`
 }

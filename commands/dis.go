@@ -14,9 +14,10 @@ func init() {
 		Help: `Disassembles COUNT instructions (default 16, at most 10000) at ADDR in AT&T
 syntax, naming call and jump targets with their symbols. Code the core did not
 dump (the text of the executable and libraries) is read from the files.`,
-		JSON: `One object per instruction: {"addr", "bytes", "text", "symbol"}.`,
-		Opts: "n:",
-		Addr: AddrRequired,
+		JSON:   "One object per instruction.",
+		Record: instructionRecord{},
+		Opts:   "n:",
+		Addr:   AddrRequired,
 		Run: func(inv *Invocation) error {
 			n, err := inv.IntOpt('n', 16)
 			if err != nil {
@@ -58,7 +59,7 @@ dump (the text of the executable and libraries) is read from the files.`,
 					sym = loc.String()
 				}
 				if inv.JSON {
-					if err := inv.JSONLine(map[string]any{"addr": Hex(addr), "bytes": fmt.Sprintf("%x", buf[:ins.Len]), "text": text, "symbol": sym}); err != nil {
+					if err := inv.Emit(instructionRecord{Addr: Hex(addr), Bytes: fmt.Sprintf("%x", buf[:ins.Len]), Symbol: sym, Text: text}); err != nil {
 						return err
 					}
 				} else {
@@ -69,4 +70,11 @@ dump (the text of the executable and libraries) is read from the files.`,
 			return nil
 		},
 	})
+}
+
+type instructionRecord struct {
+	Addr   string `json:"addr" doc:"the instruction's address"`
+	Bytes  string `json:"bytes" doc:"its bytes, in hex"`
+	Symbol string `json:"symbol" doc:"the function or code object it is in, +offset"`
+	Text   string `json:"text" doc:"the instruction in Go assembler syntax"`
 }

@@ -12,9 +12,10 @@ func init() {
 		Summary:  "hex and ASCII dump of memory",
 		Help: `Dumps BYTES bytes (default 64, at most 1 MB) of memory at ADDR, 16 per line,
 as hex and ASCII. Bytes the core lacks end the dump with the reason.`,
-		JSON: `One object: {"addr", "bytes" (hex string)}.`,
-		Opts: "n:",
-		Addr: AddrRequired,
+		JSON:   "One object.",
+		Record: dumpRecord{},
+		Opts:   "n:",
+		Addr:   AddrRequired,
 		Run: func(inv *Invocation) error {
 			n, err := inv.IntOpt('n', 64)
 			if err != nil {
@@ -28,7 +29,7 @@ as hex and ASCII. Bytes the core lacks end the dump with the reason.`,
 				return err
 			}
 			if inv.JSON {
-				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "bytes": fmt.Sprintf("%x", b)})
+				return inv.Emit(dumpRecord{Addr: Hex(inv.Addr), Bytes: fmt.Sprintf("%x", b)})
 			}
 			for off := 0; off < len(b); off += 16 {
 				row := b[off:min(off+16, len(b))]
@@ -53,4 +54,9 @@ as hex and ASCII. Bytes the core lacks end the dump with the reason.`,
 			return nil
 		},
 	})
+}
+
+type dumpRecord struct {
+	Addr  string `json:"addr" doc:"the first byte's address"`
+	Bytes string `json:"bytes" doc:"the bytes, in hex"`
 }

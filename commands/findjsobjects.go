@@ -139,8 +139,9 @@ type censusUnreachable struct {
 	UnreachableBytes   uint64 `json:"unreachable_bytes"`
 }
 
+// addrRecord is the record of a listing of addresses.
 type addrRecord struct {
-	Addr string `json:"addr"`
+	Addr string `json:"addr" doc:"an address"`
 }
 
 type constructorCount struct {

@@ -2,6 +2,8 @@ package commands
 
 import (
 	"fmt"
+
+	"github.com/ndb-debugger/ndb/heap"
 )
 
 func init() {
@@ -20,7 +22,8 @@ stores, hash tables, contexts) are followed up to DEPTH levels (default 4).
 Backed by a reverse-reference index built once per session (the first query
 builds it). Holders no root reaches (garbage) are left out unless -g.
 -v prints the depth and the holder's kind.`,
-		JSON: `{"addr": "0x..." (the holder), "constructor", "via"}`,
+		JSON:   "One object per holder.",
+		Record: refRecord{},
 		Run: func(inv *Invocation) error {
 			depth, err := inv.IntOpt('l', 4)
 			if err != nil {
@@ -44,11 +47,11 @@ builds it). Holders no root reaches (garbage) are left out unless -g.
 			for _, r := range refs {
 				switch {
 				case inv.JSON:
-					if err := inv.JSONLine(map[string]any{"addr": Hex(r.Holder | 1), "constructor": r.Constructor, "via": r.Via}); err != nil {
+					if err := inv.Emit(refRecord{Addr: Hex(r.Holder | 1), Constructor: r.Constructor, edgeRecord: newEdgeRecord(r.Via)}); err != nil {
 						return err
 					}
 				case inv.Flag('v'):
-					inv.Printf("%x %s.%s (depth %d)\n", r.Holder|1, r.Constructor, r.Via, r.Depth)
+					inv.Printf("%x %s.%s (depth %d)\n", r.Holder|1, r.Constructor, r.Via.String(), r.Depth)
 				default:
 					inv.Printf("%x %s\n", r.Holder|1, refText(r.Constructor, r.Via))
 				}
@@ -58,12 +61,26 @@ builds it). Holders no root reaches (garbage) are left out unless -g.
 	})
 }
 
-func refText(ctor, via string) string {
-	switch {
-	case via == "":
+func refText(ctor string, via heap.Edge) string {
+	switch via.Kind {
+	case "":
 		return ctor
-	case via[0] == '[':
-		return ctor + via
+	case heap.EdgeElement:
+		return ctor + via.String()
 	}
 	return fmt.Sprintf("%s %s", ctor, via)
 }
+
+type refRecord struct {
+	Addr        string `json:"addr" doc:"the holder"`
+	Constructor string `json:"constructor" doc:"the holder's constructor"`
+	edgeRecord
+}
+
+// edgeRecord is how a holder references an object.
+type edgeRecord struct {
+	Kind heap.EdgeKind `json:"kind,omitempty" doc:"property, getter, setter, element, map-entry, map-key, set-entry, context, internal or internal-field"`
+	Key  string        `json:"key,omitempty" doc:"the property name, element index, Map key or context variable name"`
+}
+
+func newEdgeRecord(e heap.Edge) edgeRecord { return edgeRecord{Kind: e.Kind, Key: e.Key} }

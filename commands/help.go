@@ -19,11 +19,12 @@ synopsis, description and --json output.`,
 		Synopsis: "::dcmds",
 		Summary:  "list every dcmd with its synopsis",
 		Help:     "Lists every dcmd with its synopsis and summary.",
-		JSON:     `One object per dcmd: {"name", "synopsis", "summary"}.`,
+		JSON:     "One object per dcmd.",
+		Record:   dcmdRecord{},
 		Run: func(inv *Invocation) error {
 			for _, c := range All() {
 				if inv.JSON {
-					if err := inv.JSONLine(map[string]any{"name": c.Name, "synopsis": c.Synopsis, "summary": c.Summary}); err != nil {
+					if err := inv.Emit(dcmdRecord{Name: c.Name, Summary: c.Summary, Synopsis: c.Synopsis}); err != nil {
 						return err
 					}
 					continue
@@ -33,6 +34,12 @@ synopsis, description and --json output.`,
 			return nil
 		},
 	})
+}
+
+type dcmdRecord struct {
+	Name     string `json:"name" doc:"the dcmd's name"`
+	Summary  string `json:"summary" doc:"what it does, in one line"`
+	Synopsis string `json:"synopsis" doc:"how it is called"`
 }
 
 const grammar = `ndb reads commands in mdb's grammar:
@@ -63,8 +70,8 @@ func runHelp(inv *Invocation) error {
 	if len(c.Aliases) > 0 {
 		inv.Printf("\nALIASES\n  %s\n", strings.Join(c.Aliases, ", "))
 	}
-	if c.JSON != "" {
-		inv.Printf("\nJSON (--json)\n%s\n", indent(c.JSON))
+	if c.JSON != "" || c.Record != nil {
+		inv.Printf("\nJSON (--json)\n%s\n", indent(JSONHelp(c)))
 	}
 	return nil
 }

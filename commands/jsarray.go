@@ -22,7 +22,8 @@ line, so that "ADDR::jsarray | ::jsprint" prints each. -i prefixes each with
 its index (not pipe-able). Holes are skipped; unboxed doubles (double arrays)
 print as numbers. -n COUNT prints the first COUNT elements (default 1,000;
 0 for all) and says on stderr how many more there are.`,
-		JSON: `One object per element: {"index", "value": "0x..."} or {"index", "number": N}.`,
+		JSON:   "One object per element.",
+		Record: elementRecord{},
 		Run: func(inv *Invocation) error {
 			h, err := HeapOf(inv)
 			if err != nil {
@@ -61,9 +62,9 @@ print as numbers. -n COUNT prints the first COUNT elements (default 1,000;
 				switch {
 				case inv.JSON:
 					if e.IsDouble {
-						err = inv.JSONLine(map[string]any{"index": e.Index, "number": e.Num})
+						err = inv.Emit(elementRecord{Index: e.Index, Number: &e.Num})
 					} else {
-						err = inv.JSONLine(map[string]any{"index": e.Index, "value": word})
+						err = inv.Emit(elementRecord{Index: e.Index, Value: word})
 					}
 					if err != nil {
 						return err
@@ -84,4 +85,10 @@ print as numbers. -n COUNT prints the first COUNT elements (default 1,000;
 			return nil
 		},
 	})
+}
+
+type elementRecord struct {
+	Index  int64    `json:"index" doc:"the element's index"`
+	Number *float64 `json:"number,omitempty" doc:"the element of an array of unboxed doubles"`
+	Value  string   `json:"value,omitempty" doc:"any other element: its tagged value"`
 }

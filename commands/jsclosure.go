@@ -25,7 +25,8 @@ context:
 bytes of each value (default 100 elements and entries, 50 bytes; 0 for all),
 counting the rest ("... 900 more elements (-n 0 for all)"). When piped, each line starts with the value's
 address (so "ADDR::jsclosure | ::jsprint" prints every variable).`,
-		JSON: `One object per variable: {"name", "addr", "value": <::jsprint JSON, depth 0>, "context": "0x..."}`,
+		JSON:   "One object per variable.",
+		Record: closureVariableRecord{},
 		Run: func(inv *Invocation) error {
 			h, err := HeapOf(inv)
 			if err != nil {
@@ -57,8 +58,8 @@ address (so "ADDR::jsclosure | ::jsprint" prints every variable).`,
 				for _, cv := range vars {
 					switch {
 					case inv.JSON:
-						if err := inv.JSONLine(map[string]any{"name": cv.Name, "addr": Hex(uint64(cv.Value)),
-							"value": value.JSONValue(value.Describe(h, cv.Value, o)), "context": Hex(uint64(ctx))}); err != nil {
+						if err := inv.Emit(closureVariableRecord{Addr: Hex(uint64(cv.Value)), Context: Hex(uint64(ctx)), Name: cv.Name,
+							Value: value.JSONValue(value.Describe(h, cv.Value, o))}); err != nil {
 							return err
 						}
 					case inv.Piped:
@@ -74,4 +75,11 @@ address (so "ADDR::jsclosure | ::jsprint" prints every variable).`,
 			return nil
 		},
 	})
+}
+
+type closureVariableRecord struct {
+	Addr    string `json:"addr" doc:"the variable's value"`
+	Context string `json:"context" doc:"the Context that holds it"`
+	Name    string `json:"name" doc:"the variable's name"`
+	Value   any    `json:"value" doc:"the value as ::jsprint --json prints it, depth 0"`
 }

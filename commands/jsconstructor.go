@@ -17,7 +17,8 @@ func init() {
 else the function its map records). -v also prints the constructor
 JSFunction's address. When piped, prints the constructor's address first, so
 "ADDR::jsconstructor | ::jsfunction" works.`,
-		JSON: `{"addr", "constructor": "Name", "function": "0x..."}`,
+		JSON:   "One object.",
+		Record: constructorRecord{},
 		Run: func(inv *Invocation) error {
 			h, err := HeapOf(inv)
 			if err != nil {
@@ -40,7 +41,7 @@ JSFunction's address. When piped, prints the constructor's address first, so
 			}
 			switch {
 			case inv.JSON:
-				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "constructor": name, "function": Hex(uint64(fn))})
+				return inv.Emit(constructorRecord{Addr: Hex(inv.Addr), Constructor: name, Function: Hex(uint64(fn))})
 			case inv.Piped:
 				inv.Printf("%s %s\n", Hex(uint64(fn)), name)
 			case inv.Flag('v'):
@@ -51,4 +52,10 @@ JSFunction's address. When piped, prints the constructor's address first, so
 			return nil
 		},
 	})
+}
+
+type constructorRecord struct {
+	Addr        string `json:"addr" doc:"the object"`
+	Constructor string `json:"constructor" doc:"its constructor's name"`
+	Function    string `json:"function" doc:"the constructor JSFunction"`
 }

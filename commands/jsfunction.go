@@ -19,9 +19,11 @@ source range:
   source range: 617-656
 
 For a bound function: the target, this and the bound arguments.`,
-		JSON: `{"addr", "name", "inferredName", "script", "line", "column", "start", "end",
-"sfi", "context"}; bound functions: {"addr", "name", "bound": true, "target",
-"this", "args": [...]} (addresses).`,
+		JSON: "One object.",
+		Record: Alternatives{
+			{When: "a function", Record: functionRecord{}},
+			{When: "a bound function", Record: boundFunctionRecord{}},
+		},
 		Run: func(inv *Invocation) error {
 			h, err := HeapOf(inv)
 			if err != nil {
@@ -37,8 +39,8 @@ For a bound function: the target, this and the bound arguments.`,
 					args[i] = Hex(uint64(a))
 				}
 				if inv.JSON {
-					return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "name": fi.Name, "bound": true,
-						"target": Hex(uint64(fi.BoundTarget)), "this": Hex(uint64(fi.BoundThis)), "args": args})
+					return inv.Emit(boundFunctionRecord{Addr: Hex(inv.Addr), Args: args, Bound: true, Name: fi.Name,
+						Target: Hex(uint64(fi.BoundTarget)), This: Hex(uint64(fi.BoundThis))})
 				}
 				inv.Printf("bound function that wraps: %s (%s)\n", Hex(uint64(fi.BoundTarget)), value.Summary(h, fi.BoundTarget))
 				inv.Printf("with \"this\" = %s (%s)\n", Hex(uint64(fi.BoundThis)), value.Summary(h, fi.BoundThis))
@@ -48,9 +50,9 @@ For a bound function: the target, this and the bound arguments.`,
 				return nil
 			}
 			if inv.JSON {
-				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "name": fi.Name, "inferredName": fi.InferredName,
-					"script": fi.ScriptName, "line": fi.Line, "column": fi.Column, "start": fi.Start, "end": fi.End,
-					"sfi": Hex(uint64(fi.SFI)), "context": Hex(uint64(fi.Context))})
+				return inv.Emit(functionRecord{Addr: Hex(inv.Addr), Column: fi.Column, Context: Hex(uint64(fi.Context)),
+					End: fi.End, InferredName: fi.InferredName, Line: fi.Line, Name: fi.Name, Script: fi.ScriptName,
+					SFI: Hex(uint64(fi.SFI)), Start: fi.Start})
 			}
 			name := fi.DisplayName()
 			if fi.Name == "" && fi.InferredName != "" {
@@ -71,4 +73,26 @@ For a bound function: the target, this and the bound arguments.`,
 			return nil
 		},
 	})
+}
+
+type functionRecord struct {
+	Addr         string `json:"addr" doc:"the JSFunction"`
+	Column       int    `json:"column" doc:"column of its definition (1-based; 0 if unknown)"`
+	Context      string `json:"context" doc:"its Context"`
+	End          int    `json:"end" doc:"end of its source range (exclusive; -1 if unknown)"`
+	InferredName string `json:"inferredName" doc:"the name V8 inferred for an anonymous function"`
+	Line         int    `json:"line" doc:"line of its definition (1-based; 0 if unknown)"`
+	Name         string `json:"name" doc:"its name"`
+	Script       string `json:"script" doc:"its script's name (empty for native code)"`
+	SFI          string `json:"sfi" doc:"its SharedFunctionInfo"`
+	Start        int    `json:"start" doc:"start of its source range (-1 if unknown)"`
+}
+
+type boundFunctionRecord struct {
+	Addr   string   `json:"addr" doc:"the JSBoundFunction"`
+	Args   []string `json:"args" doc:"the bound arguments"`
+	Bound  bool     `json:"bound" doc:"always true"`
+	Name   string   `json:"name" doc:"its name"`
+	Target string   `json:"target" doc:"the function it wraps"`
+	This   string   `json:"this" doc:"the bound this"`
 }

@@ -21,8 +21,12 @@ FUNC is one of its closures (a JSFunction), #FUNCS how many closures exist,
 FROM the script and line of its definition. -n keeps functions whose name
 contains NAME, -s those whose script path contains FILE. ADDR::jsfunctions
 lists the closures of the function of the closure at ADDR.`,
-		JSON: `{"addr", "count", "name", "script", "line"}; listings {"addr"}.`,
-		Run:  runJSFunctions,
+		JSON: "One object per function, or per closure with ADDR.",
+		Record: Alternatives{
+			{When: "::jsfunctions", Record: functionGroupRecord{}},
+			{When: "ADDR::jsfunctions", Record: addrRecord{}},
+		},
+		Run: runJSFunctions,
 	})
 }
 
@@ -46,7 +50,7 @@ func runJSFunctions(inv *Invocation) error {
 			}
 			for _, a := range f.Closures {
 				if inv.JSON {
-					if err := inv.JSONLine(map[string]any{"addr": Hex(a | 1)}); err != nil {
+					if err := inv.Emit(addrRecord{Addr: Hex(a | 1)}); err != nil {
 						return err
 					}
 					continue
@@ -78,8 +82,8 @@ func runJSFunctions(inv *Invocation) error {
 			continue
 		}
 		if inv.JSON {
-			if err := inv.JSONLine(map[string]any{"addr": Hex(f.Closures[0] | 1), "count": len(f.Closures),
-				"name": name, "script": script, "line": line}); err != nil {
+			if err := inv.Emit(functionGroupRecord{Addr: Hex(f.Closures[0] | 1), Count: len(f.Closures),
+				Line: line, Name: name, Script: script}); err != nil {
 				return err
 			}
 			continue
@@ -98,4 +102,12 @@ func functionFrom(h *object.Heap, f *heap.Function) (from, script string, line i
 		return fmt.Sprintf("%s:%d", fi.ScriptName, fi.Line), fi.ScriptName, fi.Line
 	}
 	return fi.ScriptName, fi.ScriptName, 0
+}
+
+type functionGroupRecord struct {
+	Addr   string `json:"addr" doc:"one closure of the function"`
+	Count  int    `json:"count" doc:"how many closures share its code"`
+	Line   int    `json:"line" doc:"line of its definition (0 if unknown)"`
+	Name   string `json:"name" doc:"its name (<anonymous> when it has none)"`
+	Script string `json:"script" doc:"its script's name"`
 }

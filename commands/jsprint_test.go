@@ -10,9 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8/layout"
 	"github.com/ndb-debugger/ndb/v8/object"
 )
 
@@ -31,16 +29,7 @@ var v8PropRE = regexp.MustCompile(`#(\w+): (0x[0-9a-f]+) <`)
 func openValues(t *testing.T, version string) *valuesCore {
 	t.Helper()
 	c := testnode.MakeCore(t, version, "values.js", []string{"--allow-natives-syntax", "--expose-gc"}, nil)
-	p, err := elfcore.Open(c.Path, elfcore.Options{Exe: c.Exe})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	m, err := layout.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vc := &valuesCore{s: NewSession(p, m), addrs: map[string]uint64{}, script: filepath.Join(filepath.Dir(c.Path), "values.js")}
+	vc := &valuesCore{s: openSession(t, c), addrs: map[string]uint64{}, script: filepath.Join(filepath.Dir(c.Path), "values.js")}
 	lines := strings.Split(c.Stdout, "\n")
 	var labels []string
 	for i, l := range lines {
@@ -67,6 +56,7 @@ func openValues(t *testing.T, version string) *valuesCore {
 	if vc.v == 0 || len(vc.addrs) < 50 {
 		t.Fatalf("could not parse %%DebugPrint output (v %#x, %d properties)", vc.v, len(vc.addrs))
 	}
+	var err error
 	vc.h, err = HeapOf(&Invocation{Session: vc.s})
 	if err != nil {
 		t.Fatal(err)

@@ -22,10 +22,22 @@ func DominatorsOf(inv *Invocation) (*heap.Graph, *heap.Dominators, error) {
 
 // retainedRecord is one object with its sizes, for JSON.
 type retainedRecord struct {
-	Addr        string `json:"addr"`
-	Constructor string `json:"constructor"`
-	Self        uint64 `json:"self"`
-	Retained    uint64 `json:"retained"`
+	Addr        string `json:"addr" doc:"the object"`
+	Constructor string `json:"constructor" doc:"its constructor"`
+	Self        uint64 `json:"self" doc:"its shallow size in bytes"`
+	Retained    uint64 `json:"retained" doc:"the bytes freed if it died"`
+}
+
+// retainerRecord is ::jsretained's record: an object and what it keeps
+// alive.
+type retainerRecord struct {
+	Addr         string           `json:"addr" doc:"the object"`
+	Children     []retainedRecord `json:"children" doc:"the objects it immediately dominates, largest first"`
+	Constructor  string           `json:"constructor" doc:"its constructor"`
+	MoreBytes    uint64           `json:"more_bytes" doc:"the retained bytes of the children left out"`
+	MoreChildren int              `json:"more_children" doc:"how many children are left out"`
+	Retained     uint64           `json:"retained" doc:"the bytes freed if it died"`
+	Self         uint64           `json:"self" doc:"its shallow size in bytes"`
 }
 
 func newRetainedRecord(g *heap.Graph, d *heap.Dominators, i uint32) retainedRecord {
@@ -48,7 +60,8 @@ summed on one line). Piped, prints those objects' addresses.
 The dominator tree is built once per session on top of the reference graph
 (see ::findjsrefs), from the same roots as ::jsroots. Garbage (objects no
 root reaches) is not in the tree. See docs/heap.md.`,
-		JSON: `{"addr", "constructor", "self", "retained", "children": [{"addr", "constructor", "self", "retained"}, ...], "more_children", "more_bytes"}`,
+		JSON:   "One object.",
+		Record: retainerRecord{},
 		Run: func(inv *Invocation) error {
 			limit, err := inv.IntOpt('n', 10)
 			if err != nil {
@@ -84,9 +97,9 @@ root reaches) is not in the tree. See docs/heap.md.`,
 				for _, k := range shown {
 					children = append(children, newRetainedRecord(g, d, k))
 				}
-				return inv.JSONLine(map[string]any{
-					"addr": top.Addr, "constructor": top.Constructor, "self": top.Self, "retained": top.Retained,
-					"children": children, "more_children": len(kids) - len(shown), "more_bytes": moreBytes,
+				return inv.Emit(retainerRecord{
+					Addr: top.Addr, Children: children, Constructor: top.Constructor, MoreBytes: moreBytes,
+					MoreChildren: len(kids) - len(shown), Retained: top.Retained, Self: top.Self,
 				})
 			}
 			inv.Printf("%x %s: retains %d bytes (self %d); it immediately dominates %d objects\n", inv.Addr|1, top.Constructor, top.Retained, top.Self, len(kids))

@@ -2,6 +2,8 @@ package commands
 
 import (
 	"strings"
+
+	"github.com/ndb-debugger/ndb/heap"
 )
 
 func init() {
@@ -19,7 +21,8 @@ thread's live stack, and native memory (V8's roots table, handle blocks and
 global handles, found conservatively: any word there that points at an
 object start). V8-internal objects on the way (property arrays, hash
 tables, property cells, contexts) are folded into the step that names them.`,
-		JSON: `One object per path: {"root": "global"|"stack"|"native", "path": [{"addr", "constructor", "via"}, ...]}`,
+		JSON:   "One object per path.",
+		Record: rootPathRecord{},
 		Run: func(inv *Invocation) error {
 			max, err := inv.IntOpt('n', 3)
 			if err != nil {
@@ -42,11 +45,11 @@ tables, property cells, contexts) are folded into the step that names them.`,
 			}
 			for _, p := range paths {
 				if inv.JSON {
-					var steps []map[string]any
+					var steps []pathStepRecord
 					for _, s := range p.Steps {
-						steps = append(steps, map[string]any{"addr": Hex(s.Addr | 1), "constructor": s.Constructor, "via": s.Via})
+						steps = append(steps, pathStepRecord{Addr: Hex(s.Addr | 1), Constructor: s.Constructor, edgeRecord: newEdgeRecord(s.Via)})
 					}
-					if err := inv.JSONLine(map[string]any{"root": p.Root.String(), "path": steps}); err != nil {
+					if err := inv.Emit(rootPathRecord{Path: steps, Root: p.Root.String()}); err != nil {
 						return err
 					}
 					continue
@@ -56,7 +59,7 @@ tables, property cells, contexts) are folded into the step that names them.`,
 					if i == 0 {
 						if p.Root.String() == "global" {
 							if len(p.Steps) > 1 {
-								b.WriteString("global " + p.Steps[1].Via)
+								b.WriteString("global " + p.Steps[1].Via.String())
 							} else {
 								b.WriteString("global")
 							}
@@ -70,12 +73,13 @@ tables, property cells, contexts) are folded into the step that names them.`,
 					}
 					b.WriteString(" → ")
 					prev := p.Steps[i-1].Constructor
-					if strings.HasPrefix(s.Via, "Map entry") || strings.HasPrefix(s.Via, "Set entry") {
-						b.WriteString(s.Via)
-					} else if s.Via != "" && s.Via[0] == '[' {
-						b.WriteString(prev + s.Via)
-					} else {
-						b.WriteString(prev + "." + s.Via)
+					switch s.Via.Kind {
+					case heap.EdgeMapEntry, heap.EdgeSetEntry:
+						b.WriteString(s.Via.String())
+					case heap.EdgeElement:
+						b.WriteString(prev + s.Via.String())
+					default:
+						b.WriteString(prev + "." + s.Via.String())
 					}
 				}
 				last := p.Steps[len(p.Steps)-1]
@@ -92,4 +96,15 @@ tables, property cells, contexts) are folded into the step that names them.`,
 			return nil
 		},
 	})
+}
+
+type rootPathRecord struct {
+	Path []pathStepRecord `json:"path" doc:"the steps from the root to the object, each held by the one before"`
+	Root string           `json:"root" doc:"global, stack or native"`
+}
+
+type pathStepRecord struct {
+	Addr        string `json:"addr" doc:"the step's object"`
+	Constructor string `json:"constructor" doc:"its constructor"`
+	edgeRecord
 }

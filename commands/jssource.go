@@ -22,7 +22,8 @@ func init() {
     29 }
 
 -n LINES adds that many lines of context before and after (default 0).`,
-		JSON: `{"addr", "script", "lines": [{"line": N, "text": "..."}]}`,
+		JSON:   "One object.",
+		Record: functionSourceRecord{},
 		Run: func(inv *Invocation) error {
 			h, err := HeapOf(inv)
 			if err != nil {
@@ -58,16 +59,12 @@ func init() {
 			last, _, _ := h.LineColumn(fi.Script, max(fi.End-1, fi.Start))
 			first = max(1, first-ctxLines)
 			last = min(len(lines), last+ctxLines)
-			type ln struct {
-				Line int    `json:"line"`
-				Text string `json:"text"`
-			}
-			var out []ln
+			var out []sourceLine
 			for i := first; i <= last; i++ {
-				out = append(out, ln{i, strings.TrimRight(lines[i-1], "\r")})
+				out = append(out, sourceLine{i, strings.TrimRight(lines[i-1], "\r")})
 			}
 			if inv.JSON {
-				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "script": fi.ScriptName, "lines": out})
+				return inv.Emit(functionSourceRecord{Addr: Hex(inv.Addr), Lines: out, Script: fi.ScriptName})
 			}
 			inv.Printf("file: %s\n", fi.ScriptName)
 			for _, l := range out {
@@ -76,4 +73,15 @@ func init() {
 			return nil
 		},
 	})
+}
+
+type functionSourceRecord struct {
+	Addr   string       `json:"addr" doc:"the function"`
+	Lines  []sourceLine `json:"lines" doc:"its source lines, with the context asked for"`
+	Script string       `json:"script" doc:"its script's name"`
+}
+
+type sourceLine struct {
+	Line int    `json:"line" doc:"1-based line number"`
+	Text string `json:"text" doc:"the line"`
 }

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/internal/testcores"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8/layout"
 	"github.com/ndb-debugger/ndb/v8/object"
 	"github.com/ndb-debugger/ndb/v8/stack"
 )
@@ -57,16 +56,8 @@ func parseNodeTrace(t *testing.T, stderr string) []nodeFrame {
 
 func openSession(t testing.TB, c *testnode.Core) *Session {
 	t.Helper()
-	p, err := elfcore.Open(c.Path, elfcore.Options{Exe: c.Exe})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	m, err := layout.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return NewSession(p, m)
+	tg := testcores.Target(t, c.Path, c.Exe)
+	return NewSession(tg.Proc, tg.Meta)
 }
 
 // runDcmd runs one dcmd and returns what it printed.

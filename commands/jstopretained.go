@@ -8,8 +8,18 @@ import (
 
 // dominatorStep is one object of a dominator chain, for JSON.
 type dominatorStep struct {
-	Addr        string `json:"addr"`
-	Constructor string `json:"constructor"`
+	Addr        string `json:"addr" doc:"the dominator"`
+	Constructor string `json:"constructor" doc:"its constructor"`
+}
+
+// topRetainedRecord is one object of ::jstopretained.
+type topRetainedRecord struct {
+	Addr        string          `json:"addr" doc:"the object"`
+	Constructor string          `json:"constructor" doc:"its constructor"`
+	Dominators  []dominatorStep `json:"dominators" doc:"its JavaScript-level dominators, outermost first"`
+	Retained    uint64          `json:"retained" doc:"the bytes freed if it died"`
+	Root        string          `json:"root" doc:"what holds the outermost dominator: global, stack, native or roots (several)"`
+	Self        uint64          `json:"self" doc:"its shallow size in bytes"`
 }
 
 func init() {
@@ -28,7 +38,8 @@ ones; "root" says what holds the outermost: a global object, a stack slot,
 native memory, or several roots ("roots"). Objects nest: an object that
 dominates a big one retains at least as much. Piped, prints the addresses.
 See ADDR::jsretained for what one object keeps alive.`,
-		JSON: `One object per line: {"addr", "constructor", "self", "retained", "root": "global"|"stack"|"native"|"roots", "dominators": [{"addr", "constructor"}, ...] (outermost first)}`,
+		JSON:   "One object per line.",
+		Record: topRetainedRecord{},
 		Run: func(inv *Invocation) error {
 			limit, err := inv.IntOpt('n', 10)
 			if err != nil {
@@ -57,9 +68,9 @@ See ADDR::jsretained for what one object keeps alive.`,
 				r := newRetainedRecord(g, d, i)
 				root, steps := dominatorPath(g, d, i)
 				if inv.JSON {
-					if err := inv.JSONLine(map[string]any{
-						"addr": r.Addr, "constructor": r.Constructor, "self": r.Self, "retained": r.Retained,
-						"root": root, "dominators": steps,
+					if err := inv.Emit(topRetainedRecord{
+						Addr: r.Addr, Constructor: r.Constructor, Dominators: steps, Retained: r.Retained,
+						Root: root, Self: r.Self,
 					}); err != nil {
 						return err
 					}

@@ -13,7 +13,8 @@ func init() {
 		Help: `Lists every mapping of the process as /proc/PID/maps does (start-end, perms,
 file offset, path), with a last column saying whether its bytes are in the
 core: "core" (all), "partial", "file" (read from the file on disk), or "absent".`,
-		JSON: `One object per mapping: {"start", "end", "perms", "offset", "path", "in_core"}.`,
+		JSON:   "One object per mapping.",
+		Record: mappingRecord{},
 		Run: func(inv *Invocation) error {
 			p := inv.Session.Proc
 			for _, s := range p.Segments {
@@ -42,8 +43,8 @@ core: "core" (all), "partial", "file" (read from the file on disk), or "absent".
 					have = "absent"
 				}
 				if inv.JSON {
-					if err := inv.JSONLine(map[string]any{"start": Hex(s.Start), "end": Hex(s.End), "perms": string(perms),
-						"offset": Hex(off), "path": path, "in_core": have}); err != nil {
+					if err := inv.Emit(mappingRecord{End: Hex(s.End), InCore: have, Offset: Hex(off),
+						Path: path, Perms: string(perms), Start: Hex(s.Start)}); err != nil {
 						return err
 					}
 					continue
@@ -61,4 +62,13 @@ core: "core" (all), "partial", "file" (read from the file on disk), or "absent".
 			return nil
 		},
 	})
+}
+
+type mappingRecord struct {
+	End    string `json:"end" doc:"the first address after the mapping"`
+	InCore string `json:"in_core" doc:"where its bytes are: core, partial (some in the core), file (the mapped file) or absent"`
+	Offset string `json:"offset" doc:"its offset in the mapped file"`
+	Path   string `json:"path" doc:"the mapped file"`
+	Perms  string `json:"perms" doc:"r, w and x permissions"`
+	Start  string `json:"start" doc:"its first address"`
 }

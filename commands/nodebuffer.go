@@ -22,9 +22,9 @@ line (0 for all), then how many more there are:
 
   0x7f3a1c000b10 256
   68 65 6c 6c 6f ... 251 more bytes (-n 0 for all)`,
-		JSON: `{"addr", "data": "0x...", "length": N}; with -n also "bytes": "hex" and,
-when bytes were cut, "more": N.`,
-		Opts: "n:",
+		JSON:   "One object.",
+		Record: bufferRecord{},
+		Opts:   "n:",
 		Run: func(inv *Invocation) error {
 			h, err := HeapOf(inv)
 			if err != nil {
@@ -51,7 +51,7 @@ when bytes were cut, "more": N.`,
 					b := hex.EncodeToString(n.Buffer.Bytes)
 					rec.Bytes, rec.More = &b, n.More
 				}
-				return inv.JSONLine(rec)
+				return inv.Emit(rec)
 			}
 			inv.Printf("%s %d\n", Hex(n.Buffer.Data), n.Length)
 			if withBytes && !inv.Piped {
@@ -64,11 +64,11 @@ when bytes were cut, "more": N.`,
 
 // bufferRecord is the --json record of ::nodebuffer.
 type bufferRecord struct {
-	Addr   string  `json:"addr"`
-	Data   string  `json:"data"`
-	Length int64   `json:"length"`
-	Bytes  *string `json:"bytes,omitempty"`
-	More   int     `json:"more,omitempty"`
+	Addr   string  `json:"addr" doc:"the Buffer, typed array or ArrayBuffer"`
+	Data   string  `json:"data" doc:"the address of its bytes"`
+	Length int64   `json:"length" doc:"its length in bytes"`
+	Bytes  *string `json:"bytes,omitempty" doc:"with -n: the first COUNT bytes, in hex"`
+	More   int     `json:"more,omitempty" doc:"with -n: how many bytes were left out"`
 }
 
 // hexBytes writes bytes as "68 65 6c" and counts the ones left out.

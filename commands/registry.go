@@ -14,6 +14,7 @@ import (
 
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/progress"
+	"github.com/ndb-debugger/ndb/target"
 	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
@@ -34,6 +35,9 @@ type Command struct {
 	Summary  string // one line for ::dcmds
 	Help     string // the body of ::help NAME
 	JSON     string // what --json prints, for ::help
+	// Record is a zero value of the --json record type; ::help lists its
+	// fields from the type (see record.go).
+	Record any
 	// Opts is a getopt spec: letters are boolean flags, a letter followed
 	// by ':' takes a value ("avd:N:").
 	Opts string
@@ -106,6 +110,15 @@ type Session struct {
 // NewSession makes a session for an opened process.
 func NewSession(p *elfcore.Process, m *layout.Metadata) *Session {
 	return &Session{Proc: p, Meta: m, cache: map[string]any{}}
+}
+
+// OpenSession opens a core or a bundle (see target.Open) into a session.
+func OpenSession(path string, opts elfcore.Options) (*Session, error) {
+	t, err := target.Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(t.Proc, t.Meta), nil
 }
 
 // Cached returns the value stored under key, computing it once with make.

@@ -10,9 +10,10 @@ func init() {
 		Help: `Prints every v8dbg_* and nodedbg_* constant of the node binary with its value
 and source: "binary" (initialised data of the executable), "core" (memory of the
 process: set at start-up), "binary-bss" (zero, page not in the core), or
-"fallback" (ndb's per-V8-version table, for what the metadata lacks). With
-PATTERN, only names containing it.`,
-		JSON: `One object per constant: {"name", "value", "source"}.`,
+"fallback" (ndb's per-V8-version table, for what the metadata lacks; the text
+shows its reason in parentheses). With PATTERN, only names containing it.`,
+		JSON:   "One object per constant.",
+		Record: constantRecord{},
 		Run: func(inv *Invocation) error {
 			pat := ""
 			if len(inv.Args) > 0 {
@@ -23,14 +24,25 @@ PATTERN, only names containing it.`,
 					continue
 				}
 				if inv.JSON {
-					if err := inv.JSONLine(map[string]any{"name": c.Name, "value": c.Value, "source": c.Source}); err != nil {
+					if err := inv.Emit(constantRecord{Name: c.Name, Source: c.Source, Reason: c.Reason, Value: c.Value}); err != nil {
 						return err
 					}
 					continue
 				}
-				inv.Printf("%-80s %8d  %s\n", c.Name, c.Value, c.Source)
+				source := c.Source
+				if c.Reason != "" {
+					source += " (" + c.Reason + ")"
+				}
+				inv.Printf("%-80s %8d  %s\n", c.Name, c.Value, source)
 			}
 			return nil
 		},
 	})
+}
+
+type constantRecord struct {
+	Name   string `json:"name" doc:"the symbol, or fallback:KEY for an entry of ndb's table"`
+	Source string `json:"source" doc:"binary, core, binary-bss or fallback"`
+	Reason string `json:"reason,omitempty" doc:"for a fallback: the layout it encodes"`
+	Value  int64  `json:"value" doc:"the constant's value"`
 }

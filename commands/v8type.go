@@ -13,7 +13,11 @@ func init() {
 		Summary:  "the V8 instance type of the heap object at ADDR",
 		Addr:     AddrRequired,
 		Help:     `Prints "ADDR: TYPE_NAME" (from the binary's metadata), or "ADDR: Smi N".`,
-		JSON:     `{"addr", "type": "JS_OBJECT_TYPE", "value": 1057} or {"addr", "smi": N}.`,
+		JSON:     "One object.",
+		Record: Alternatives{
+			{When: "a heap object", Record: typeRecord{}},
+			{When: "a Smi", Record: smiRecord{}},
+		},
 		Run: func(inv *Invocation) error {
 			h, err := HeapOf(inv)
 			if err != nil {
@@ -22,7 +26,7 @@ func init() {
 			v := object.Value(inv.Addr)
 			if h.IsSmi(v) {
 				if inv.JSON {
-					return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "smi": h.SmiValue(v)})
+					return inv.Emit(smiRecord{Addr: Hex(inv.Addr), Smi: h.SmiValue(v)})
 				}
 				inv.Printf("%s: Smi %d\n", Hex(inv.Addr), h.SmiValue(v))
 				return nil
@@ -33,7 +37,7 @@ func init() {
 			}
 			name := h.TypeNameOf(t)
 			if inv.JSON {
-				return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "type": name, "value": t})
+				return inv.Emit(typeRecord{Addr: Hex(inv.Addr), Type: name, Value: t})
 			}
 			inv.Printf("%s: %s\n", Hex(inv.Addr), name)
 			return nil
@@ -52,8 +56,9 @@ the object's V8 class and its parent classes, with offsets and raw values:
       ...
 
 CLASS overrides the class chosen from the instance type.`,
-		JSON: `{"addr", "class", "fields": [{"class", "name", "offset", "type", "value"}]}`,
-		Run:  runV8Print,
+		JSON:   "One object.",
+		Record: v8ObjectRecord{},
+		Run:    runV8Print,
 	})
 }
 
@@ -123,11 +128,11 @@ func runV8Print(inv *Invocation) error {
 		}
 	}
 	if inv.JSON {
-		fs := make([]map[string]any, len(rows))
+		fs := make([]v8FieldRecord, len(rows))
 		for i, r := range rows {
-			fs[i] = map[string]any{"class": r.Class, "name": r.Name, "offset": r.Offset, "type": r.Type, "value": r.Value}
+			fs[i] = v8FieldRecord{Class: r.Class, Name: r.Name, Offset: r.Offset, Type: r.Type, Value: r.Value}
 		}
-		return inv.JSONLine(map[string]any{"addr": Hex(inv.Addr), "class": cls, "fields": fs})
+		return inv.Emit(v8ObjectRecord{Addr: Hex(inv.Addr), Class: cls, Fields: fs})
 	}
 	inv.Printf("%s: %s {\n", Hex(inv.Addr), joinChain(chain))
 	for _, r := range rows {
@@ -152,4 +157,29 @@ func isTaggedType(t string) bool {
 		return false
 	}
 	return true
+}
+
+type typeRecord struct {
+	Addr  string `json:"addr" doc:"the object"`
+	Type  string `json:"type" doc:"its instance type's name"`
+	Value int    `json:"value" doc:"its instance type's number"`
+}
+
+type smiRecord struct {
+	Addr string `json:"addr" doc:"the word"`
+	Smi  int64  `json:"smi" doc:"its Smi value"`
+}
+
+type v8ObjectRecord struct {
+	Addr   string          `json:"addr" doc:"the object"`
+	Class  string          `json:"class" doc:"its V8 class"`
+	Fields []v8FieldRecord `json:"fields" doc:"the fields of the class and its parents"`
+}
+
+type v8FieldRecord struct {
+	Class  string `json:"class" doc:"the class that declares the field"`
+	Name   string `json:"name" doc:"the field"`
+	Offset int64  `json:"offset" doc:"its offset in the object"`
+	Type   string `json:"type" doc:"its type, as the metadata names it"`
+	Value  string `json:"value" doc:"its raw value, with the type or Smi value it points at"`
 }

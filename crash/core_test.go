@@ -8,12 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/heap"
 	"github.com/ndb-debugger/ndb/internal/testcores"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8/layout"
-	"github.com/ndb-debugger/ndb/v8/object"
 	"github.com/ndb-debugger/ndb/v8/stack"
 )
 
@@ -22,19 +19,8 @@ var abortFlag = []string{"--abort-on-uncaught-exception"}
 // decide opens a core and decides its reason as ::status does.
 func decide(t *testing.T, path, sigName string) *Reason {
 	t.Helper()
-	p, err := elfcore.Open(path, elfcore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	md, err := layout.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := object.NewHeap(p, md)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := testcores.Heap(t, path, "")
+	p := h.Proc
 	w := stack.NewWalker(h)
 	in := Input{Proc: p, Walker: w, Thread: p.SignalThread(), SignalName: sigName}
 	if in.Thread != nil {
@@ -132,19 +118,8 @@ func TestHeapOOM(t *testing.T) {
 // the large-object space together hold at least three quarters of it.
 func checkSpaces(t *testing.T, c *testnode.Core) {
 	t.Helper()
-	p, err := elfcore.Open(c.Path, elfcore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	md, err := layout.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := object.NewHeap(p, md)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := testcores.Heap(t, c.Path, "")
+	p := h.Proc
 	cs, err := heap.Build(context.Background(), h, heap.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -309,19 +284,8 @@ func TestCheckFailure(t *testing.T) {
 // the heap, give a reason (no panic, no hang).
 func TestDecideBadThread(t *testing.T) {
 	c := testnode.MakeCore(t, testnode.Versions[len(testnode.Versions)-1], "unhandled_rejection.js", abortFlag, nil)
-	p, err := elfcore.Open(c.Path, elfcore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	md, err := layout.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := object.NewHeap(p, md)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := testcores.Heap(t, c.Path, "")
+	p := h.Proc
 	w := stack.NewWalker(h)
 	good := *p.SignalThread()
 	heapAddr := uint64(0)

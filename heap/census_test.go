@@ -12,9 +12,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ndb-debugger/ndb/elfcore"
+	"github.com/ndb-debugger/ndb/internal/testcores"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8/layout"
 	"github.com/ndb-debugger/ndb/v8/object"
 )
 
@@ -111,20 +110,7 @@ func makeLeakCore(t *testing.T, version string) *leakCore {
 
 func openHeap(t testing.TB, core, exe string) *object.Heap {
 	t.Helper()
-	p, err := elfcore.Open(core, elfcore.Options{Exe: exe})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	m, err := layout.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := object.NewHeap(p, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return testcores.Heap(t, core, exe)
 }
 
 func groupCount(c *Census, kind Kind, ctor string, props ...string) int {

@@ -11,8 +11,8 @@ import (
 type Ref struct {
 	Holder      uint64 // untagged address
 	Constructor string
-	Via         string // "headers", "[7]", `Map entry "k-17"`, "context kept", ...
-	Depth       int    // 1: direct; more: through V8-internal objects
+	Via         Edge
+	Depth       int // 1: direct; more: through V8-internal objects
 }
 
 // jsLevel: objects a user knows (not V8 internals or strings).
@@ -45,43 +45,43 @@ func (g *Graph) Name(i uint32) string {
 
 // via says how the JS-level object at index i holds target (a tagged
 // value), looking through its properties, elements, Map/Set entries and
-// closure context; "" when it does not.
-func (g *Graph) via(h *object.Heap, i uint32, target uint64) string {
+// closure context; ok is false when it does not.
+func (g *Graph) via(h *object.Heap, i uint32, target uint64) (e Edge, ok bool) {
 	a := object.Value(g.C.Addr(i) | 1)
 	t := object.Value(target)
 	if props, err := h.Properties(a); err == nil {
 		for _, p := range props {
 			switch {
 			case p.Value == t && !p.Native:
-				return p.Name
+				return Edge{EdgeProperty, p.Name}, true
 			case p.Accessor && p.Getter == t:
-				return "get " + p.Name
+				return Edge{EdgeGetter, p.Name}, true
 			case p.Accessor && p.Setter == t:
-				return "set " + p.Name
+				return Edge{EdgeSetter, p.Name}, true
 			}
 		}
 	}
 	if els, err := h.Elements(a, -1, -1); err == nil {
 		for _, e := range els.Elements {
 			if !e.IsDouble && !e.Hole && e.Value == t {
-				return fmt.Sprintf("[%d]", e.Index)
+				return Edge{EdgeElement, fmt.Sprint(e.Index)}, true
 			}
 		}
 	}
-	if v, ok := collectionVia(h, a, t); ok {
-		if v != "" {
-			return v
+	if v, found, ok := collectionVia(h, a, t); ok {
+		if found {
+			return v, true
 		}
 	} else if keys, vals, _, err := h.CollectionEntries(a, 1<<20); err == nil {
 		for k := range keys {
 			if vals != nil && k < len(vals) && vals[k] == t {
-				return "Map entry " + g.keyText(h, keys[k])
+				return Edge{EdgeMapEntry, g.keyText(h, keys[k])}, true
 			}
 			if keys[k] == t {
 				if vals == nil || vals[k] == 0 {
-					return "Set entry"
+					return Edge{Kind: EdgeSetEntry}, true
 				}
-				return "Map key"
+				return Edge{Kind: EdgeMapKey}, true
 			}
 		}
 	}
@@ -90,13 +90,13 @@ func (g *Graph) via(h *object.Heap, i uint32, target uint64) string {
 			if vars, _, err := h.ContextVariables(fi.Context); err == nil {
 				for _, v := range vars {
 					if v.Value == t {
-						return "context " + v.Name
+						return Edge{EdgeContext, v.Name}, true
 					}
 				}
 			}
 		}
 	}
-	return ""
+	return Edge{}, false
 }
 
 func (g *Graph) keyText(h *object.Heap, k object.Value) string { return keyText(h, k) }
@@ -133,10 +133,10 @@ func (g *Graph) FindRefs(h *object.Heap, addr uint64, depth int, garbage bool) (
 				}
 				seen[hi] = true
 				if jsLevel(g.C.Kind(hi)) {
-					if v := g.via(h, hi, target); v != "" {
+					if v, ok := g.via(h, hi, target); ok {
 						out = append(out, Ref{Holder: g.C.Addr(hi), Constructor: g.Name(hi), Via: v, Depth: d})
 					} else if d == 1 {
-						out = append(out, Ref{Holder: g.C.Addr(hi), Constructor: g.Name(hi), Via: "(internal field)", Depth: d})
+						out = append(out, Ref{Holder: g.C.Addr(hi), Constructor: g.Name(hi), Via: Edge{Kind: EdgeInternalField}, Depth: d})
 					}
 					continue
 				}
@@ -155,7 +155,7 @@ func (g *Graph) FindRefs(h *object.Heap, addr uint64, depth int, garbage bool) (
 type Step struct {
 	Addr        uint64 // untagged
 	Constructor string
-	Via         string // how the previous step holds this one ("" for the root)
+	Via         Edge // how the previous step holds this one (zero for the root)
 }
 
 // Path is a retaining path from a root to an object.
@@ -241,10 +241,11 @@ func (g *Graph) namePath(h *object.Heap, root RootKind, chain []uint32) Path {
 		}
 		st := Step{Addr: g.C.Addr(x), Constructor: g.Name(x)}
 		if last >= 0 {
-			st.Via = g.via(h, chain[last], g.C.Addr(x)|1)
-			if st.Via == "" {
-				st.Via = "(internal)"
+			v, ok := g.via(h, chain[last], g.C.Addr(x)|1)
+			if !ok {
+				v = Edge{Kind: EdgeInternal}
 			}
+			st.Via = v
 		}
 		p.Steps = append(p.Steps, st)
 		last = k
@@ -255,20 +256,21 @@ func (g *Graph) namePath(h *object.Heap, root RootKind, chain []uint32) Path {
 // collectionVia is how a JSMap or JSSet holds t, read in place from its
 // table (CollectionEntries would copy a table of millions of entries for
 // each query): the same answers, in insertion order, over the same first
-// 2^20 live entries. ok is false when the metadata lacks the layout.
-func collectionVia(h *object.Heap, a, t object.Value) (via string, ok bool) {
+// 2^20 live entries. found says t is there; ok is false when the metadata
+// lacks the layout.
+func collectionVia(h *object.Heap, a, t object.Value) (via Edge, found, ok bool) {
 	l := h.Layout
 	typ, err := h.InstanceType(a)
 	if err != nil {
-		return "", true
+		return Edge{}, false, true
 	}
 	mapType, setType := l.Types.JSMap, l.Types.JSSet
 	if mapType < 0 || setType < 0 {
-		return "", false
+		return Edge{}, false, false
 	}
 	isMap := typ == mapType
 	if !isMap && typ != setType {
-		return "", true
+		return Edge{}, false, true
 	}
 	tableOff, dataOff := l.JSCollection.Table, l.FixedArray.Data
 	start, esize := l.HashTable.OrderedStart, l.HashTable.OrderedSetEntrySize
@@ -276,31 +278,31 @@ func collectionVia(h *object.Heap, a, t object.Value) (via string, ok bool) {
 		esize = l.HashTable.OrderedMapEntrySize
 	}
 	if tableOff < 0 || dataOff < 0 || start < 3 || esize < 1 {
-		return "", false
+		return Edge{}, false, false
 	}
 	table, err := h.Word(a, tableOff)
 	if err != nil {
-		return "", true
+		return Edge{}, false, true
 	}
 	n, err := h.FixedArrayLength(table)
 	if err != nil || n < int(start) {
-		return "", true
+		return Edge{}, false, true
 	}
 	b, err := h.Proc.Slice(h.Untag(table)+uint64(dataOff), uint64(n)*8)
 	if err != nil {
-		return "", true
+		return Edge{}, false, true
 	}
 	slot := func(i int) object.Value { return object.Value(le.Uint64(b[8*i:])) }
 	for i := 0; i < int(start); i++ {
 		if w := slot(i); !h.IsSmi(w) || h.SmiValue(w) < 0 {
-			return "", true
+			return Edge{}, false, true
 		}
 	}
 	nof, nod, nb := int(h.SmiValue(slot(0))), int(h.SmiValue(slot(1))), int(h.SmiValue(slot(2)))
 	used := nof + nod
 	first := int(start) + nb
 	if first+used*int(esize) > n {
-		return "", true
+		return Edge{}, false, true
 	}
 	live := 0
 	for i := 0; i < used && live < 1<<20; i++ {
@@ -314,15 +316,15 @@ func collectionVia(h *object.Heap, a, t object.Value) (via string, ok bool) {
 		if isMap {
 			v = slot(e + 1)
 			if v == t {
-				return "Map entry " + keyText(h, k), true
+				return Edge{EdgeMapEntry, keyText(h, k)}, true, true
 			}
 		}
 		if k == t {
 			if !isMap || v == 0 {
-				return "Set entry", true
+				return Edge{Kind: EdgeSetEntry}, true, true
 			}
-			return "Map key", true
+			return Edge{Kind: EdgeMapKey}, true, true
 		}
 	}
-	return "", true
+	return Edge{}, false, true
 }

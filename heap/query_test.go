@@ -40,7 +40,7 @@ func TestRefsAndRoots(t *testing.T) {
 			}
 			var got []string
 			for _, r := range refs {
-				got = append(got, r.Constructor+" "+r.Via)
+				got = append(got, r.Constructor+" "+r.Via.String())
 			}
 			slices.Sort(got)
 			want := []string{"Array [7]", "Object auth", "function leakKeeper context kept"}
@@ -56,7 +56,7 @@ func TestRefsAndRoots(t *testing.T) {
 			}
 			var steps []string
 			for _, s := range paths[0].Steps[1:] {
-				steps = append(steps, s.Via)
+				steps = append(steps, s.Via.String())
 			}
 			last := paths[0].Steps[len(paths[0].Steps)-1]
 			if paths[0].Root != RootGlobal || strings.Join(steps, " → ") != `__cache → Map entry "k-17" → headers → auth` || last.Constructor != "LeakTarget" {

@@ -3,6 +3,7 @@ package main
 import (
 	"testing"
 
+	"github.com/ndb-debugger/ndb/commands"
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/testnode"
 )
@@ -13,7 +14,7 @@ import (
 func BenchmarkOpenToPrompt(b *testing.B) {
 	c := testnode.MakeCore(b, "20.20.2", "abort.js", nil, nil)
 	for b.Loop() {
-		s, err := Open(c.Path, elfcore.Options{Exe: c.Exe})
+		s, err := commands.OpenSession(c.Path, elfcore.Options{Exe: c.Exe})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -49,7 +49,7 @@ that cannot be opened.`,
 			}
 			var ss [2]*commands.Session
 			for i, path := range args {
-				s, err := Open(path, elfcore.Options{Exe: exe})
+				s, err := commands.OpenSession(path, elfcore.Options{Exe: exe})
 				if err != nil {
 					return failf(cmd, 2, "%v", err)
 				}

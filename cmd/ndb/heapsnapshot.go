@@ -57,7 +57,7 @@ an output path that cannot be written, or a core that cannot be opened.`,
 			if len(args) == 2 {
 				opts.Exe = args[1]
 			}
-			s, err := Open(args[0], opts)
+			s, err := commands.OpenSession(args[0], opts)
 			if err != nil {
 				return failf(cmd, 2, "%v", err)
 			}

@@ -12,13 +12,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ndb-debugger/ndb/bundle"
 	"github.com/ndb-debugger/ndb/commands"
 	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/pager"
 	"github.com/ndb-debugger/ndb/internal/progress"
 	"github.com/ndb-debugger/ndb/repl"
-	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 // rootOptions are the flags of `ndb CORE`.
@@ -149,7 +147,7 @@ func runCore(cmd *cobra.Command, o *rootOptions, args []string) error {
 		defer f.Close()
 		script = f
 	}
-	s, err := Open(args[0], elfcore.Options{Exe: exe, Force: o.force})
+	s, err := commands.OpenSession(args[0], elfcore.Options{Exe: exe, Force: o.force})
 	if err != nil {
 		return failf(cmd, 2, "%v", err)
 	}
@@ -263,25 +261,4 @@ func pagerFor(stdout io.Writer, off bool, term *progress.Terminal) *pager.Pager 
 		p.OnClose = func() { term.Mute(false) }
 	}
 	return p
-}
-
-// Open opens a core (with its executable) or a bundle and loads the V8
-// metadata.
-func Open(path string, opts elfcore.Options) (*commands.Session, error) {
-	var p *elfcore.Process
-	var err error
-	if bundle.IsBundle(path) {
-		p, err = bundle.Open(path)
-	} else {
-		p, err = elfcore.Open(path, opts)
-	}
-	if err != nil {
-		return nil, err
-	}
-	m, err := layout.Load(p)
-	if err != nil {
-		p.Close()
-		return nil, err
-	}
-	return commands.NewSession(p, m), nil
 }

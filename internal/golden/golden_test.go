@@ -12,14 +12,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/ndb-debugger/ndb/bundle"
 	"github.com/ndb-debugger/ndb/commands"
+	"github.com/ndb-debugger/ndb/internal/testcores"
 	"github.com/ndb-debugger/ndb/repl"
-	"github.com/ndb-debugger/ndb/v8/layout"
 )
 
 var update = flag.Bool("update", false, "record the golden files again")
@@ -132,16 +132,8 @@ func TestGolden(t *testing.T) {
 
 // session opens a bundle as cmd/ndb does.
 func session(t *testing.T, path string) *commands.Session {
-	p, err := bundle.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	m, err := layout.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return commands.NewSession(p, m)
+	tg := testcores.Target(t, path, "")
+	return commands.NewSession(tg.Proc, tg.Meta)
 }
 
 type recorder struct {
@@ -168,9 +160,40 @@ func (r *recorder) record(line string) {
 		if asJSON {
 			mode = "json"
 		}
+		if asJSON {
+			r.checkRecords(line, out)
+		}
 		fmt.Fprintf(&r.buf, "### %s (%s)\n%s", line, mode, abridge(scrub(out)))
 		if errOut != "" {
 			fmt.Fprintf(&r.buf, "--- stderr\n%s", abridge(scrub(errOut)))
+		}
+	}
+}
+
+// checkRecords checks that each JSON line a dcmd printed is one of the
+// record types its ::help documents: no field the type lacks.
+func (r *recorder) checkRecords(line, out string) {
+	name, _, _ := strings.Cut(line[strings.Index(line, "::")+2:], " ")
+	c := commands.Lookup(name)
+	alts := commands.RecordAlternatives(c.Record)
+	if len(alts) == 0 {
+		return
+	}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if l == "" {
+			continue
+		}
+		ok := false
+		for _, a := range alts {
+			d := json.NewDecoder(strings.NewReader(l))
+			d.DisallowUnknownFields()
+			if d.Decode(reflect.New(reflect.TypeOf(a.Record)).Interface()) == nil {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			r.t.Errorf("%s: %s is none of the record types ::help %s documents", line, commands.Truncate(l, 200), name)
 		}
 	}
 }

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ndb-debugger/ndb/bundle"
+	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8/layout"
+	"github.com/ndb-debugger/ndb/target"
 	"github.com/ndb-debugger/ndb/v8/object"
 )
 
@@ -34,16 +34,27 @@ func Path(tb testing.TB, elem ...string) string {
 // Open opens testdata/cores/NAME.ndb and prepares its heap.
 func Open(tb testing.TB, name string) *object.Heap {
 	tb.Helper()
-	p, err := bundle.Open(Path(tb, "testdata", "cores", name+".ndb"))
+	return Heap(tb, Path(tb, "testdata", "cores", name+".ndb"), "")
+}
+
+// Target opens a core with its executable exe (or a bundle, exe unused)
+// as ndb does, and closes it when the test ends. It is the tests' one way
+// to open a core.
+func Target(tb testing.TB, path, exe string) *target.Target {
+	tb.Helper()
+	t, err := target.Open(path, elfcore.Options{Exe: exe})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(p.Close)
-	m, err := layout.Load(p)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h, err := object.NewHeap(p, m)
+	tb.Cleanup(t.Close)
+	return t
+}
+
+// Heap opens a core or a bundle (see Target) and prepares its heap.
+func Heap(tb testing.TB, path, exe string) *object.Heap {
+	tb.Helper()
+	t := Target(tb, path, exe)
+	h, err := object.NewHeap(t.Proc, t.Meta)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,7 +1,5 @@
 package layout
 
-import "fmt"
-
 // fallback is one value the postmortem metadata lacks for some V8
 // versions, with the version window where it holds. This table is the only
 // source of defaults for offsets, constants and type numbers (Layout reads
@@ -201,7 +199,7 @@ func (m *Metadata) applyFallbacks() {
 		if !inWindow(m.Major, m.Minor, f.from, f.to) {
 			continue
 		}
-		c := Constant{Name: "fallback:" + f.key, Value: f.value, Source: fmt.Sprintf("%s (%s)", SourceFallback, f.why)}
+		c := Constant{Name: "fallback:" + f.key, Value: f.value, Source: SourceFallback, Reason: f.why}
 		switch {
 		case len(f.key) > 6 && f.key[:6] == "const:":
 			if _, ok := m.misc[f.key[6:]]; ok {

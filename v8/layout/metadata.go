@@ -19,6 +19,7 @@ type Constant struct {
 	Name   string // the symbol name, or "fallback:<key>" for table entries
 	Value  int64
 	Source string // elfcore.Source* or "fallback"
+	Reason string // why a fallback holds this value (the layout it encodes)
 }
 
 // SourceFallback marks a value from the per-version fallback table.

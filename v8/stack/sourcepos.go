@@ -17,6 +17,10 @@ import (
 // A raw SourcePosition has bit 0 = external, bits 1..30 = script offset + 1
 // and bits 31..46 = inlining id + 1 (0 = not inlined).
 
+// maxCodeOffset bounds code offsets: V8 code and bytecode are far smaller
+// than 2 GiB (their sizes are ints).
+const maxCodeOffset = 1<<31 - 1
+
 // posEntry is one decoded source position table entry.
 type posEntry struct {
 	CodeOffset int
@@ -61,6 +65,11 @@ func decodePositions(b []byte, format int) ([]posEntry, error) {
 			return out, fmt.Errorf("source position table: truncated entry at byte %d", i)
 		}
 		off += d
+		if off > maxCodeOffset {
+			// Only a hostile table gets here; summing on would wrap the
+			// offsets negative and break their order, which lookups rely on.
+			return out, fmt.Errorf("source position table: code offset beyond %d at byte %d", maxCodeOffset, i)
+		}
 		raw += p
 		out = append(out, posEntry{CodeOffset: int(off), Statement: stmt, Raw: raw})
 	}

@@ -5,10 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/testcores"
 	"github.com/ndb-debugger/ndb/internal/testnode"
-	"github.com/ndb-debugger/ndb/v8/layout"
 	"github.com/ndb-debugger/ndb/v8/object"
 	"github.com/ndb-debugger/ndb/v8/value"
 )
@@ -295,19 +293,7 @@ func checkOwnFrame(t *testing.T, h *Walker, f *Frame) {
 func warmCrashStack(t *testing.T, v string) (*Walker, *Stack) {
 	t.Helper()
 	c := testnode.MakeCore(t, v, "crash.js", []string{"--abort-on-uncaught-exception"}, []string{"--warm"})
-	p, err := elfcore.Open(c.Path, elfcore.Options{Exe: c.Exe})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	m, err := layout.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	heap, err := object.NewHeap(p, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	heap := testcores.Heap(t, c.Path, c.Exe)
 	h := NewWalker(heap)
-	return h, h.WalkThread(context.Background(), p.SignalThread(), WalkOptions{})
+	return h, h.WalkThread(context.Background(), heap.Proc.SignalThread(), WalkOptions{})
 }
