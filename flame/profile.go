@@ -142,7 +142,7 @@ func sniff(head []byte) (Format, error) {
 		if isSpace(l[0]) {
 			return FormatPerf, nil
 		}
-		if _, _, ok := parseFoldedLine(string(l)); !ok {
+		if _, _, ok := parseFoldedLine(strings.TrimSuffix(string(l), "\r")); !ok {
 			folded = false
 		}
 		seen++
@@ -158,7 +158,6 @@ func sniff(head []byte) (Format, error) {
 
 // parseFoldedLine matches flamegraph.pl's /^(.*)\s+?(\d+(?:\.\d*)?)$/.
 func parseFoldedLine(l string) (string, float64, bool) {
-	l = strings.TrimSuffix(l, "\r")
 	i := len(l)
 	for i > 0 && (isDigit(l[i-1]) || l[i-1] == '.') {
 		i--
@@ -189,7 +188,9 @@ func readFolded(r io.Reader) (*Profile, error) {
 	n := 0
 	for sc.Scan() {
 		n++
-		l := sc.Text()
+		// A CRLF line ends at its \r; a \r inside the line belongs to the
+		// stack, as in flamegraph.pl, even before a second count.
+		l := strings.TrimSuffix(sc.Text(), "\r")
 		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
