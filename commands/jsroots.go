@@ -74,10 +74,9 @@ tables, property cells, contexts) are folded into the step that names them.`,
 					b.WriteString(" → ")
 					prev := p.Steps[i-1].Constructor
 					switch s.Via.Kind {
-					case heap.EdgeMapEntry, heap.EdgeSetEntry:
+					case heap.EdgeMapEntry, heap.EdgeSetEntry, heap.EdgeElement:
+						// "[12499]", an index: "Array[12499]" reads like a length
 						b.WriteString(s.Via.String())
-					case heap.EdgeElement:
-						b.WriteString(prev + s.Via.String())
 					default:
 						b.WriteString(prev + "." + s.Via.String())
 					}
