@@ -12,6 +12,7 @@ type DiffRow struct {
 	Delta       int
 	BytesDelta  int64
 	Label       string
+	Rep         uint64 // a live object of the group in the new census; 0 when the group is gone
 }
 
 // Diff compares two censuses; rows are sorted by growth (count delta, then
@@ -31,6 +32,7 @@ func Diff(old, new *Census, all bool) []DiffRow {
 		}
 		if ng != nil {
 			r.New, nb = ng.Count, ng.Bytes
+			r.Rep = ng.Rep
 		}
 		r.Delta = r.New - r.Old
 		r.BytesDelta = int64(nb) - int64(ob)

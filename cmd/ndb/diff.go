@@ -22,8 +22,9 @@ func newDiffCmd() *cobra.Command {
 		Short: "compare the heaps of two cores",
 		Long: `Compares the heap censuses of two cores of the same program (OLD taken
 before NEW): per group of objects alike (kind, constructor, property names),
-the count in each, the delta and the shallow-bytes delta, largest growth
-first. Garbage (objects no root reaches) is left out. A group that grows
+the count in each, the delta, the shallow-bytes delta and one live object of
+the group in NEW (for ADDR::jsroots), largest growth first; a warning says
+when the cores come from different executables or processes. Garbage (objects no root reaches) is left out. A group that grows
 from core to core is a leak candidate: inspect it with
 ::findjsobjects -c NAME and ADDR::jsroots.
 
@@ -59,6 +60,9 @@ that cannot be opened.`,
 			task := progress.Start(nil, "")
 			if term := progressFor(cmd.OutOrStdout(), cmd.ErrOrStderr(), jsonOut); term != nil {
 				task = term.Start("heap censuses of both cores")
+			}
+			for _, w := range commands.DiffWarnings(ss[0], ss[1]) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: %s\n", cmd.CommandPath(), w)
 			}
 			rows, err := commands.DiffSessions(context.Background(), ss[0], ss[1], all)
 			task.Done()
