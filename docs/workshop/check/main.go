@@ -207,10 +207,11 @@ func (l *lab) leak() {
 	var grower, delta string
 	for _, line := range strings.Split(string(out), "\n")[1:] {
 		f := strings.Fields(line)
-		if len(f) < 5 || !strings.HasPrefix(f[2], "+") || f[2] == "+0" {
+		// OLD NEW DELTA BYTES_DELTA ADDR CONSTRUCTOR: PROPS
+		if len(f) < 6 || !strings.HasPrefix(f[2], "+") || f[2] == "+0" {
 			continue
 		}
-		name := strings.TrimSuffix(f[4], ":")
+		name := strings.TrimSuffix(f[5], ":")
 		if name != "Object" && name != "Array" && !strings.HasPrefix(name, "(") {
 			grower, delta = name, f[2]
 			break
