@@ -39,7 +39,7 @@ func WriteHeapSnapshotTo(inv *Invocation, out *heapsnapshot.Output, all, force b
 		return nil, err
 	}
 	if n := len(g.C.Skips); n > 0 {
-		fmt.Fprintf(inv.Warn, "warning: %d heap areas skipped (%d bytes unparsable or missing from the core; ::findjsobjects -v lists them); the snapshot's header counts them\n",
+		fmt.Fprintf(inv.Warn, "ndb: heapsnapshot: warning: %d heap areas skipped (%d bytes unparsable or missing from the core; ::findjsobjects -v lists them); the snapshot's header counts them\n",
 			n, g.C.Stats.Skipped+g.C.Stats.Truncated)
 	}
 	w, err := heapsnapshot.NewWriter(out.Dir())
