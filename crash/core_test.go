@@ -105,9 +105,13 @@ func TestHeapOOM(t *testing.T) {
 				t.Errorf("%q is not a line node printed:\n%s", r.Text, c.Stderr)
 			}
 			checkSpaces(t, c)
-			// The allocation that failed: fill's push, line 9 of the fixture.
-			if len(r.JSFrames) == 0 || !strings.HasPrefix(r.JSFrames[0], "fill ("+c.Script+":9:") {
-				t.Errorf("JS frames %q, want fill (oom.js:9) first", r.JSFrames)
+			// Where the heap ran out: in fill, at its push (line 9) or at the
+			// loop's back edge (line 8, "for (;;)"), where V8 checks for
+			// interrupts and may collect; which one depends on when the last
+			// collection falls, so a fresh core may give either.
+			if len(r.JSFrames) == 0 || !strings.HasPrefix(r.JSFrames[0], "fill ("+c.Script+":9:") &&
+				r.JSFrames[0] != "fill ("+c.Script+":8:3)" {
+				t.Errorf("JS frames %q, want fill (oom.js:9) or fill (oom.js:8:3) first", r.JSFrames)
 			}
 		})
 	}

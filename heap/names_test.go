@@ -105,11 +105,14 @@ func TestNamesMatchHeapSnapshot(t *testing.T) {
 			if snap["object/NamesGarbage"] != 0 || live["NamesGarbage"] > 10 || all["NamesGarbage"] != 100 {
 				t.Errorf("NamesGarbage: snapshot %d, ndb live %d, ndb all %d; want 0, <= 10, 100", snap["object/NamesGarbage"], live["NamesGarbage"], all["NamesGarbage"])
 			}
-			// Every other name, of either side: equal within one object. The
-			// snapshot's writer makes a few objects of its own while it writes
-			// (an output chunk's Uint8Array and ArrayBuffer, a Map, an Object)
-			// that are garbage by the time of the core; a stale word can keep
-			// one more alive for ndb. Not compared: contexts ("system /
+			// Every other name, of either side (Node's own objects): ndb may
+			// count up to 32 more and at most one fewer. The snapshot's writer
+			// makes objects of its own while it writes (an output chunk's
+			// Uint8Array and ArrayBuffer, a Map, an Object), Node makes a few
+			// between the snapshot and the core, and stale words in native
+			// memory keep some of them alive for ndb (a fresh Node 18 core
+			// showed 22 more Arrays). The fixture's own classes above are
+			// exact. Not compared: contexts ("system /
 			// Context", internal objects for ndb) and the global object, which
 			// Node 26's snapshot names "global (global)". Bound functions are
 			// "Function" objects for ndb, native_bind closures for the
@@ -143,7 +146,7 @@ func TestNamesMatchHeapSnapshot(t *testing.T) {
 				if d == "system / Context" || strings.HasPrefix(d, "global") {
 					continue
 				}
-				if n > s+1 || s > n+1 {
+				if n > s+32 || s > n+1 {
 					t.Errorf("%q: ndb counts %d live, the heap snapshot %d", d, n, s)
 				}
 			}
