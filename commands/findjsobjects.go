@@ -113,30 +113,35 @@ ADDR::findjsobjects prints every instance of the group of the object at ADDR
 (any member; live ones only unless -a), one address per line, so
   ::findjsobjects -c Foo | ::findjsobjects | ::jsprint
 prints every Foo.`,
-		JSON: `Summary: one censusGroup per group {"representative", "count", "constructor",
-"kind", "properties", "shallow_bytes", "retained_bytes" (with -r)}, then, unless -a,
-one {"unreachable_objects", "unreachable_bytes"}. Listings: {"addr"}. -l:
-{"constructor", "count"}. -v: one object of statistics, with "garbage_objects",
-"garbage_bytes" and "roots".`,
+		JSON: `The census: one record per group, then, unless -a, one record of what no
+root reaches. Listings: one address per record. -l: one record per
+constructor. -v: one record of statistics.`,
+		Record: Alternatives{
+			{When: "a group of the census", Record: censusGroup{}},
+			{When: "the census's last record (what no root reaches; not with -a)", Record: censusUnreachable{}},
+			{When: "a listing (-c, -p, ADDR::findjsobjects)", Record: addrRecord{}},
+			{When: "-l", Record: constructorCount{}},
+			{When: "-v", Record: censusStats{}},
+		},
 		Run: runFindJSObjects,
 	})
 }
 
 // censusGroup is one line of the census in JSON.
 type censusGroup struct {
-	Representative string   `json:"representative"`
-	Count          int      `json:"count"`
-	Constructor    string   `json:"constructor"`
-	Kind           string   `json:"kind"`
-	Properties     []string `json:"properties"`
-	ShallowBytes   uint64   `json:"shallow_bytes"`
-	RetainedBytes  *uint64  `json:"retained_bytes,omitempty"`
+	Representative string   `json:"representative" doc:"one object of the group (live unless -a)"`
+	Count          int      `json:"count" doc:"objects in the group"`
+	Constructor    string   `json:"constructor" doc:"the constructor name, as V8's heap snapshot names it"`
+	Kind           string   `json:"kind" doc:"object, array, closure, string or internal"`
+	Properties     []string `json:"properties" doc:"the group's ordered property names"`
+	ShallowBytes   uint64   `json:"shallow_bytes" doc:"the group's total shallow size"`
+	RetainedBytes  *uint64  `json:"retained_bytes,omitempty" doc:"with -r: what the group keeps alive, nothing counted twice"`
 }
 
 // censusUnreachable is the last record of a live census in JSON.
 type censusUnreachable struct {
-	UnreachableObjects int    `json:"unreachable_objects"`
-	UnreachableBytes   uint64 `json:"unreachable_bytes"`
+	UnreachableObjects int    `json:"unreachable_objects" doc:"objects no root reaches, left out of the groups"`
+	UnreachableBytes   uint64 `json:"unreachable_bytes" doc:"their total shallow size"`
 }
 
 // addrRecord is the record of a listing of addresses.
@@ -145,8 +150,32 @@ type addrRecord struct {
 }
 
 type constructorCount struct {
-	Constructor string `json:"constructor"`
-	Count       int    `json:"count"`
+	Constructor string `json:"constructor" doc:"a constructor name"`
+	Count       int    `json:"count" doc:"its objects"`
+}
+
+// censusStats is the record of -v: how the census went (fields in the
+// order of their JSON names, as the record has always printed them).
+type censusStats struct {
+	Bytes          uint64         `json:"bytes" doc:"their total size"`
+	Closures       int            `json:"closures" doc:"closures"`
+	CodePages      int            `json:"code_pages" doc:"code pages, not walked"`
+	GarbageBytes   uint64         `json:"garbage_bytes" doc:"their total size"`
+	GarbageObjects int            `json:"garbage_objects" doc:"objects no root reaches"`
+	Groups         int            `json:"groups" doc:"groups of the census"`
+	Internal       int            `json:"internal" doc:"V8-internal objects"`
+	JSObjects      int            `json:"js_objects" doc:"JavaScript objects"`
+	LargePages     int            `json:"large_pages" doc:"pages of one large object"`
+	Maps           int            `json:"maps" doc:"maps"`
+	Objects        int            `json:"objects" doc:"heap objects"`
+	Pages          int            `json:"pages" doc:"heap pages walked"`
+	PagesBy        map[string]int `json:"pages_by" doc:"how each page's area was found"`
+	Roots          int            `json:"roots" doc:"roots the reachability started from"`
+	Seconds        float64        `json:"seconds" doc:"time the census took"`
+	SkippedBytes   uint64         `json:"skipped_bytes" doc:"bytes of heap areas that could not be parsed"`
+	Strings        int            `json:"strings" doc:"strings"`
+	TruncatedBytes uint64         `json:"truncated_bytes" doc:"bytes of heap areas the core does not hold"`
+	Workers        int            `json:"workers" doc:"workers that walked the pages"`
 }
 
 func runFindJSObjects(inv *Invocation) error {
@@ -389,12 +418,12 @@ func printCensusStats(inv *Invocation, c *heap.Census) error {
 		return err
 	}
 	if inv.JSON {
-		return inv.JSONLine(map[string]any{"pages": s.Pages, "pages_by": s.PagesBy, "large_pages": s.LargePages,
-			"code_pages": s.CodePages, "objects": s.Objects, "bytes": s.Bytes, "maps": s.Maps,
-			"js_objects": s.JSObjects, "closures": s.Closures, "strings": s.Strings, "internal": s.InternalObjs,
-			"skipped_bytes": s.Skipped, "truncated_bytes": s.Truncated, "groups": len(c.Groups),
-			"seconds": s.Elapsed.Seconds(), "workers": s.Workers,
-			"garbage_objects": g.Garbage, "garbage_bytes": g.GarbageBytes, "roots": g.NumRoots})
+		return inv.JSONLine(censusStats{Pages: s.Pages, PagesBy: s.PagesBy, LargePages: s.LargePages,
+			CodePages: s.CodePages, Objects: s.Objects, Bytes: s.Bytes, Maps: s.Maps,
+			JSObjects: s.JSObjects, Closures: s.Closures, Strings: s.Strings, Internal: s.InternalObjs,
+			SkippedBytes: s.Skipped, TruncatedBytes: s.Truncated, Groups: len(c.Groups),
+			Seconds: s.Elapsed.Seconds(), Workers: s.Workers,
+			GarbageObjects: g.Garbage, GarbageBytes: g.GarbageBytes, Roots: g.NumRoots})
 	}
 	inv.Printf("findjsobjects: elapsed time (seconds) => %.3f (%d workers)\n", s.Elapsed.Seconds(), s.Workers)
 	inv.Printf("findjsobjects: heap pages => %d (%v; %d large, %d code pages not walked)\n", s.Pages, s.PagesBy, s.LargePages, s.CodePages)
