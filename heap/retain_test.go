@@ -482,8 +482,15 @@ func TestRetainedMatchesHeapSnapshot(t *testing.T) {
 						t.Errorf("%s: ndb has %d %s (%d bytes), V8 none", d.what, n.count, k, n.bytes)
 					}
 				}
+				// More than 1% may escape only where ndb shows why: a stale word in
+				// native memory or on a stack holds an object under d directly (a
+				// conservative root), so what that object keeps is not d's alone.
 				if escapes*100 > objects {
-					t.Errorf("%s: %d of %d objects escape", d.what, escapes, objects)
+					if held := rootHeldUnder(f, d.ndb); held < escaped {
+						t.Errorf("%s: %d of %d objects (%d bytes) escape; objects under it held by a native or stack root keep %d bytes", d.what, escapes, objects, escaped, held)
+					} else {
+						t.Logf("%s: %d bytes escape, kept by objects under it that a native or stack root holds (%d bytes)", d.what, escaped, held)
+					}
 				}
 				if got+escaped != want {
 					t.Errorf("%s: ndb retains %d, V8 %d less %d map-owned = %d; %d bytes escape", d.what, got, sg.Retained[d.snap], shapes, want, escaped)
@@ -492,4 +499,24 @@ func TestRetainedMatchesHeapSnapshot(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rootHeldUnder is what the objects that a native or stack root holds, and
+// that d or an object d dominates holds too, keep alive: the dominator tree
+// puts them under the super-root, not under d.
+func rootHeldUnder(f *retainFixture, d uint32) uint64 {
+	var sum uint64
+	for _, x := range f.d.TopLevel() {
+		if k := f.g.Root(x); k != RootNative && k != RootStack {
+			continue
+		}
+		for _, h := range f.g.Holders(x) {
+			if h == d || slices.Contains(f.d.Chain(h), d) {
+				r, _ := f.d.Retained(x)
+				sum += r
+				break
+			}
+		}
+	}
+	return sum
 }
