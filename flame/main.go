@@ -10,10 +10,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/ndb-debugger/ndb/elfcore"
 )
 
 const usage = `usage: ndb flame [options] [PERF_SCRIPT_FILE|-]
@@ -302,7 +302,7 @@ func (c *cli) open(name string) (io.Reader, func(), error) {
 	var r io.Reader = c.stdin
 	closeFile := func() {}
 	if name != "-" {
-		f, err := openRegular(name)
+		f, err := elfcore.OpenRegular(name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -317,28 +317,6 @@ func (c *cli) open(name string) (io.Reader, func(), error) {
 		return nil, nil, fmt.Errorf("%s: %v", c.label(name), err)
 	}
 	return br, func() { closeDec(); closeFile() }, nil
-}
-
-// openRegular opens a regular file for reading. O_NONBLOCK keeps the open
-// of a FIFO from blocking, and the stat refuses anything but a regular
-// file before a byte is read.
-func openRegular(name string) (*os.File, error) {
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, unwrapPath(err))
-	}
-	st, err := f.Stat()
-	if err == nil && !st.Mode().IsRegular() {
-		err = errors.New("not a regular file")
-		if st.IsDir() {
-			err = errors.New("is a directory")
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %v", name, err)
-	}
-	return f, nil
 }
 
 func displayName(name string) string {

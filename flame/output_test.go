@@ -496,7 +496,7 @@ func TestBadInput(t *testing.T) {
 	noOutput("text", run(t, []byte("hello world\nthis is not perf\n"), "--folded"), "not perf script output")
 	noOutput("binary", run(t, []byte("\x7fELF\x02\x01\x01\x00\x00\x00binary"), "-"), "binary data")
 	noOutput("missing file", run(t, nil, "/nonexistent/perf.txt"), "no such file")
-	noOutput("directory", run(t, nil, t.TempDir()), "is a directory")
+	noOutput("directory", run(t, nil, t.TempDir()), "not a regular file (a directory)")
 	noOutput("device", run(t, nil, "/dev/null"), "not a regular file")
 	noOutput("bad json", run(t, []byte("{\"nodes\": 3}")), ".cpuprofile")
 	bad := run(t, nil, "--weight=bytes")

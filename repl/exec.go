@@ -10,9 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 
 	"github.com/ndb-debugger/ndb/commands"
+	"github.com/ndb-debugger/ndb/elfcore"
 	"github.com/ndb-debugger/ndb/internal/memlimit"
 	"github.com/ndb-debugger/ndb/internal/pager"
 	"github.com/ndb-debugger/ndb/internal/progress"
@@ -235,34 +235,5 @@ func (r *Runner) RunScript(ctx context.Context, in io.Reader, name string) {
 // regular file (a directory, a FIFO, a device such as /dev/zero) without
 // blocking on it.
 func OpenScript(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file (%s)", Clip(path), fileKind(st.Mode()))
-	}
-	return f, nil
-}
-
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return "mode " + m.Type().String()
+	return elfcore.OpenRegular(path)
 }
